@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { createPlugin, type CreateResult } from './core/create.js';
+import { BootstrapError, EXIT, UsageError } from './core/errors.js';
+import { listTemplates, type Template, type TemplateLookup } from './core/templates.js';
+import { createAsk } from './prompt.js';
+
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const BUILTIN_DIR = join(PACKAGE_ROOT, 'templates');
+const TEMPLATES_ENV = 'BOOTSTRAP_PLUGIN_TEMPLATES';
+const DEFAULT_MODULE = 'mfserv';
+const MODULE_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+const out = (text: string) => process.stdout.write(`${text}\n`);
+const warn = (text: string) => process.stderr.write(`bootstrap-plugin: ${text}\n`);
+
+function toolVersion(): string {
+  return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+function templateLookup(argv: { templatesDir?: string[] }): TemplateLookup {
+  const fromEnv = (process.env[TEMPLATES_ENV] ?? '').split(':').filter(Boolean);
+  return { builtinDir: BUILTIN_DIR, userDirs: [...(argv.templatesDir ?? []), ...fromEnv] };
+}
+
+/** `--module`, else `$MFMODULE`, else mfserv; lower-case as in `plugin_NAME@mfserv` labels. */
+function resolveModule(flag: string | undefined): string {
+  const module = flag ?? process.env.MFMODULE ?? DEFAULT_MODULE;
+  if (!MODULE_PATTERN.test(module)) {
+    throw new UsageError(`invalid module "${module}": use letters, digits and "_", starting with a letter (--module or MFMODULE)`);
+  }
+  return module.toLowerCase();
+}
+
+function isInteractive(): boolean {
+  return Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI;
+}
+
+function printList(templates: Template[]): void {
+  const width = Math.max(10, ...templates.map((t) => t.name.length));
+  out('List of available plugin templates:');
+  for (const t of templates) out(`     * ${t.name.padEnd(width)} ${t.description}`.trimEnd());
+}
+
+function printCreated(result: CreateResult): void {
+  if (result.dryRun) {
+    out(`Dry run: would create ${result.target} with ${result.files.length} files:`);
+    for (const file of result.files) out(`  ${file}`);
+    return;
+  }
+  out(`Plugin ${result.name} successfully created on directory ${result.target}`);
+  if (result.nextSteps) out(`\n${result.nextSteps}`);
+}
+
+/** Ctrl-C and SIGTERM abort the work in progress; the core removes what it had written. */
+function abortOnSignals(): AbortSignal {
+  const controller = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => controller.abort());
+  return controller.signal;
+}
+
+const templateOptions = (y: Argv) =>
+  y.option('templates-dir', { type: 'array', string: true, describe: `extra template directory (repeatable; also $${TEMPLATES_ENV}, ":"-separated)` });
+
+async function main(): Promise<void> {
+  await yargs(hideBin(process.argv))
+    .scriptName('bootstrap-plugin')
+    .usage('$0 <command> [options]')
+    .option('verbose', { type: 'boolean', describe: 'print the stack trace of errors' })
+    .command(
+      'list',
+      'list the available plugin templates',
+      (y) => templateOptions(y).option('json', { type: 'boolean', describe: 'print an array of {name, description, source, fields}' }),
+      (argv) => {
+        const { templates, warnings } = listTemplates(templateLookup(argv));
+        warnings.forEach(warn);
+        if (argv.json) {
+          const rows = templates.map((t) => ({ name: t.name, description: t.description, source: t.source, fields: t.fields }));
+          out(JSON.stringify(rows, null, 2));
+        } else printList(templates);
+      },
+    )
+    .command(
+      'create <name>',
+      'create a plugin from a template',
+      (y) =>
+        templateOptions(y)
+          .positional('name', { type: 'string', demandOption: true, describe: 'plugin name (letters, digits, "_", "-")' })
+          .option('template', { alias: 't', type: 'string', default: 'default', describe: 'template name, or path to a template directory' })
+          .option('yes', { alias: ['y', 'no-input'], type: 'boolean', describe: 'use defaults for every field not given; never prompt' })
+          .option('set', { type: 'array', string: true, default: [], describe: 'FIELD=VALUE answer (repeatable)' })
+          .option('answers', { type: 'string', describe: 'answers file (JSON object of field: value)' })
+          .option('dir', { type: 'string', default: '.', describe: 'parent directory of the plugin' })
+          .option('module', { type: 'string', describe: 'module name (default: $MFMODULE, else mfserv)' })
+          .option('force', { type: 'boolean', default: false, describe: 'replace an existing plugin directory' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'print the files that would be written; write nothing' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }),
+      async (argv) => {
+        const signal = abortOnSignals();
+        const interactive = !argv.yes && isInteractive();
+        if (!argv.yes && !interactive) warn('no terminal to ask on: using defaults for fields not given (--set FIELD=VALUE to choose, --yes to silence this)');
+        const result = await createPlugin({
+          ...templateLookup(argv),
+          name: argv.name,
+          template: argv.template,
+          dir: argv.dir,
+          cwd: process.cwd(),
+          module: resolveModule(argv.module),
+          set: argv.set,
+          answersFile: argv.answers,
+          ask: interactive ? createAsk(signal) : undefined,
+          force: argv.force,
+          dryRun: argv.dryRun,
+          toolVersion: toolVersion(),
+          signal,
+        });
+        if (argv.json) out(JSON.stringify(result, null, 2));
+        else printCreated(result);
+      },
+    )
+    .demandCommand(1, 'name a command: list or create (see --help)')
+    .strict()
+    .version(toolVersion())
+    .help()
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    })
+    .parseAsync();
+}
+
+main().catch((error: unknown) => {
+  const verbose = process.argv.includes('--verbose');
+  if (error instanceof BootstrapError) {
+    warn(`error: ${error.message}`);
+    if (verbose) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = error.exitCode;
+    return;
+  }
+  warn(`error: ${(error as Error).message ?? String(error)}`);
+  if (verbose) process.stderr.write(`${(error as Error).stack}\n`);
+  else process.stderr.write('(run again with --verbose for details)\n');
+  process.exitCode = EXIT.failure;
+});

@@ -1,0 +1,71 @@
+import { relative, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { resolveAnswers, type AnswerSources } from './answers.js';
+import type { Answers } from './fields.js';
+import { validatePluginName } from './names.js';
+import { assertWritable, renderContext, renderEjs, renderTemplate, writeTree, type RenderedFile } from './render.js';
+import { findTemplate, type TemplateLookup } from './templates.js';
+
+/** The file a plugin keeps its template and answers in, for later commands (`config check`). */
+export const STATE_FILE = '.bootstrap-plugin.json';
+
+export interface CreateOptions extends TemplateLookup, AnswerSources {
+  name: string;
+  /** Template name or path; `default` when absent. */
+  template?: string;
+  /** Parent directory of the plugin. */
+  dir: string;
+  cwd: string;
+  module: string;
+  force: boolean;
+  dryRun: boolean;
+  /** This tool's version, stored beside the answers. */
+  toolVersion: string;
+  signal?: AbortSignal;
+}
+
+export interface CreateResult {
+  name: string;
+  template: string;
+  /** Absolute path of the plugin directory. */
+  target: string;
+  answers: Answers;
+  /** Relative paths of the files written (or that would be, with `dryRun`), sorted. */
+  files: string[];
+  /** The template's next steps, rendered; empty when it has none. */
+  nextSteps: string;
+  dryRun: boolean;
+}
+
+/** `create`, in SPEC order: name → template → answers → render in memory → atomic write. */
+export async function createPlugin(options: CreateOptions): Promise<CreateResult> {
+  validatePluginName(options.name);
+  const target = resolve(options.cwd, options.dir, options.name);
+  const template = findTemplate(options.template ?? 'default', options, options.cwd);
+  validatePluginName(options.name, template);
+  // Before any question: a user should not answer ten prompts to learn the directory exists.
+  await assertWritable(target, options.force);
+  const answers = await resolveAnswers(template.fields, options);
+  const context = renderContext(options.name, options.module, answers);
+  const files = await renderTemplate(template, context);
+  files.push(stateFile(template.name, options, answers));
+  const nextSteps = template.nextSteps
+    ? await renderEjs(await readFile(template.nextSteps, 'utf8'), { ...context, dir: relative(options.cwd, target) || '.' }, template.nextSteps)
+    : '';
+  if (!options.dryRun) await writeTree(files, target, { force: options.force, signal: options.signal });
+  return {
+    name: options.name,
+    template: template.name,
+    target,
+    answers,
+    files: files.map((f) => f.path).sort(),
+    nextSteps: nextSteps.trim(),
+    dryRun: options.dryRun,
+  };
+}
+
+function stateFile(template: string, options: CreateOptions, answers: Answers): RenderedFile {
+  const state = { template, module: options.module, toolVersion: options.toolVersion, answers };
+  return { path: STATE_FILE, content: Buffer.from(`${JSON.stringify(state, null, 2)}\n`), mode: 0o644 };
+}
+

@@ -1,0 +1,191 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { chmod, lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, posix } from 'node:path';
+import { ConfigError, InterruptedError, UsageError, WorkError } from './errors.js';
+import { isApplicable, type Answers } from './fields.js';
+import type { Template } from './templates.js';
+
+/** One file of a rendered plugin, held in memory until the whole tree is ready. */
+export interface RenderedFile {
+  /** Path relative to the plugin directory, `/`-separated, after renames. */
+  path: string;
+  content: Buffer;
+  mode: number;
+}
+
+/** What templates see: the plugin's identity, the answers, and a few helpers. */
+export interface RenderContext extends Record<string, unknown> {
+  name: string;
+  module: string;
+  label: string;
+}
+
+const EJS_SUFFIX = '.ejs';
+const NAME_TOKEN = '__NAME__';
+const DOT_PREFIX = '_dot_';
+/** Names npm would drop or rename when publishing, stored under another name (create-vite's table). */
+const RENAMES: Record<string, string> = { _gitignore: '.gitignore', _npmignore: '.npmignore', _npmrc: '.npmrc' };
+const SECRET_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)';
+
+export function renderContext(name: string, module: string, answers: Answers): RenderContext {
+  return { ...answers, name, module, label: `plugin_${name}@${module}`, secret };
+}
+
+/** A cryptographically random string; the default is Django's secret-key alphabet and length. */
+export function secret(length = 50, alphabet = SECRET_ALPHABET): string {
+  return Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join('');
+}
+
+/**
+ * Renders a template's layers into memory. Answers reach EJS only as data in the context, so an
+ * answer holding `<%` is written as typed; the template's own text is what gets evaluated.
+ */
+export async function renderTemplate(template: Template, context: RenderContext): Promise<RenderedFile[]> {
+  const byPath = new Map<string, RenderedFile>();
+  for (const layer of template.layers) {
+    for (const source of await listFiles(layer)) {
+      if (!isWanted(source.relative, template, context)) continue;
+      const path = toTargetPath(source.relative, context.name, join(layer, source.relative));
+      const raw = await readFile(source.absolute);
+      const content = source.relative.endsWith(EJS_SUFFIX)
+        ? Buffer.from(tidy(await renderEjs(raw.toString('utf8'), context, source.absolute)))
+        : raw;
+      byPath.set(path, { path, content, mode: source.mode });
+    }
+  }
+  return [...byPath.values()].sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** Renders one EJS text (next steps, files) with the same options as the tree. */
+export async function renderEjs(text: string, context: RenderContext, filename: string): Promise<string> {
+  const { default: ejs } = await import('ejs');
+  try {
+    return ejs.render(text, context, { filename, async: false });
+  } catch (error) {
+    const line = /ejs:(\d+)/.exec((error as Error).message);
+    const reason = (error as Error).message.split('\n').pop() ?? '';
+    throw new ConfigError(filename, line ? Number(line[1]) : undefined, `template error: ${reason}`);
+  }
+}
+
+interface SourceFile {
+  relative: string;
+  absolute: string;
+  mode: number;
+}
+
+async function listFiles(root: string, relative = ''): Promise<SourceFile[]> {
+  const files: SourceFile[] = [];
+  const entries = await readdir(join(root, relative), { withFileTypes: true });
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
+    const absolute = join(root, rel);
+    if (entry.isSymbolicLink()) {
+      throw new ConfigError(absolute, undefined, 'templates cannot hold symbolic links (copy the file instead)');
+    }
+    if (entry.isDirectory()) files.push(...(await listFiles(root, rel)));
+    else if (entry.isFile()) files.push({ relative: rel, absolute, mode: (await lstat(absolute)).mode & 0o777 });
+  }
+  return files;
+}
+
+/** Condition keys are paths as under `files/`, without the `.ejs` suffix: `crontab`, `main/wsgi.py`. */
+function isWanted(relative: string, template: Template, context: RenderContext): boolean {
+  const path = relative.endsWith(EJS_SUFFIX) ? relative.slice(0, -EJS_SUFFIX.length) : relative;
+  return Object.entries(template.conditions).every(
+    ([condition, when]) =>
+      !(path === condition || path.startsWith(`${condition}/`)) ||
+      isApplicable({ name: condition, message: condition, type: 'string', when }, context as Answers),
+  );
+}
+
+/** Applies `__NAME__`, `_dot_x`, npm renames and strips `.ejs`; refuses anything leaving the target. */
+function toTargetPath(relative: string, name: string, source: string): string {
+  const segments = relative.split('/').map((segment, index, all) => {
+    let out = segment.split(NAME_TOKEN).join(name);
+    if (index === all.length - 1 && out.endsWith(EJS_SUFFIX)) out = out.slice(0, -EJS_SUFFIX.length);
+    if (out.startsWith(DOT_PREFIX)) out = `.${out.slice(DOT_PREFIX.length)}`;
+    return RENAMES[out] ?? out;
+  });
+  if (segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\0'))) {
+    throw new ConfigError(source, undefined, `renders to "${segments.join('/')}", which would leave the plugin directory`);
+  }
+  return posix.join(...segments);
+}
+
+/** Conditionals leave blank lines behind: keep at most one in a row, and none at the start. */
+function tidy(text: string): string {
+  return text.replace(/\n(?:[ \t]*\n){2,}/g, '\n\n').replace(/^(?:[ \t]*\n)+/, '');
+}
+
+export interface WriteOptions {
+  /** Replace an existing directory, only once the new tree is complete. */
+  force: boolean;
+  /** Aborting (Ctrl-C, SIGTERM) stops the write and removes everything written so far. */
+  signal?: AbortSignal;
+}
+
+/** Fails when the target exists and may not be replaced. */
+export async function assertWritable(target: string, force: boolean): Promise<void> {
+  const existing = await stat(target).catch(() => undefined);
+  if (!existing) return;
+  if (!existing.isDirectory()) throw new UsageError(`${target} exists and is not a directory; remove it or choose another name`);
+  if (!force) throw new UsageError(`directory ${target} already exists (use --force to replace it)`);
+}
+
+/**
+ * Writes the tree into a temporary sibling of `target`, then renames it into place, so the
+ * target is either absent, untouched, or complete. With `force`, the old directory is swapped
+ * out only after the new one is fully written.
+ */
+export async function writeTree(files: RenderedFile[], target: string, options: WriteOptions): Promise<void> {
+  await assertWritable(target, options.force);
+  const temp = join(dirname(target), `.${basename(target)}.bootstrap-plugin-${randomBytes(4).toString('hex')}`);
+  const checkAbort = () => {
+    if (options.signal?.aborted) throw new InterruptedError();
+  };
+  try {
+    checkAbort();
+    await mkdir(temp, { mode: 0o755 });
+    for (const file of files) {
+      checkAbort();
+      const path = join(temp, file.path);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, file.content, { mode: file.mode });
+      await chmod(path, file.mode);
+    }
+    checkAbort();
+    await swapInto(temp, target, options.force);
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error instanceof InterruptedError || error instanceof UsageError ? error : toWorkError(error, target);
+  }
+}
+
+async function swapInto(temp: string, target: string, force: boolean): Promise<void> {
+  const exists = await stat(target).then(() => true, () => false);
+  if (!exists) return rename(temp, target);
+  if (!force) throw new UsageError(`directory ${target} already exists (use --force to replace it)`);
+  const old = `${temp}-old`;
+  await rename(target, old);
+  try {
+    await rename(temp, target);
+  } catch (error) {
+    await rename(old, target);
+    throw error;
+  }
+  await rm(old, { recursive: true, force: true });
+}
+
+function toWorkError(error: unknown, target: string): WorkError {
+  const { code, path, message } = error as NodeJS.ErrnoException;
+  const reasons: Record<string, string> = {
+    ENOSPC: 'the disk is full',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'the file system is read-only',
+    EDQUOT: 'the disk quota is exceeded',
+  };
+  const reason = (code && reasons[code]) ?? message;
+  return new WorkError(`cannot write ${target}: ${reason}${path ? ` (${path})` : ''}; nothing was written`);
+}
