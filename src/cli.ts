@@ -101,7 +101,6 @@ async function main(): Promise<void> {
       async (argv) => {
         const signal = abortOnSignals();
         const interactive = !argv.yes && isInteractive();
-        if (!argv.yes && !interactive) warn('no terminal to ask on: using defaults for fields not given (--set FIELD=VALUE to choose, --yes to silence this)');
         const result = await createPlugin({
           ...templateLookup(argv),
           name: argv.name,
@@ -119,6 +118,9 @@ async function main(): Promise<void> {
         });
         if (argv.json) out(JSON.stringify(result, null, 2));
         else printCreated(result);
+        if (!argv.yes && !interactive && result.defaulted.length > 0) {
+          warn(`no terminal to ask on, so these took their defaults: ${result.defaulted.join(', ')} (choose with --set FIELD=VALUE; --yes silences this note)`);
+        }
       },
     )
     .demandCommand(1, 'name a command: list or create (see --help)')

@@ -45,11 +45,17 @@ export async function readAnswersFile(file: string): Promise<Map<string, unknown
   return new Map(Object.entries(answers));
 }
 
+export interface Resolved {
+  answers: Answers;
+  /** Fields that took their default because nothing else answered them (no prompt). */
+  defaulted: string[];
+}
+
 /**
  * Resolves every applicable field, in order: `--set` > answers file > prompt > default.
  * Each value goes through the field's validation whatever its source.
  */
-export async function resolveAnswers(fields: Field[], sources: AnswerSources): Promise<Answers> {
+export async function resolveAnswers(fields: Field[], sources: AnswerSources): Promise<Resolved> {
   const fromFlags = parseSetFlags(sources.set);
   const fromFile = sources.answersFile ? await readAnswersFile(sources.answersFile) : new Map<string, unknown>();
   const names = fields.map((f) => f.name);
@@ -60,11 +66,14 @@ export async function resolveAnswers(fields: Field[], sources: AnswerSources): P
     if (!names.includes(name)) throw new ConfigError(sources.answersFile!, undefined, `unknown field "${name}"${didYouMean(name, names)}`);
   }
   const answers: Answers = {};
+  const defaulted: string[] = [];
   for (const field of fields) {
     if (!isApplicable(field, answers)) continue;
+    const given = fromFlags.has(field.name) || fromFile.has(field.name);
+    if (!given && !sources.ask) defaulted.push(field.name);
     answers[field.name] = await resolveOne(field, fromFlags, fromFile, sources);
   }
-  return answers;
+  return { answers, defaulted };
 }
 
 async function resolveOne(

@@ -30,6 +30,8 @@ export interface CreateResult {
   /** Absolute path of the plugin directory. */
   target: string;
   answers: Answers;
+  /** Fields that took their default without being asked. */
+  defaulted: string[];
   /** Relative paths of the files written (or that would be, with `dryRun`), sorted. */
   files: string[];
   /** The template's next steps, rendered; empty when it has none. */
@@ -45,7 +47,7 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
   validatePluginName(options.name, template);
   // Before any question: a user should not answer ten prompts to learn the directory exists.
   await assertWritable(target, options.force);
-  const answers = await resolveAnswers(template.fields, options);
+  const { answers, defaulted } = await resolveAnswers(template.fields, options);
   const context = renderContext(options.name, options.module, answers);
   const files = await renderTemplate(template, context);
   files.push(stateFile(template.name, options, answers));
@@ -58,6 +60,7 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
     template: template.name,
     target,
     answers,
+    defaulted,
     files: files.map((f) => f.path).sort(),
     nextSteps: nextSteps.trim(),
     dryRun: options.dryRun,
