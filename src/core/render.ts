@@ -53,7 +53,7 @@ export async function renderTemplate(template: Template, context: RenderContext)
       byPath.set(path, { path, content, mode: source.mode });
     }
   }
-  return [...byPath.values()].sort((a, b) => a.path.localeCompare(b.path));
+  return [...byPath.values()].sort((a, b) => compareText(a.path, b.path));
 }
 
 /** Renders one EJS text (next steps, files) with the same options as the tree. */
@@ -77,7 +77,7 @@ interface SourceFile {
 async function listFiles(root: string, relative = ''): Promise<SourceFile[]> {
   const files: SourceFile[] = [];
   const entries = await readdir(join(root, relative), { withFileTypes: true });
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of entries.sort((a, b) => compareText(a.name, b.name))) {
     const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
     const absolute = join(root, rel);
     if (entry.isSymbolicLink()) {
@@ -188,4 +188,9 @@ function toWorkError(error: unknown, target: string): WorkError {
   };
   const reason = (code && reasons[code]) ?? message;
   return new WorkError(`cannot write ${target}: ${reason}${path ? ` (${path})` : ''}; nothing was written`);
+}
+
+/** Code-point order: the same tree listing whatever the locale. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

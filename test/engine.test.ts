@@ -1,0 +1,201 @@
+import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { renderContext, renderTemplate, secret, writeTree, type RenderedFile } from '../src/core/render.js';
+import { findTemplate, listTemplates, loadTemplate } from '../src/core/templates.js';
+import { makeTempDir, ROOT } from './helpers/cli.js';
+import { writeTemplate } from './helpers/template-fixture.js';
+
+const temp = makeTempDir();
+afterAll(temp.cleanup);
+let counter = 0;
+const freshDir = () => {
+  const dir = join(temp.dir, `case-${++counter}`);
+  mkdirSync(dir);
+  return dir;
+};
+const BUILTIN = join(ROOT, 'templates');
+const lookup = (userDirs: string[] = []) => ({ builtinDir: BUILTIN, userDirs });
+const contents = (files: RenderedFile[]) => Object.fromEntries(files.map((f) => [f.path, f.content.toString('utf8')]));
+const errorOf = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return 'no error';
+};
+
+describe('template catalogue', () => {
+  it('lists the six MFSERV templates first, in MFSERV order, then user templates', () => {
+    const user = freshDir();
+    writeTemplate(user, 'mine', { fields: [] }, {});
+    const names = listTemplates(lookup([user])).templates.map((t) => t.name);
+    expect(names.slice(0, 6)).toEqual(['default', 'empty', 'node', 'django', 'static', 'flask']);
+    expect(names.at(-1)).toBe('mine');
+  });
+
+  it('warns about a user template whose name is taken, and keeps the first', () => {
+    const user = freshDir();
+    writeTemplate(user, 'flask', { fields: [] }, {});
+    const { templates, warnings } = listTemplates(lookup([user]));
+    expect(templates.filter((t) => t.name === 'flask')).toHaveLength(1);
+    expect(warnings).toEqual([`${join(user, 'flask')}: ignored, the name "flask" is taken by ${join(BUILTIN, 'flask')}`]);
+  });
+
+  it('suggests the closest name for an unknown template', () => {
+    expect(errorOf(() => findTemplate('flsk', lookup(), temp.dir))).toBe(
+      'unknown template "flsk" (did you mean "flask"?) (see: bootstrap-plugin list)',
+    );
+    expect(errorOf(() => findTemplate('zzzzzz', lookup(), temp.dir))).toBe('unknown template "zzzzzz" (see: bootstrap-plugin list)');
+  });
+
+  it('finds a template by path, relative to the working directory', () => {
+    const user = freshDir();
+    writeTemplate(user, 'bypath', { fields: [] }, {});
+    expect(findTemplate('./bypath', lookup(), user).name).toBe('bypath');
+    expect(errorOf(() => findTemplate('./nothing-here', lookup(), user))).toContain('no template at');
+  });
+
+  it('merges an extended template: base fields first, own fields replace same-named ones', () => {
+    const user = freshDir();
+    writeTemplate(user, '_base', { fields: [{ name: 'a', message: 'A', type: 'string', default: 'base' }, { name: 'b', message: 'B', type: 'string' }] }, { 'x.txt': 'base' });
+    writeTemplate(user, 'child', { extends: '_base', fields: [{ name: 'b', message: 'B2', type: 'string', default: 'own' }] }, { 'y.txt': 'own' });
+    const child = loadTemplate(join(user, 'child'), 'user');
+    expect(child.fields.map((f) => [f.name, f.default])).toEqual([['a', 'base'], ['b', 'own']]);
+    expect(child.layers).toEqual([join(user, '_base', 'files'), join(user, 'child', 'files')]);
+  });
+
+  it('reports manifest problems with the file and the field', () => {
+    const user = freshDir();
+    writeTemplate(user, 'bad', { fields: [{ name: 'x', message: 'X', type: 'text' }] }, {});
+    expect(errorOf(() => loadTemplate(join(user, 'bad'), 'user'))).toBe(
+      `${join(user, 'bad', 'template.json')}: fields[0] (x).type: expected one of string, choice, confirm, integer`,
+    );
+    writeFileSync(join(user, 'bad', 'template.json'), '{\n  "name": "bad",\n  "fields": [,]\n}');
+    expect(errorOf(() => loadTemplate(join(user, 'bad'), 'user'))).toMatch(/template\.json:3: invalid JSON/);
+    writeFileSync(join(user, 'bad', 'template.json'), '{"feilds": []}');
+    expect(errorOf(() => loadTemplate(join(user, 'bad'), 'user'))).toContain('unknown key "feilds" (did you mean "fields"?)');
+    writeTemplate(user, 'loop', { extends: 'loop', fields: [] }, {});
+    expect(errorOf(() => loadTemplate(join(user, 'loop'), 'user'))).toContain('"extends" makes a cycle');
+  });
+});
+
+describe('rendering', () => {
+  const render = async (files: Parameters<typeof writeTemplate>[3], manifest: Record<string, unknown> = {}, answers = {}) => {
+    const dir = writeTemplate(freshDir(), 't', { fields: [], ...manifest }, files);
+    return renderTemplate(loadTemplate(dir, 'user'), renderContext('demo', 'mfserv', answers));
+  };
+
+  it('renders .ejs files and strips the suffix; copies other files byte for byte', async () => {
+    const binary = Buffer.from([0, 1, 2, 255, 0x3c, 0x25]);
+    const files = await render({ 'a.txt.ejs': 'name=<%- name %> label=<%- label %>\n', 'raw.txt': 'keep <%- name %>\n', 'img.bin': binary });
+    expect(contents(files)).toMatchObject({ 'a.txt': 'name=demo label=plugin_demo@mfserv\n', 'raw.txt': 'keep <%- name %>\n' });
+    expect(files.find((f) => f.path === 'img.bin')?.content.equals(binary)).toBe(true);
+  });
+
+  it('writes answers literally: template syntax in an answer is data, not code', async () => {
+    const evil = '<%= process.exit(1) %> ${process.env.HOME} `id`';
+    const files = await render({ 'out.txt.ejs': 'v=<%- summary %>\n' }, {}, { summary: evil });
+    expect(contents(files)['out.txt']).toBe(`v=${evil}\n`);
+  });
+
+  it('renames __NAME__, _dot_ names and the npm-swallowed _gitignore', async () => {
+    const files = await render({ '__NAME__/server.js': 'x', '_dot_layerapi2_label': 'x', _gitignore: 'x', '__init__.py': '' });
+    expect(files.map((f) => f.path)).toEqual(['.gitignore', '.layerapi2_label', '__init__.py', 'demo/server.js']);
+  });
+
+  it('keeps file modes, so scripts stay executable', async () => {
+    const files = await render({ 'postinstall.ejs': { content: '#!/bin/sh\n', mode: 0o755 }, 'plain.txt': { content: 'x', mode: 0o600 } });
+    expect(files.map((f) => [f.path, f.mode.toString(8)])).toEqual([['plain.txt', '600'], ['postinstall', '755']]);
+  });
+
+  it('renders conditional files and directories only when their condition holds', async () => {
+    const manifest = {
+      fields: [{ name: 'cron', message: 'Cron?', type: 'choice', choices: ['no', 'yes'] }],
+      conditions: { crontab: { cron: 'yes' }, bin: { cron: ['yes'] } },
+    };
+    const files = { 'crontab.ejs': '* * * * * x\n', 'bin/daemon': 'x', 'config.ini': 'x' };
+    expect((await render(files, manifest, { cron: 'no' })).map((f) => f.path)).toEqual(['config.ini']);
+    expect((await render(files, manifest, { cron: 'yes' })).map((f) => f.path)).toEqual(['bin/daemon', 'config.ini', 'crontab']);
+  });
+
+  it('leaves no run of blank lines where a conditional block was dropped', async () => {
+    const text = '[a]\nx = 1\n\n<% if (false) { %>\n[b]\ny = 2\n<% } %>\n\n\n[c]\nz = 3\n';
+    expect(contents(await render({ 'config.ini.ejs': text }))['config.ini']).toBe('[a]\nx = 1\n\n[c]\nz = 3\n');
+  });
+
+  it('refuses a symbolic link inside a template', async () => {
+    const dir = writeTemplate(freshDir(), 't', { fields: [] }, { 'a.txt': 'x' });
+    symlinkSync('/etc/passwd', join(dir, 'files', 'leak'));
+    await expect(renderTemplate(loadTemplate(dir, 'user'), renderContext('demo', 'mfserv', {}))).rejects.toThrow(
+      'templates cannot hold symbolic links',
+    );
+  });
+
+  it('names the template file and line of an EJS error', async () => {
+    await expect(render({ 'x.txt.ejs': 'ok\n<%- nosuchvariable %>\n' })).rejects.toThrow(/x\.txt\.ejs:2: template error: nosuchvariable is not defined/);
+  });
+
+  it('generates secrets from a cryptographic source, Django-sized by default', () => {
+    const a = secret();
+    expect(a).toHaveLength(50);
+    expect(a).toMatch(/^[a-z0-9!@#$%^&*(\-_=+)]+$/);
+    expect(secret()).not.toBe(a);
+  });
+});
+
+describe('writing', () => {
+  const tree: RenderedFile[] = [
+    { path: 'a.txt', content: Buffer.from('new'), mode: 0o644 },
+    { path: 'bin/run', content: Buffer.from('#!/bin/sh\n'), mode: 0o755 },
+  ];
+
+  it('creates the whole tree and leaves no temporary directory', async () => {
+    const parent = freshDir();
+    await writeTree(tree, join(parent, 'p'), { force: false });
+    expect(readFileSync(join(parent, 'p', 'a.txt'), 'utf8')).toBe('new');
+    expect(statSync(join(parent, 'p', 'bin', 'run')).mode & 0o777).toBe(0o755);
+    expect(readdirSync(parent)).toEqual(['p']);
+  });
+
+  it('refuses an existing directory without force and leaves it untouched', async () => {
+    const parent = freshDir();
+    mkdirSync(join(parent, 'p'));
+    writeFileSync(join(parent, 'p', 'mine.txt'), 'precious');
+    await expect(writeTree(tree, join(parent, 'p'), { force: false })).rejects.toThrow(
+      `directory ${join(parent, 'p')} already exists (use --force to replace it)`,
+    );
+    expect(readFileSync(join(parent, 'p', 'mine.txt'), 'utf8')).toBe('precious');
+  });
+
+  it('replaces an existing directory with force', async () => {
+    const parent = freshDir();
+    mkdirSync(join(parent, 'p'));
+    writeFileSync(join(parent, 'p', 'old.txt'), 'old');
+    await writeTree(tree, join(parent, 'p'), { force: true });
+    expect(existsSync(join(parent, 'p', 'old.txt'))).toBe(false);
+    expect(readdirSync(parent)).toEqual(['p']);
+  });
+
+  it('stops when aborted, removes what it wrote, and keeps the old directory', async () => {
+    const parent = freshDir();
+    mkdirSync(join(parent, 'p'));
+    writeFileSync(join(parent, 'p', 'mine.txt'), 'precious');
+    const controller = new AbortController();
+    controller.abort();
+    await expect(writeTree(tree, join(parent, 'p'), { force: true, signal: controller.signal })).rejects.toThrow('interrupted');
+    expect(readdirSync(parent)).toEqual(['p']);
+    expect(readFileSync(join(parent, 'p', 'mine.txt'), 'utf8')).toBe('precious');
+  });
+
+  it('reports a write failure as one line and leaves nothing behind', async () => {
+    const parent = freshDir();
+    const clash: RenderedFile[] = [
+      { path: 'x', content: Buffer.from('file'), mode: 0o644 },
+      { path: 'x/y', content: Buffer.from('under a file'), mode: 0o644 },
+    ];
+    await expect(writeTree(clash, join(parent, 'p'), { force: false })).rejects.toThrow(/^cannot write .*; nothing was written$/);
+    expect(readdirSync(parent)).toEqual([]);
+  });
+});
