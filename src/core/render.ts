@@ -144,8 +144,11 @@ export async function writeTree(files: RenderedFile[], target: string, options: 
   const checkAbort = () => {
     if (options.signal?.aborted) throw new InterruptedError();
   };
+  // `--dir` may name parents that do not exist yet; they are removed again if the write fails.
+  let createdParent: string | undefined;
   try {
     checkAbort();
+    createdParent = await mkdir(dirname(target), { recursive: true });
     await mkdir(temp, { mode: 0o755 });
     for (const file of files) {
       checkAbort();
@@ -157,7 +160,7 @@ export async function writeTree(files: RenderedFile[], target: string, options: 
     checkAbort();
     await swapInto(temp, target, options.force);
   } catch (error) {
-    await rm(temp, { recursive: true, force: true });
+    await rm(createdParent ?? temp, { recursive: true, force: true });
     throw error instanceof InterruptedError || error instanceof UsageError ? error : toWorkError(error, target);
   }
 }

@@ -1,0 +1,252 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI, cleanEnv, makeTempDir, runCli } from './helpers/cli.js';
+import { writeTemplate } from './helpers/template-fixture.js';
+
+const temp = makeTempDir();
+afterAll(temp.cleanup);
+let counter = 0;
+const freshDir = () => {
+  const dir = join(temp.dir, `case-${++counter}`);
+  mkdirSync(dir);
+  return dir;
+};
+const ERROR = /^bootstrap-plugin: error: /;
+
+describe('list', () => {
+  it('prints the MFSERV header and the six templates in MFSERV order, with descriptions', async () => {
+    const run = await runCli(['list'], { cwd: temp.dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout.split('\n').slice(0, 7)).toEqual([
+      'List of available plugin templates:',
+      '     * default    Python web application (WSGI or asyncio; asks for the server type)',
+      '     * empty      Container for cron jobs and daemons, no web application',
+      '     * node       Node.js Express application',
+      '     * django     Django project with a "hello" application',
+      '     * static     Static web site (main/index.html)',
+      '     * flask      Flask application',
+    ]);
+  });
+
+  it('adds user templates from --templates-dir and BOOTSTRAP_PLUGIN_TEMPLATES after the built-ins', async () => {
+    const one = freshDir();
+    const two = freshDir();
+    writeTemplate(one, 'alpha', { fields: [] }, {});
+    writeTemplate(two, 'beta', { fields: [] }, {});
+    const run = await runCli(['list', '--templates-dir', one], { cwd: temp.dir, env: cleanEnv({ BOOTSTRAP_PLUGIN_TEMPLATES: two }) });
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines.slice(-2)).toEqual(['     * alpha      alpha test template', '     * beta       beta test template']);
+  });
+
+  it('prints name, description, source and fields as JSON', async () => {
+    const run = await runCli(['list', '--json'], { cwd: temp.dir });
+    const rows = JSON.parse(run.stdout) as Array<{ name: string; source: string; fields: Array<{ name: string }> }>;
+    const flask = rows.find((r) => r.name === 'flask')!;
+    expect(flask.source).toBe('builtin');
+    expect(flask.fields.map((f) => f.name)).toEqual(
+      expect.arrayContaining(['version', 'release', 'summary', 'license', 'url', 'maintainer', 'vendor', 'crontab_support', 'workers']),
+    );
+  });
+});
+
+describe('create, non-interactive', () => {
+  it.each(['default', 'empty', 'node', 'django', 'static', 'flask'])('creates a %s plugin with --yes', async (template) => {
+    const cwd = freshDir();
+    const run = await runCli(['create', `--template=${template}`, 'foo', '--yes'], { cwd });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout.split('\n')[0]).toBe(`Plugin foo successfully created on directory ${join(cwd, 'foo')}`);
+    expect(readFileSync(join(cwd, 'foo', '.layerapi2_label'), 'utf8')).toBe('plugin_foo@mfserv\n');
+    expect(readFileSync(join(cwd, 'foo', 'config.ini'), 'utf8')).toMatch(/^\[general\]$/m);
+    const state = JSON.parse(readFileSync(join(cwd, 'foo', '.bootstrap-plugin.json'), 'utf8'));
+    expect(state).toMatchObject({ template, module: 'mfserv', answers: { version: '0.0.1', license: 'Proprietary' } });
+  });
+
+  it.each(['python3_sync', 'python2_sync', 'aiohttp', 'gunicorn3_sync', 'gunicorn2_sync', 'gunicorn3_asyncio'])(
+    'creates a default plugin of type %s',
+    async (type) => {
+      const cwd = freshDir();
+      const run = await runCli(['create', 'foo', '--yes', '--set', `type=${type}`], { cwd });
+      expect(run.code).toBe(0);
+      expect(readFileSync(join(cwd, 'foo', 'config.ini'), 'utf8')).toContain(type);
+    },
+  );
+
+  it('says on stderr which fields took defaults when there is no terminal and no --yes', async () => {
+    const cwd = freshDir();
+    const run = await runCli(['create', '--template=static', 'site', '--set', 'version=2.0'], { cwd });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(
+      'bootstrap-plugin: no terminal to ask on, so these took their defaults: release, summary, license, url, maintainer, vendor (choose with --set FIELD=VALUE; --yes silences this note)\n',
+    );
+  });
+
+  it('takes answers from --set, then --answers, and writes them literally', async () => {
+    const cwd = freshDir();
+    writeFileSync(join(cwd, 'answers.json'), JSON.stringify({ summary: 'from file', vendor: 'ACME' }));
+    const evil = '<%= process.exit(3) %> $(touch pwned)';
+    const run = await runCli(['create', '--template=flask', 'foo', '--yes', '--answers', 'answers.json', '--set', `summary=${evil}`], { cwd });
+    expect(run.code).toBe(0);
+    const config = readFileSync(join(cwd, 'foo', 'config.ini'), 'utf8');
+    expect(config).toContain(evil);
+    expect(config).toContain('ACME');
+    expect(existsSync(join(cwd, 'pwned'))).toBe(false);
+  });
+
+  it('creates under --dir with the label of --module, else $MFMODULE', async () => {
+    const cwd = freshDir();
+    const run = await runCli(['create', '--template=static', 'site', '--yes', '--dir', 'sub/dir', '--module', 'MFDATA'], { cwd });
+    expect(run.code).toBe(0);
+    expect(readFileSync(join(cwd, 'sub', 'dir', 'site', '.layerapi2_label'), 'utf8')).toBe('plugin_site@mfdata\n');
+    await runCli(['create', '--template=static', 'other', '--yes'], { cwd, env: cleanEnv({ MFMODULE: 'MFBASE' }) });
+    expect(readFileSync(join(cwd, 'other', '.layerapi2_label'), 'utf8')).toBe('plugin_other@mfbase\n');
+  });
+
+  it('prints the files and writes nothing with --dry-run', async () => {
+    const cwd = freshDir();
+    const run = await runCli(['create', '--template=static', 'site', '--yes', '--dry-run'], { cwd });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^Dry run: would create ${join(cwd, 'site')} with \\d+ files:\n`));
+    expect(run.stdout).toContain('\n  config.ini\n');
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('prints a machine-readable result with --json', async () => {
+    const cwd = freshDir();
+    const run = await runCli(['create', '--template=static', 'site', '--yes', '--json'], { cwd });
+    const result = JSON.parse(run.stdout);
+    expect(result).toMatchObject({ name: 'site', template: 'static', target: join(cwd, 'site'), dryRun: false });
+    expect(result.files).toContain('config.ini');
+  });
+
+  it('creates from a user template given by path, with __NAME__ paths and kept modes', async () => {
+    const cwd = freshDir();
+    writeTemplate(cwd, 'mine', { fields: [{ name: 'greeting', message: 'Greeting', type: 'string', default: 'hello' }] }, {
+      '__NAME__/hello.txt.ejs': '<%- greeting %> from <%- name %>\n',
+      'run.sh': { content: '#!/bin/sh\necho run\n', mode: 0o755 },
+    });
+    const run = await runCli(['create', '--template=./mine', 'bar', '--yes', '--set', 'greeting=hi'], { cwd });
+    expect(run.code).toBe(0);
+    expect(readFileSync(join(cwd, 'bar', 'bar', 'hello.txt'), 'utf8')).toBe('hi from bar\n');
+    expect(statSync(join(cwd, 'bar', 'run.sh')).mode & 0o777).toBe(0o755);
+  });
+});
+
+describe('create, bad input: one line, exit 2, nothing written', () => {
+  const refuse = async (args: string[], expected: string | RegExp, setup?: (cwd: string) => void) => {
+    const cwd = freshDir();
+    setup?.(cwd);
+    const before = readdirSync(cwd);
+    const run = await runCli(args, { cwd });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(ERROR);
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(expected);
+    expect(readdirSync(cwd)).toEqual(before);
+  };
+
+  it('unknown template, with a suggestion', () =>
+    refuse(['create', '--template=flsk', 'foo', '--yes'], 'unknown template "flsk" (did you mean "flask"?) (see: bootstrap-plugin list)'));
+
+  it.each([
+    ['plugin_foo', 'it must not start with "plugin_"'],
+    ['__foo', 'it must not start with "__"'],
+    ['base', '"base" is reserved'],
+    ['foo.bar', 'use only letters, digits, "_" and "-"'],
+    ['..', 'use only letters, digits, "_" and "-"'],
+  ])('bad name %s, naming the rule', (name, rule) => refuse(['create', name, '--yes'], `invalid plugin name "${name}": ${rule}`));
+
+  it('django refuses the name main', () =>
+    refuse(['create', '--template=django', 'main', '--yes'], '"main" is reserved by the django template'));
+
+  it('unknown --set field, with a suggestion', () =>
+    refuse(['create', '--template=flask', 'foo', '--set', 'wrkers=3'], '--set wrkers: unknown field (did you mean "workers"?)'));
+
+  it('invalid --set value, with the pattern', () =>
+    refuse(['create', '--template=flask', 'foo', '--set', 'workers=many'], /--set workers="many": expected a positive whole number or a \{\{VARIABLE\}\} \(pattern .+\)/));
+
+  it('invalid --set choice, with the choices', () =>
+    refuse(['create', 'foo', '--set', 'type=python4'], '--set type="python4": expected one of python3_sync, python2_sync, aiohttp'));
+
+  it('unreadable answers file', () => refuse(['create', 'foo', '--answers', 'nope.json'], /cannot read answers file .*nope\.json/));
+
+  it('malformed answers file, with its line', () =>
+    refuse(['create', 'foo', '--answers', 'a.json'], /a\.json:2: invalid JSON/, (cwd) => writeFileSync(join(cwd, 'a.json'), '{\n "version": 1.0.0\n}')));
+
+  it('existing directory, left untouched', async () => {
+    await refuse(['create', 'foo', '--yes'], /directory .*foo already exists \(use --force to replace it\)/, (cwd) => {
+      mkdirSync(join(cwd, 'foo'));
+      writeFileSync(join(cwd, 'foo', 'mine.txt'), 'precious');
+    });
+    expect(readFileSync(join(temp.dir, `case-${counter}`, 'foo', 'mine.txt'), 'utf8')).toBe('precious');
+  });
+
+  it('unknown option', () => refuse(['create', 'foo', '--yse'], /Unknown argument: yse/));
+});
+
+describe('create --force', () => {
+  it('replaces an existing directory', async () => {
+    const cwd = freshDir();
+    mkdirSync(join(cwd, 'foo'));
+    writeFileSync(join(cwd, 'foo', 'old.txt'), 'old');
+    const run = await runCli(['create', '--template=static', 'foo', '--yes', '--force'], { cwd });
+    expect(run.code).toBe(0);
+    expect(existsSync(join(cwd, 'foo', 'old.txt'))).toBe(false);
+    expect(readdirSync(cwd)).toEqual(['foo']);
+  });
+});
+
+describe('create, interrupted', () => {
+  /** A template big enough that writing it takes a while, so a signal lands mid-write. */
+  const bigTemplate = (root: string) => {
+    const files: Record<string, Buffer> = {};
+    const chunk = Buffer.alloc(16 * 1024, 'x');
+    for (let i = 0; i < 4000; i++) files[`d${i % 40}/f${i}.txt`] = chunk;
+    return writeTemplate(root, 'big', { fields: [] }, files);
+  };
+
+  const interruptMidWrite = async (cwd: string, extraArgs: string[], signal: NodeJS.Signals) => {
+    const template = bigTemplate(freshDir());
+    const child = spawn(process.execPath, [CLI, 'create', `--template=${template}`, 'foo', '--yes', ...extraArgs], {
+      cwd,
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    const deadline = Date.now() + 20_000;
+    let sawTemp = false;
+    while (Date.now() < deadline && child.exitCode === null) {
+      if (readdirSync(cwd).some((entry) => entry.startsWith('.foo.bootstrap-plugin-'))) {
+        sawTemp = true;
+        child.kill(signal);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    return { code: await exited, stderr, sawTemp };
+  };
+
+  it('leaves nothing behind when interrupted (SIGINT) while writing', async () => {
+    const cwd = freshDir();
+    const { code, stderr, sawTemp } = await interruptMidWrite(cwd, [], 'SIGINT');
+    expect(sawTemp).toBe(true);
+    expect(code).toBe(130);
+    expect(stderr).toBe('bootstrap-plugin: error: interrupted, nothing was written\n');
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('keeps the existing directory when a --force replacement is terminated (SIGTERM)', async () => {
+    const cwd = freshDir();
+    mkdirSync(join(cwd, 'foo'));
+    writeFileSync(join(cwd, 'foo', 'mine.txt'), 'precious');
+    const { code, sawTemp } = await interruptMidWrite(cwd, ['--force'], 'SIGTERM');
+    expect(sawTemp).toBe(true);
+    expect(code).toBe(130);
+    expect(readdirSync(cwd)).toEqual(['foo']);
+    expect(readdirSync(join(cwd, 'foo'))).toEqual(['mine.txt']);
+  });
+});
