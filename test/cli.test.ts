@@ -74,6 +74,14 @@ describe('create, non-interactive', () => {
     },
   );
 
+  it.each(['--no-input', '-y'])('accepts %s as --yes: defaults, no note', async (flag) => {
+    const cwd = freshDir();
+    const run = await runCli(['create', '--template=static', 'site', flag], { cwd });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(existsSync(join(cwd, 'site', '.layerapi2_label'))).toBe(true);
+  });
+
   it('says on stderr which fields took defaults when there is no terminal and no --yes', async () => {
     const cwd = freshDir();
     const run = await runCli(['create', '--template=static', 'site', '--set', 'version=2.0'], { cwd });
