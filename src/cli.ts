@@ -8,7 +8,8 @@ import { BootstrapError, EXIT, UsageError } from './core/errors.js';
 import { listTemplates, type Template, type TemplateLookup } from './core/templates.js';
 import { createAsk } from './prompt.js';
 
-const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+// Compiled to dist/src/cli.js: the package root is two levels up.
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUILTIN_DIR = join(PACKAGE_ROOT, 'templates');
 const TEMPLATES_ENV = 'BOOTSTRAP_PLUGIN_TEMPLATES';
 const DEFAULT_MODULE = 'mfserv';

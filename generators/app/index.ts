@@ -1,0 +1,181 @@
+import type { Stats } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Generator, { type BaseOptions, type Storage } from 'yeoman-generator';
+import { STATE_FILE } from '../../src/core/create.js';
+import { UsageError } from '../../src/core/errors.js';
+import { checkAnswer, formatValue, isApplicable, type Answers, type Field, type FieldValue } from '../../src/core/fields.js';
+import { validatePluginName } from '../../src/core/names.js';
+import { renderContext, renderEjs, renderTemplate } from '../../src/core/render.js';
+import { findTemplate, listTemplates, type Template, type TemplateLookup } from '../../src/core/templates.js';
+
+/** Compiled to dist/generators/app/index.js: the package root is three levels up. */
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const LOOKUP: TemplateLookup = { builtinDir: join(PACKAGE_ROOT, 'templates'), userDirs: [] };
+const DEFAULT_TEMPLATE = 'default';
+const DEFAULT_MODULE = 'mfserv';
+const MODULE_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
+/** The Yeoman generator every template's sub-generator stands for; it asks which template. */
+const MAIN_GENERATOR = 'app';
+/** Files the CLI writes with 0644 whatever the umask; Yeoman writes the state file the same way. */
+const STATE_MODE = 0o644;
+
+/** What `.yo-rc.json` keeps under "bootstrap-plugin", so a re-run offers the same answers. */
+interface StoredConfig {
+  name?: string;
+  template?: string;
+  module?: string;
+  answers?: Answers;
+}
+
+type Options = BaseOptions & {
+  name?: string;
+  template?: string;
+  module?: string;
+};
+
+/**
+ * `yo bootstrap-plugin [NAME] [--template=T]`: the CLI's `create`, with Yeoman doing the
+ * asking and the writing. Fields, validation, rendering and the state file come from the core,
+ * so a plugin made here is the one `bootstrap-plugin create` makes from the same answers.
+ */
+export default class BootstrapPluginGenerator extends Generator<StoredConfig, Options> {
+  private pluginName = '';
+  private module = DEFAULT_MODULE;
+  private template?: Template;
+  private answers: Answers = {};
+  /** The plugin directory: `./NAME`, or the current one when it is that plugin (a re-run). */
+  private target = '';
+  /** The plugin's `.yo-rc.json` section, read before the plugin directory becomes the root. */
+  private stored?: Storage<StoredConfig>;
+
+  constructor(args: string[], options: Options) {
+    super(args, options);
+    this.argument('name', { type: String, required: false, description: 'plugin name (letters, digits, "_", "-")' });
+    this.option('template', { type: String, description: 'template name, or path to a template directory (asked when absent)' });
+    this.option('module', { type: String, description: 'module name (default: $MFMODULE, else mfserv)' });
+  }
+
+  async prompting(): Promise<void> {
+    const here = this.config.getAll();
+    const rerun = here.name !== undefined && (this.options.name === undefined || this.options.name === here.name);
+    this.pluginName = this.options.name ?? here.name ?? (await this.#askName());
+    validatePluginName(this.pluginName);
+    this.target = rerun ? this.destinationRoot() : this.destinationPath(this.pluginName);
+    this.stored = rerun ? this.config : this.createStorage(join(this.target, '.yo-rc.json'), this.rootGeneratorName());
+    const previous = this.stored.getAll();
+    this.module = resolveModule(this.options.module ?? previous.module);
+    this.template = findTemplate(await this.#chooseTemplate(previous.template), LOOKUP, this.destinationRoot());
+    validatePluginName(this.pluginName, this.template);
+    for (const field of this.template.fields) {
+      if (!isApplicable(field, this.answers)) continue;
+      this.answers[field.name] = await this.#askField(field, storedAnswer(field, previous.answers));
+    }
+  }
+
+  async writing(): Promise<void> {
+    const template = this.template!;
+    this.destinationRoot(this.target);
+    const files = await renderTemplate(template, renderContext(this.pluginName, this.module, this.answers));
+    for (const file of files) this.#writeFile(file.path, file.content, file.mode);
+    const state = { template: template.name, module: this.module, toolVersion: this.rootGeneratorVersion(), answers: this.answers };
+    this.#writeFile(STATE_FILE, Buffer.from(`${JSON.stringify(state, null, 2)}\n`), STATE_MODE);
+    this.config.set({ name: this.pluginName, template: template.name, module: this.module, answers: this.answers });
+  }
+
+  async end(): Promise<void> {
+    const template = this.template!;
+    this.log(`Plugin ${this.pluginName} successfully created on directory ${this.target}`);
+    if (!template.nextSteps) return;
+    const dir = relative(this.contextRoot, this.target) || '.';
+    const context = { ...renderContext(this.pluginName, this.module, this.answers), dir };
+    this.log(`\n${(await renderEjs(await readFile(template.nextSteps, 'utf8'), context, template.nextSteps)).trim()}`);
+  }
+
+  /** Through mem-fs, so Yeoman's conflict resolution decides what reaches the disk. */
+  #writeFile(path: string, content: Buffer, mode: number): void {
+    // mem-fs-editor reads only `mode` from the stat when it commits the file.
+    this.fs.write(this.destinationPath(path), content, { stat: { mode } as Stats });
+  }
+
+  async #askName(): Promise<string> {
+    const { name } = await this.prompt<{ name: string }>([
+      {
+        type: 'input',
+        name: 'name',
+        message: 'Plugin name',
+        validate: (value: string) => {
+          try {
+            validatePluginName(value);
+            return true;
+          } catch (error) {
+            return (error as Error).message;
+          }
+        },
+      },
+    ]);
+    return name;
+  }
+
+  /** `--template`, else the template this sub-generator is named after, else a question. */
+  async #chooseTemplate(previous: string | undefined): Promise<string> {
+    if (this.options.template) return this.options.template;
+    const subGenerator = this._namespaceId?.generator;
+    if (subGenerator && subGenerator !== MAIN_GENERATOR) return subGenerator;
+    const { templates } = listTemplates(LOOKUP);
+    const { template } = await this.prompt<{ template: string }>([
+      {
+        type: 'select',
+        name: 'template',
+        message: 'Template',
+        choices: templates.map((t) => ({ name: `${t.name.padEnd(10)} ${t.description}`, value: t.name })),
+        default: previous ?? DEFAULT_TEMPLATE,
+      },
+    ]);
+    return template;
+  }
+
+  /** One question per field, so `when` sees the converted answers exactly as the CLI's does. */
+  async #askField(field: Field, previous: FieldValue | undefined): Promise<FieldValue> {
+    const answers = await this.prompt<Record<string, unknown>>([toQuestion(field, previous ?? field.default)]);
+    const checked = checkAnswer(field, answers[field.name]);
+    if (!checked.ok) throw new UsageError(`${field.name}: ${checked.reason}`);
+    return checked.value;
+  }
+}
+
+/** A stored answer is offered again only while it is still valid for the field. */
+function storedAnswer(field: Field, answers: Answers | undefined): FieldValue | undefined {
+  if (!answers || !(field.name in answers)) return undefined;
+  const checked = checkAnswer(field, answers[field.name]);
+  return checked.ok ? checked.value : undefined;
+}
+
+function toQuestion(field: Field, defaultValue: FieldValue | undefined) {
+  const base = { name: field.name, message: field.message };
+  switch (field.type) {
+    case 'choice':
+      return { ...base, type: 'select' as const, choices: field.choices ?? [], default: defaultValue?.toString() };
+    case 'confirm':
+      return { ...base, type: 'confirm' as const, default: typeof defaultValue === 'boolean' ? defaultValue : undefined };
+    default:
+      return {
+        ...base,
+        type: 'input' as const,
+        default: defaultValue === undefined ? undefined : formatValue(defaultValue),
+        validate: (value: string) => {
+          const checked = checkAnswer(field, value);
+          return checked.ok || checked.reason;
+        },
+      };
+  }
+}
+
+function resolveModule(flag: string | undefined): string {
+  const module = flag ?? process.env.MFMODULE ?? DEFAULT_MODULE;
+  if (!MODULE_PATTERN.test(module)) {
+    throw new UsageError(`invalid module "${module}": use letters, digits and "_", starting with a letter (--module or MFMODULE)`);
+  }
+  return module.toLowerCase();
+}
