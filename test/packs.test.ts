@@ -97,6 +97,22 @@ interface TutorLoad {
   filters: FilterCall[];
 }
 
+/** A throw-away venv holding `pipArgs` (a plugin directory, or `-e DIR`), installed offline. */
+async function installInVenv(venv: string, pipArgs: string[]): Promise<void> {
+  await runOk(PYTHON, ['-m', 'venv', '--system-site-packages', venv]);
+  // No network (PyPI is unreachable): setuptools comes from Debian through the system site packages.
+  await runOk(join(venv, 'bin', 'pip'), ['install', '--no-deps', '--no-build-isolation', '--no-index', ...pipArgs], {
+    ...process.env,
+    PIP_DISABLE_PIP_VERSION_CHECK: '1',
+  });
+}
+
+/** Imports the plugin through its entry point, as Tutor does, against the stand-in tutor.hooks. */
+async function loadTutorPlugin(venv: string, name: string): Promise<TutorLoad> {
+  const stdout = await runOk(join(venv, 'bin', 'python'), [TUTOR_LOADER, name], { ...process.env, PYTHONPATH: TUTOR_STANDIN });
+  return JSON.parse(stdout) as TutorLoad;
+}
+
 describe('tutor pack', () => {
   const name = 'my_badges';
   const prefix = 'MY_BADGES_';
@@ -121,14 +137,8 @@ describe('tutor pack', () => {
     // A patch added by hand after create, as the README invites: plugin.py must pick it up unchanged.
     writeFileSync(join(plugin, `tutor_${name}`, 'patches', extraPatch.name), extraPatch.content);
     venv = join(temp.dir, 'venv');
-    await runOk(PYTHON, ['-m', 'venv', '--system-site-packages', venv]);
-    // No network (PyPI is unreachable): setuptools comes from Debian through the system site packages.
-    await runOk(join(venv, 'bin', 'pip'), ['install', '--no-deps', '--no-build-isolation', '--no-index', plugin], {
-      ...process.env,
-      PIP_DISABLE_PIP_VERSION_CHECK: '1',
-    });
-    const stdout = await runOk(join(venv, 'bin', 'python'), [TUTOR_LOADER, name], { ...process.env, PYTHONPATH: TUTOR_STANDIN });
-    loaded = JSON.parse(stdout) as TutorLoad;
+    await installInVenv(venv, [plugin]);
+    loaded = await loadTutorPlugin(venv, name);
   }, INSTALL_TIMEOUT_MS);
 
   afterAll(() => temp?.cleanup());
@@ -194,6 +204,23 @@ describe('tutor pack', () => {
     expect(used.size).toBeGreaterThan(0);
     expect([...used].filter((key) => !defined.includes(key))).toEqual([]);
   });
+
+  it('installed as its README says (pip install -e .), reads a patch added afterwards without reinstalling', async () => {
+    const { dir, cleanup } = makeTempDir();
+    try {
+      await create(dir, 'tutor', 'live');
+      const editable = join(dir, 'live');
+      const venvDir = join(dir, 'venv');
+      await installInVenv(venvDir, ['-e', editable]);
+      writeFileSync(join(editable, 'tutor_live', 'patches', 'cms-env'), 'LIVE: true\n');
+      const live = await loadTutorPlugin(venvDir, 'live');
+      expect(live.module_file).toBe(join(editable, 'tutor_live', 'plugin.py'));
+      const patches = live.filters.filter((call) => call.filter === 'ENV_PATCHES').flatMap((call) => call.items);
+      expect(patches).toContainEqual(['cms-env', 'LIVE: true\n']);
+    } finally {
+      cleanup();
+    }
+  }, INSTALL_TIMEOUT_MS);
 
   it('tells the user what to run to install, enable and check the plugin', () => {
     const readme = readFileSync(join(plugin, 'README.md'), 'utf8');
