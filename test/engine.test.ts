@@ -125,6 +125,11 @@ describe('rendering', () => {
     expect(contents(await render({ 'config.ini.ejs': text }))['config.ini']).toBe('[a]\nx = 1\n\n[c]\nz = 3\n');
   });
 
+  it('keeps the two blank lines PEP 8 puts between Python definitions, but no more', async () => {
+    const text = 'import os\n\n\n<% if (false) { %>\nX = 1\n<% } %>\n\n\ndef main():\n    pass\n';
+    expect(contents(await render({ 'app.py.ejs': text }))['app.py']).toBe('import os\n\n\ndef main():\n    pass\n');
+  });
+
   it('refuses a symbolic link inside a template', async () => {
     const dir = writeTemplate(freshDir(), 't', { fields: [] }, { 'a.txt': 'x' });
     symlinkSync('/etc/passwd', join(dir, 'files', 'leak'));

@@ -48,7 +48,7 @@ export async function renderTemplate(template: Template, context: RenderContext)
       const path = toTargetPath(source.relative, context.name, join(layer, source.relative));
       const raw = await readFile(source.absolute);
       const content = source.relative.endsWith(EJS_SUFFIX)
-        ? Buffer.from(tidy(await renderEjs(raw.toString('utf8'), context, source.absolute)))
+        ? Buffer.from(tidy(await renderEjs(raw.toString('utf8'), context, source.absolute), path))
         : raw;
       byPath.set(path, { path, content, mode: source.mode });
     }
@@ -113,9 +113,14 @@ function toTargetPath(relative: string, name: string, source: string): string {
   return posix.join(...segments);
 }
 
-/** Conditionals leave blank lines behind: keep at most one in a row, and none at the start. */
-function tidy(text: string): string {
-  return text.replace(/\n(?:[ \t]*\n){2,}/g, '\n\n').replace(/^(?:[ \t]*\n)+/, '');
+/**
+ * Conditionals leave blank lines behind: keep at most one in a row (two in Python, where PEP 8
+ * separates top-level definitions by two), and none at the start.
+ */
+function tidy(text: string, path: string): string {
+  const kept = path.endsWith('.py') ? 2 : 1;
+  const run = new RegExp(`\\n(?:[ \\t]*\\n){${kept + 1},}`, 'g');
+  return text.replace(run, '\n'.repeat(kept + 1)).replace(/^(?:[ \t]*\n)+/, '');
 }
 
 export interface WriteOptions {
