@@ -6,6 +6,7 @@ import { checkAnswer, formatValue, isApplicable, type Answers, type Field, type 
 import { listTemplates, type Template } from '../src/core/templates.js';
 import { cleanEnv, makeTempDir, ROOT, runCli } from './helpers/cli.js';
 import { cliTree, readTree, type Tree } from './helpers/expected-tree.js';
+import { writeTemplate } from './helpers/template-fixture.js';
 
 const GENERATOR = join(ROOT, 'dist', 'generators', 'app', 'index.js');
 const NAMESPACE = 'bootstrap-plugin:app';
@@ -93,5 +94,138 @@ describe('yo bootstrap-plugin makes the plugin the CLI makes from the same answe
     } finally {
       result.cleanup();
     }
+  });
+});
+
+describe('yo bootstrap-plugin asks like the CLI', () => {
+  const temp = makeTempDir('bp-yo-');
+  afterAll(temp.cleanup);
+
+  it('follows `when` and conditions of a user template given by path, as the CLI does', async () => {
+    const template = writeTemplate(
+      temp.dir,
+      'conditional',
+      {
+        fields: [
+          { name: 'with_cron', message: 'Cron?', type: 'confirm', default: true },
+          { name: 'minutes', message: 'Every how many minutes?', type: 'integer', default: 5, when: { with_cron: true } },
+        ],
+        conditions: { crontab: { with_cron: true } },
+      },
+      { 'crontab.ejs': '*/<%= minutes %> * * * * run\n', 'bin/start': { content: '#!/bin/sh\n', mode: 0o755 } },
+    );
+    const expected = await cliTree(NAME, template, { with_cron: false }, cleanEnv());
+    const result = await helpers.run(GENERATOR, { namespace: NAMESPACE }).withArguments([NAME]).withOptions({ template }).withAnswers({ with_cron: false });
+    try {
+      expect(result.askedQuestions.map((q) => q.name)).toEqual(['with_cron']);
+      expect(comparable(readTree(join(result.cwd, NAME)))).toEqual(comparable(expected));
+      expect(Object.keys(expected)).toEqual(['.bootstrap-plugin.json', 'bin/start']);
+    } finally {
+      result.cleanup();
+    }
+  });
+
+  it('validates typed answers with the field rules the CLI uses, and refuses an invalid one', async () => {
+    const reasons: Record<string, unknown> = {};
+    const run = helpers
+      .run(GENERATOR, { namespace: NAMESPACE })
+      .withArguments([NAME])
+      .withOptions({ template: 'static' })
+      .withAnswers({ version: 'not a version' }, {
+        callback: (answer, { question }) => {
+          const validate = (question as { validate?: (value: string) => unknown }).validate;
+          if (validate) reasons[question.name] = validate('not a version');
+          return answer;
+        },
+      });
+    await expect(run).rejects.toThrow('version: expected a version such as 1.2.3');
+    run.cleanup();
+    const cli = await runCli(['create', NAME, '-t', 'static', '--yes', '--set', 'version=not a version', '--dry-run'], { cwd: temp.dir });
+    expect(cli.stderr).toContain('expected a version such as 1.2.3');
+    expect(reasons.version).toBe('expected a version such as 1.2.3 (pattern ^[0-9A-Za-z][0-9A-Za-z.+~-]*$)');
+  });
+
+  it.each([
+    ['plugin_foo', 'static'],
+    ['main', 'django'],
+  ])('refuses the plugin name %s (template %s) with the CLI message', async (name, template) => {
+    const cli = await runCli(['create', name, '-t', template, '--yes', '--dry-run'], { cwd: temp.dir });
+    const message = cli.stderr.replace(/^bootstrap-plugin: error: /, '').trim();
+    expect(message).toMatch(/^invalid plugin name/);
+    const run = helpers.run(GENERATOR, { namespace: NAMESPACE }).withArguments([name]).withOptions({ template });
+    await expect(run).rejects.toThrow(message);
+    run.cleanup();
+  });
+});
+
+describe('yo bootstrap-plugin keeps its answers for the next run, the Yeoman way', () => {
+  const flask = templates.find((t) => t.name === 'flask')!;
+  const answers = variedAnswers(flask);
+  // In a directory of ours: yeoman-test must neither clean it up nor switch to another one meanwhile.
+  const runIn = async (cwd: string, options: { force?: boolean; args?: string[]; answers?: Record<string, unknown> } = {}) => {
+    const result = await helpers
+      .run(GENERATOR, { namespace: NAMESPACE, tmpdir: false, cwd, autoCleanup: false }, { force: options.force ?? true })
+      .withArguments(options.args ?? [])
+      .withAnswers(options.answers ?? {});
+    return result.restore();
+  };
+  const withPlugin = async (test: (dir: string) => Promise<void>) => {
+    const temp = makeTempDir('bp-yo-rerun-');
+    try {
+      await runIn(temp.dir, { args: [NAME], answers: promptAnswers(flask, answers) });
+      await test(temp.dir);
+    } finally {
+      temp.cleanup();
+    }
+  };
+
+  it('offers the stored answers as defaults when run again, from the parent or inside the plugin', () =>
+    withPlugin(async (dir) => {
+      const tree = readTree(join(dir, NAME));
+      for (const rerun of [await runIn(dir, { args: [NAME] }), await runIn(join(dir, NAME))]) {
+        const offered = Object.fromEntries(rerun.askedQuestions.map((q) => [q.name, q.answer]));
+        expect(offered).toEqual(promptAnswers(flask, answers));
+      }
+      expect(readTree(join(dir, NAME))).toEqual(tree);
+      expect(existsSync(join(dir, NAME, NAME))).toBe(false);
+    }));
+
+  it('leaves a file the user changed alone when the user answers "skip" to the conflict, and replaces it with --force', () =>
+    withPlugin(async (dir) => {
+      const config = join(dir, NAME, 'config.ini');
+      const generated = readFileSync(config, 'utf8');
+      writeFileSync(config, '# my own settings\n');
+      const skipped = await runIn(dir, { force: false, args: [NAME], answers: { action: 'skip' } });
+      expect(readFileSync(config, 'utf8')).toBe('# my own settings\n');
+      expect(skipped.askedQuestions.filter((q) => q.name === 'action')).toEqual([{ name: 'action', answer: 'skip' }]);
+      await runIn(dir, { force: true, args: [NAME] });
+      expect(readFileSync(config, 'utf8')).toBe(generated);
+    }));
+});
+
+describe('yo finds the generator the way it finds installed generators', () => {
+  const temp = makeTempDir('bp-yo-lookup-');
+  afterAll(temp.cleanup);
+
+  it('registers bootstrap-plugin:app from a package installed as generator-bootstrap-plugin, and runs it', async () => {
+    // What `npm install generator-bootstrap-plugin@npm:bootstrap-plugin` (or a link) leaves in node_modules.
+    const nodeModules = join(temp.dir, 'node_modules');
+    mkdirSync(nodeModules);
+    symlinkSync(ROOT, join(nodeModules, 'generator-bootstrap-plugin'), 'dir');
+    const project = join(temp.dir, 'project');
+    mkdirSync(project);
+    const static_ = templates.find((t) => t.name === 'static')!;
+    const expected = await cliTree(NAME, 'static', variedAnswers(static_, {}), cleanEnv());
+
+    const result = await helpers
+      .run('bootstrap-plugin', { tmpdir: false, cwd: project, autoCleanup: false })
+      .withLookups({ npmPaths: [nodeModules] })
+      .withArguments([NAME])
+      .withAnswers(promptAnswers(static_, variedAnswers(static_, {})));
+    result.restore();
+    const meta = result.env.getGeneratorMeta(NAMESPACE);
+    expect(realpathSync(meta!.resolved!)).toBe(realpathSync(GENERATOR));
+    expect(meta!.packagePath).toBe(join(nodeModules, 'generator-bootstrap-plugin'));
+    expect(comparable(readTree(join(project, NAME)))).toEqual(comparable(expected));
   });
 });

@@ -1,4 +1,4 @@
-import type { Stats } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,8 +95,9 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
 
   /** Through mem-fs, so Yeoman's conflict resolution decides what reaches the disk. */
   #writeFile(path: string, content: Buffer, mode: number): void {
-    // mem-fs-editor reads only `mode` from the stat when it commits the file.
-    this.fs.write(this.destinationPath(path), content, { stat: { mode } as Stats });
+    // mem-fs-editor and Yeoman's conflicter read only `mode` from the stat, and compare it with
+    // the one on disk: a regular file's, type bits included, or every file would look changed.
+    this.fs.write(this.destinationPath(path), content, { stat: { mode: constants.S_IFREG | mode } as Stats });
   }
 
   async #askName(): Promise<string> {
