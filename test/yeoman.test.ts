@@ -229,3 +229,42 @@ describe('yo finds the generator the way it finds installed generators', () => {
     expect(comparable(readTree(join(project, NAME)))).toEqual(comparable(expected));
   });
 });
+
+describe('the bootstrap-plugin CLI never loads Yeoman', () => {
+  const temp = makeTempDir('bp-yo-modules-');
+  afterAll(temp.cleanup);
+  const log = join(temp.dir, 'modules.log');
+  // Loader hooks see every ES module the CLI resolves; the exit handler adds every CommonJS one.
+  const hooks = `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  appendFileSync(process.env.BP_MODULE_LOG, result.url + '\\n');
+  return result;
+}`;
+  const recorder = `import { appendFileSync } from 'node:fs';
+import { createRequire, register } from 'node:module';
+register('data:text/javascript,' + ${JSON.stringify(encodeURIComponent(hooks))});
+process.on('exit', () => appendFileSync(process.env.BP_MODULE_LOG, Object.keys(createRequire(process.cwd() + '/').cache).join('\\n') + '\\n'));`;
+  const loaded = async (args: string[]) => {
+    writeFileSync(log, '');
+    const env = cleanEnv({ BP_MODULE_LOG: log, NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(recorder)}` });
+    const run = await runCli(args, { cwd: temp.dir, env });
+    expect(run.code).toBe(0);
+    return readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  };
+  const fromPackage = (modules: string[], pattern: RegExp) => modules.filter((m) => pattern.test(m));
+  const YEOMAN = /\/node_modules\/(yeoman-[^/]+|mem-fs[^/]*|@yeoman\/[^/]+)\//;
+
+  it('list loads yargs but no Yeoman, mem-fs, inquirer or EJS module', async () => {
+    const modules = await loaded(['list']);
+    expect(fromPackage(modules, /\/node_modules\/yargs\//).length).toBeGreaterThan(0);
+    expect(fromPackage(modules, YEOMAN)).toEqual([]);
+    expect(fromPackage(modules, /\/node_modules\/(inquirer|@inquirer\/[^/]+|ejs)\//)).toEqual([]);
+  });
+
+  it('create --yes loads EJS to render but no Yeoman or mem-fs module', async () => {
+    const modules = await loaded(['create', NAME, '--template', 'flask', '--yes']);
+    expect(fromPackage(modules, /\/node_modules\/ejs\//).length).toBeGreaterThan(0);
+    expect(fromPackage(modules, YEOMAN)).toEqual([]);
+  });
+});
