@@ -205,28 +205,48 @@ describe('yo bootstrap-plugin keeps its answers for the next run, the Yeoman way
 
 describe('yo finds the generator the way it finds installed generators', () => {
   const temp = makeTempDir('bp-yo-lookup-');
-  afterAll(temp.cleanup);
-
-  it('registers bootstrap-plugin:app from a package installed as generator-bootstrap-plugin, and runs it', async () => {
-    // What `npm install generator-bootstrap-plugin@npm:bootstrap-plugin` (or a link) leaves in node_modules.
-    const nodeModules = join(temp.dir, 'node_modules');
+  // What `npm install generator-bootstrap-plugin@npm:bootstrap-plugin` (or a link) leaves in node_modules.
+  const nodeModules = join(temp.dir, 'node_modules');
+  const installed = join(nodeModules, 'generator-bootstrap-plugin');
+  beforeAll(() => {
     mkdirSync(nodeModules);
-    symlinkSync(ROOT, join(nodeModules, 'generator-bootstrap-plugin'), 'dir');
-    const project = join(temp.dir, 'project');
-    mkdirSync(project);
-    const static_ = templates.find((t) => t.name === 'static')!;
-    const expected = await cliTree(NAME, 'static', variedAnswers(static_, {}), cleanEnv());
+    symlinkSync(ROOT, installed, 'dir');
+  });
+  afterAll(temp.cleanup);
+  const staticTemplate = templates.find((t) => t.name === 'static')!;
+  const answers = variedAnswers(staticTemplate);
 
+  /** Runs a namespace found by `env.lookup()`, yo's own search, in a fresh project directory. */
+  const runFound = async (namespace: string, typed: Record<string, unknown>) => {
+    const project = makeTempDir('bp-yo-project-');
     const result = await helpers
-      .run('bootstrap-plugin', { tmpdir: false, cwd: project, autoCleanup: false })
+      .run(namespace, { tmpdir: false, cwd: project.dir, autoCleanup: false })
       .withLookups({ npmPaths: [nodeModules] })
       .withArguments([NAME])
-      .withAnswers(promptAnswers(static_, variedAnswers(static_, {})));
+      .withAnswers(typed);
     result.restore();
-    const meta = result.env.getGeneratorMeta(NAMESPACE);
-    expect(realpathSync(meta!.resolved!)).toBe(realpathSync(GENERATOR));
-    expect(meta!.packagePath).toBe(join(nodeModules, 'generator-bootstrap-plugin'));
-    expect(comparable(readTree(join(project, NAME)))).toEqual(comparable(expected));
+    return { result, tree: readTree(join(project.dir, NAME)), cleanup: project.cleanup };
+  };
+
+  it('registers bootstrap-plugin:app and a sub-generator per shipped template from the compiled files', async () => {
+    const { result, cleanup } = await runFound('bootstrap-plugin', promptAnswers(staticTemplate, answers));
+    cleanup();
+    const metas = result.env.getGeneratorsMeta();
+    const ours = Object.keys(metas).filter((ns) => ns.startsWith('bootstrap-plugin:'));
+    expect(ours.sort()).toEqual(['app', ...templates.map((t) => t.name)].map((name) => `bootstrap-plugin:${name}`).sort());
+    expect(realpathSync(metas[NAMESPACE].resolved!)).toBe(realpathSync(GENERATOR));
+    expect(metas[NAMESPACE].packagePath).toBe(installed);
+  });
+
+  it.each([
+    ['bootstrap-plugin', true],
+    ['bootstrap-plugin:static', false],
+  ])('%s makes the plugin the CLI makes (asks for the template: %s)', async (namespace, asksTemplate) => {
+    const expected = await cliTree(NAME, 'static', answers, cleanEnv());
+    const { result, tree, cleanup } = await runFound(namespace, promptAnswers(staticTemplate, answers));
+    cleanup();
+    expect(comparable(tree)).toEqual(comparable(expected));
+    expect(result.askedQuestions.some((q) => q.name === 'template')).toBe(asksTemplate);
   });
 });
 

@@ -1,22 +1,19 @@
 import { constants, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import Generator, { type BaseOptions, type Storage } from 'yeoman-generator';
 import { STATE_FILE } from '../../src/core/create.js';
 import { UsageError } from '../../src/core/errors.js';
 import { checkAnswer, formatValue, isApplicable, type Answers, type Field, type FieldValue } from '../../src/core/fields.js';
 import { validatePluginName } from '../../src/core/names.js';
 import { renderContext, renderEjs, renderTemplate } from '../../src/core/render.js';
-import { findTemplate, listTemplates, type Template, type TemplateLookup } from '../../src/core/templates.js';
+import { findTemplate, listTemplates, type Template } from '../../src/core/templates.js';
+import { LOOKUP } from '../lookup.js';
 
-/** Compiled to dist/generators/app/index.js: the package root is three levels up. */
-const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const LOOKUP: TemplateLookup = { builtinDir: join(PACKAGE_ROOT, 'templates'), userDirs: [] };
 const DEFAULT_TEMPLATE = 'default';
 const DEFAULT_MODULE = 'mfserv';
 const MODULE_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
-/** The Yeoman generator every template's sub-generator stands for; it asks which template. */
+/** Yeoman's name for a package's main generator; any other (`bootstrap-plugin:flask`) names a template. */
 const MAIN_GENERATOR = 'app';
 /** Files the CLI writes with 0644 whatever the umask; Yeoman writes the state file the same way. */
 const STATE_MODE = 0o644;
