@@ -12,17 +12,18 @@ import sys
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 try:
-    from socketserver import UnixStreamServer
+    from socketserver import TCPServer
 except ImportError:  # Python 2
-    from SocketServer import UnixStreamServer
+    from SocketServer import TCPServer
 
 
 class UnixWSGIServer(WSGIServer):
     address_family = socket.AF_UNIX
 
     def server_bind(self):
-        # HTTPServer.server_bind looks up a host name and port, which a socket path has not.
-        UnixStreamServer.server_bind(self)
+        # HTTPServer.server_bind looks up a host name and port, which a socket path has not;
+        # TCPServer's (a base class, so Python 2 accepts the call) only binds.
+        TCPServer.server_bind(self)
         self.server_name = "localhost"
         self.server_port = 80
         self.setup_environ()
