@@ -3,7 +3,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { checkConfig, getConfigValue, setConfigValues, writeFileAtomic, type CheckResult, type SetResult } from './core/config.js';
 import { createPlugin, type CreateResult } from './core/create.js';
+import { collectVariables, DEFAULT_CONFIG_NAME, PROFILE_FORMATS, renderProfile, type ProfileFormat } from './core/env.js';
 import { BootstrapError, EXIT, UsageError } from './core/errors.js';
 import { listTemplates, type Template, type TemplateLookup } from './core/templates.js';
 import { createAsk } from './prompt.js';
@@ -54,6 +56,17 @@ function printCreated(result: CreateResult): void {
   }
   out(`Plugin ${result.name} successfully created on directory ${result.target}`);
   if (result.nextSteps) out(`\n${result.nextSteps}`);
+}
+
+function printSet(result: SetResult): void {
+  for (const change of result.changes) {
+    out(`${result.file}: [${change.section}] ${change.key} ${change.previous === undefined ? 'added' : 'changed'}`);
+  }
+}
+
+function printCheck(result: CheckResult): void {
+  for (const finding of result.findings) out(`${result.file}:${finding.line}: ${finding.message}`);
+  if (result.findings.length === 0) out(`${result.file}: no problems (checked against the ${result.template} template)`);
 }
 
 /** Ctrl-C and SIGTERM abort the work in progress; the core removes what it had written. */
@@ -124,7 +137,75 @@ async function main(): Promise<void> {
         }
       },
     )
-    .demandCommand(1, 'name a command: list or create (see --help)')
+    .command(
+      'env [paths..]',
+      "print a shell profile of a plugin's or module's config.ini variables",
+      (y) =>
+        y
+          .positional('paths', { type: 'string', array: true, default: ['.'], describe: 'plugin directory, or module ini files (later ones override earlier ones)' })
+          .option('format', { choices: PROFILE_FORMATS, default: 'sh' as ProfileFormat, describe: 'profile format' })
+          .option('module', { type: 'string', describe: 'module name (default: $MFMODULE, else mfserv)' })
+          .option('config-name', { type: 'string', describe: `chooses key[VARIANT] values (default: $MFCONFIG, else ${DEFAULT_CONFIG_NAME})` })
+          .option('output', { alias: 'o', type: 'string', describe: 'write the profile to FILE (atomically) instead of printing it' }),
+      async (argv) => {
+        const { variables, warnings } = await collectVariables({
+          paths: argv.paths,
+          cwd: process.cwd(),
+          module: resolveModule(argv.module),
+          configName: argv.configName || process.env.MFCONFIG || DEFAULT_CONFIG_NAME,
+          environment: process.env,
+        });
+        const profile = renderProfile(variables, argv.format);
+        for (const warning of [...warnings, ...profile.warnings]) warn(`warning: ${warning}`);
+        if (argv.output) await writeFileAtomic(argv.output, profile.text);
+        else process.stdout.write(profile.text);
+      },
+    )
+    .command('config', "read, edit and check a plugin's config.ini", (y) =>
+      y
+        .command(
+          'get <path> <key>',
+          'print the raw value of SECTION.KEY',
+          (c) =>
+            c
+              .positional('path', { type: 'string', demandOption: true, describe: 'plugin directory or ini file' })
+              .positional('key', { type: 'string', demandOption: true, describe: 'SECTION.KEY, e.g. custom.api_url' }),
+          async (argv) => {
+            out(await getConfigValue({ path: argv.path, cwd: process.cwd(), address: argv.key }));
+          },
+        )
+        .command(
+          'set <path> <assignments..>',
+          'set SECTION.KEY=VALUE in place, keeping comments, blank lines and order',
+          (c) =>
+            c
+              .positional('path', { type: 'string', demandOption: true, describe: 'plugin directory or ini file' })
+              .positional('assignments', { type: 'string', array: true, demandOption: true, describe: 'SECTION.KEY=VALUE (several allowed)' }),
+          async (argv) => printSet(await setConfigValues({ path: argv.path, cwd: process.cwd(), assignments: argv.assignments })),
+        )
+        .command(
+          'check [path]',
+          "check a plugin's config.ini against its template (exit 2 on findings)",
+          (c) =>
+            templateOptions(c)
+              .positional('path', { type: 'string', default: '.', describe: 'plugin directory or its config.ini' })
+              .option('template', { alias: 't', type: 'string', describe: 'template to check against (default: the one in .bootstrap-plugin.json)' })
+              .option('module', { type: 'string', describe: 'module name, when .bootstrap-plugin.json has none (default: $MFMODULE, else mfserv)' }),
+          async (argv) => {
+            const result = await checkConfig({
+              ...templateLookup(argv),
+              path: argv.path,
+              cwd: process.cwd(),
+              template: argv.template,
+              module: resolveModule(argv.module),
+            });
+            printCheck(result);
+            if (result.findings.length > 0) process.exitCode = EXIT.usage;
+          },
+        )
+        .demandCommand(1, 'name a config command: get, set or check (see config --help)'),
+    )
+    .demandCommand(1, 'name a command: list, create, env or config (see --help)')
     .strict()
     .version(toolVersion())
     .help()

@@ -213,16 +213,19 @@ function startParts(entry: IniEntry, multiline: Array<[IniEntry, string[]]>): st
   return parts;
 }
 
-/** Reads and parses an ini file: UTF-8 (as Python's `open` on a UTF-8 system), errors with `file:line`. */
-export async function readIniFile(file: string): Promise<IniDocument> {
+/**
+ * Reads and parses an ini file: UTF-8 (as Python's `open` on a UTF-8 system). Errors say
+ * `shown:line`, `shown` being the path as the user wrote it.
+ */
+export async function readIniFile(path: string, shown = path): Promise<IniDocument> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code ?? 'error'}`);
+    throw new UsageError(`cannot read ${shown}: ${code === 'ENOENT' ? 'no such file' : code ?? 'error'}`);
   }
-  return parseIni(decodeUtf8(bytes, file), file);
+  return parseIni(decodeUtf8(bytes, shown), shown);
 }
 
 export function decodeUtf8(bytes: Buffer, file: string): string {

@@ -1,0 +1,261 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { ConfigError, UsageError } from './errors.js';
+import { readIniFile, sectionItems, type IniDocument, type IniEntry } from './ini.js';
+
+/**
+ * `bootstrap-plugin env`: config.ini → environment variables, with MetWork's naming
+ * (`{MODULE}_{SECTION}_{KEY}`), variants and `{{VAR}}` placeholders, made safe: names are
+ * sanitised and checked for collisions, values are quoted so no shell ever runs them.
+ */
+
+export type ProfileFormat = 'sh' | 'fish' | 'dotenv' | 'json';
+export const PROFILE_FORMATS: readonly ProfileFormat[] = ['sh', 'fish', 'dotenv', 'json'];
+/** MetWork's configuration name when `MFCONFIG` is not set. */
+export const DEFAULT_CONFIG_NAME = 'GENERIC';
+export const CONFIG_FILE = 'config.ini';
+const LABEL_FILE = '.layerapi2_label';
+const LABEL_PATTERN = /^plugin_(.+)@(.+)$/;
+const CURRENT_PLUGIN = 'CURRENT_PLUGIN';
+const PRIVATE_PREFIX = '_';
+const VARIANT_KEY = /^([^[\]]+)\[([^[\]]+)\]$/;
+const PLACEHOLDER = /\{\{(.*?)\}\}/gs;
+const PLACEHOLDER_NAME = /^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*$/;
+const NOT_IN_NAMES = /[^A-Za-z0-9_]/gu;
+const PROFILE_HEADER = '# written by bootstrap-plugin env';
+
+export interface EnvOptions {
+  /** Plugin directories or ini files, relative to `cwd`; the first one decides the mode. */
+  paths: string[];
+  cwd: string;
+  /** Lower-case module name (`mfserv`). */
+  module: string;
+  /** Chooses `key[VARIANT]` values (`--config-name`, `$MFCONFIG`, `GENERIC`). */
+  configName: string;
+  /** Where `{{VAR}}` placeholders are looked up. */
+  environment: Record<string, string | undefined>;
+}
+
+export interface Variable {
+  name: string;
+  value: string;
+  /** `file:line` of the key it comes from, or the plugin directory. */
+  origin: string;
+}
+
+export interface EnvResult {
+  variables: Variable[];
+  /** Undefined placeholders, a label naming another module: worth saying, not worth failing. */
+  warnings: string[];
+}
+
+interface Source {
+  /** As the user wrote it, for messages. */
+  shown: string;
+  absolute: string;
+  isDirectory: boolean;
+}
+
+/**
+ * Collects the variables of a plugin directory (first PATH a directory: `{MODULE}_CURRENT_PLUGIN_*`,
+ * further PATHs are ini files layered over its config.ini) or of module ini files. A later file
+ * overrides an earlier one variable by variable, each file's variants resolved on their own.
+ */
+export async function collectVariables(options: EnvOptions): Promise<EnvResult> {
+  const sources = await Promise.all((options.paths.length > 0 ? options.paths : ['.']).map((p) => toSource(p, options.cwd)));
+  const [first, ...rest] = sources;
+  const misplaced = rest.find((s) => s.isDirectory);
+  if (misplaced) {
+    throw new UsageError(`${misplaced.shown} is a directory: only the first PATH may be a plugin directory, the others are ini files layered over it`);
+  }
+  const warnings: string[] = [];
+  const variables = new Map<string, Variable>();
+  const module = options.module.toUpperCase();
+  let prefix = module;
+  let files = sources.map((s) => s.shown);
+  if (first.isDirectory) {
+    prefix = `${module}_${CURRENT_PLUGIN}`;
+    files = [join(first.shown, CONFIG_FILE), ...rest.map((s) => s.shown)];
+    for (const variable of await pluginIdentity(first, options.module, module, warnings)) variables.set(variable.name, variable);
+  }
+  const context = { prefix, configName: options.configName.toLowerCase(), environment: options.environment, warnings };
+  for (const file of files) {
+    const doc = await readIniFile(resolve(options.cwd, file), file);
+    for (const variable of fileVariables(doc, context)) variables.set(variable.name, variable);
+  }
+  return { variables: [...variables.values()], warnings };
+}
+
+async function toSource(path: string, cwd: string): Promise<Source> {
+  const absolute = resolve(cwd, path);
+  const info = await stat(absolute).catch(() => undefined);
+  if (!info) throw new UsageError(`${path}: no such file or directory (expected a plugin directory or an ini file)`);
+  return { shown: path, absolute, isDirectory: info.isDirectory() };
+}
+
+/** NAME, DIR and LABEL, the name read from `.layerapi2_label` as MetWork does, else the directory's. */
+async function pluginIdentity(source: Source, module: string, prefix: string, warnings: string[]): Promise<Variable[]> {
+  const labelFile = join(source.absolute, LABEL_FILE);
+  const label = (await readFile(labelFile, 'utf8').catch(() => '')).trim();
+  const match = LABEL_PATTERN.exec(label);
+  const name = match ? match[1] : basename(source.absolute);
+  if (match && match[2] !== module) {
+    warnings.push(`${join(source.shown, LABEL_FILE)}: the plugin belongs to module "${match[2]}" but the variables are named for "${module}" (use --module ${match[2]})`);
+  }
+  const origin = source.shown;
+  return [
+    { name: `${prefix}_${CURRENT_PLUGIN}_NAME`, value: name, origin },
+    { name: `${prefix}_${CURRENT_PLUGIN}_DIR`, value: source.absolute, origin },
+    { name: `${prefix}_${CURRENT_PLUGIN}_LABEL`, value: `plugin_${name}@${module}`, origin },
+  ];
+}
+
+interface Context {
+  /** Upper-case start of every name: `MFSERV` or `MFSERV_CURRENT_PLUGIN`. */
+  prefix: string;
+  /** Lower-case configuration name. */
+  configName: string;
+  environment: Record<string, string | undefined>;
+  warnings: string[];
+}
+
+interface Chosen {
+  entry: IniEntry;
+  score: number;
+}
+
+/** One file's variables; two keys that give one name are an error naming both. */
+function fileVariables(doc: IniDocument, context: Context): Variable[] {
+  const byName = new Map<string, { variable: Variable; what: string }>();
+  for (const section of doc.sections.values()) {
+    if (section.name.startsWith(PRIVATE_PREFIX)) continue;
+    const best = new Map<string, Chosen>();
+    for (const entry of sectionItems(doc, section).values()) {
+      const { key, variant } = splitVariant(entry, doc.file);
+      if (key.startsWith(PRIVATE_PREFIX)) continue;
+      const score = variantScore(variant, context.configName);
+      if (score < 0) continue;
+      const previous = best.get(key);
+      if (!previous || score > previous.score) best.set(key, { entry, score });
+    }
+    for (const [key, { entry }] of best) {
+      const name = toVariableName(context.prefix, section.name, key);
+      const what = `[${section.name}] ${key}`;
+      const taken = byName.get(name);
+      if (taken) {
+        throw new ConfigError(doc.file, entry.line, `${what} gives the variable ${name}, as ${taken.what} at ${taken.variable.origin} does: rename one of them`);
+      }
+      const variable = { name, value: expand(entry, doc.file, context), origin: `${doc.file}:${entry.line}` };
+      byName.set(name, { variable, what });
+    }
+  }
+  return [...byName.values()].map((v) => v.variable);
+}
+
+/** `port[DEV]` → port, dev (keys are already lower-case, so variants compare case-insensitively). */
+function splitVariant(entry: IniEntry, file: string): { key: string; variant?: string } {
+  if (!entry.name.includes('[') && !entry.name.includes(']')) return { key: entry.name };
+  const match = VARIANT_KEY.exec(entry.name);
+  if (!match) throw new ConfigError(file, entry.line, `"${entry.key}": a key holding [ or ] must be a variant, KEY[CONFIG_NAME] (e.g. port[DEV])`);
+  return { key: match[1], variant: match[2] };
+}
+
+/**
+ * MetWork's rule: the variant equal to the configuration name wins, then the longest `_`-prefix
+ * of it (`dev` for `dev_john`), then the plain key; any other variant is dropped (-1).
+ */
+function variantScore(variant: string | undefined, configName: string): number {
+  if (variant === undefined) return 0;
+  if (variant === configName) return Infinity;
+  const parts = configName.split('_');
+  for (let length = parts.length - 1; length >= 1; length--) {
+    if (variant === parts.slice(0, length).join('_')) return length;
+  }
+  return -1;
+}
+
+/** Every character outside `[A-Za-z0-9_]` (one per code point) becomes `_`, then upper-case. */
+export function toVariableName(prefix: string, section: string, key: string): string {
+  return `${prefix}_${section}_${key}`.replace(NOT_IN_NAMES, '_').toUpperCase();
+}
+
+/** `{{VAR}}` → the environment's VAR: a lookup, never an evaluation. */
+function expand(entry: IniEntry, file: string, context: Context): string {
+  const origin = `${file}:${entry.line}`;
+  const value = entry.value.includes('{{')
+    ? entry.value.replace(PLACEHOLDER, (whole, inner: string) => {
+        const name = PLACEHOLDER_NAME.exec(inner)?.[1];
+        if (name === undefined) {
+          context.warnings.push(`${origin}: "${whole}" is kept as written: only {{VARIABLE}} placeholders are replaced`);
+          return whole;
+        }
+        const found = context.environment[name];
+        if (found === undefined) context.warnings.push(`${origin}: {{${name}}} is not set in the environment, so it is replaced by nothing`);
+        return found ?? '';
+      })
+    : entry.value;
+  if (value.includes('\0')) {
+    throw new ConfigError(file, entry.line, `the value of "${entry.key}" holds a NUL character, which no environment variable can carry`);
+  }
+  return value;
+}
+
+export interface Profile {
+  text: string;
+  warnings: string[];
+}
+
+/** The profile text in a format; values come out byte for byte (see each writer). */
+export function renderProfile(variables: Variable[], format: ProfileFormat): Profile {
+  if (format === 'json') {
+    return { text: `${JSON.stringify(Object.fromEntries(variables.map((v) => [v.name, v.value])), null, 2)}\n`, warnings: [] };
+  }
+  const warnings: string[] = [];
+  const lines = [PROFILE_HEADER];
+  for (const { name, value, origin } of variables) {
+    if (format === 'sh') lines.push(`export ${name}=${quoteSh(value)}`);
+    else if (format === 'fish') lines.push(`set -gx ${name} ${quoteFish(value)}`);
+    else {
+      if (value.endsWith('\\')) {
+        throw new UsageError(`${origin}: the value of ${name} ends with a backslash, which dotenv readers take for an escaped quote (python-dotenv then misreads the lines after it too): use --format sh or json`);
+      }
+      const quoted = quoteDotenv(value);
+      if (quoted.misreadBy.length > 0) {
+        warnings.push(`${name}: no dotenv quoting keeps this value exact for every reader; ${quoted.misreadBy.join(' and ')} will read it differently (use --format sh or json)`);
+      }
+      lines.push(`${name}=${quoted.text}`);
+    }
+  }
+  return { text: `${lines.join('\n')}\n`, warnings };
+}
+
+/** POSIX single quotes hold every byte but NUL literally; a quote is closed, escaped, reopened. */
+export function quoteSh(value: string): string {
+  return `'${value.replaceAll("'", "'\\''")}'`;
+}
+
+/** In fish's single quotes only `\\` and `\'` are escapes. */
+export function quoteFish(value: string): string {
+  return `'${value.replace(/[\\']/g, '\\$&')}'`;
+}
+
+/** python-dotenv's `${NAME}` / `${NAME:-default}` expansion, which it applies whatever the quotes. */
+const PYTHON_DOTENV_EXPANSION = /\$\{[^}:]*(?::-[^}]*)?\}/;
+
+/**
+ * Single quotes when the value holds no `'`, `\` or CR: Node's `--env-file`, motdotla/dotenv and
+ * python-dotenv all read those literally (newlines included). Otherwise double quotes with
+ * `\\ \" \n \r` escapes, which python-dotenv (and docker compose) decode; Node's reader and
+ * motdotla/dotenv decode only `\n` there. python-dotenv also expands `${NAME}` in any quotes
+ * (unless `interpolate=False`), and nothing escapes it: such values are reported too.
+ */
+export function quoteDotenv(value: string): { text: string; misreadBy: string[] } {
+  const single = !/['\\\r]/.test(value);
+  const misreadBy = [
+    ...(!single && /[\\"\r]/.test(value) ? ["Node's --env-file and motdotla/dotenv"] : []),
+    ...(PYTHON_DOTENV_EXPANSION.test(value) ? ['python-dotenv (it expands ${…})'] : []),
+  ];
+  if (single) return { text: `'${value}'`, misreadBy };
+  const escaped = value.replace(/[\\"]/g, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+  return { text: `"${escaped}"`, misreadBy };
+}
