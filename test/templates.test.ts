@@ -129,11 +129,11 @@ describe('layer files', () => {
   });
 });
 
-// Python's default ConfigParser (interpolation on, as MetWork reads plugin files), every value
-// read so that a stray "%" fails here; prints {section: {key: value}}.
+// Python's ConfigParser as bootstrap-plugin's env reads plugin files (values raw, no "%"
+// interpolation: MetWork's {{VARIABLE}} is the only substitution); prints {section: {key: value}}.
 const READ_ALL = String.raw`
 import configparser, json, sys
-parser = configparser.ConfigParser()
+parser = configparser.ConfigParser(interpolation=None)
 with open(sys.argv[1], encoding="utf-8") as handle:
     parser.read_file(handle)
 print(json.dumps({s: {k: parser.get(s, k) for k in parser.options(s)} for s in parser.sections()}))
@@ -210,7 +210,7 @@ describe('config.ini', () => {
     expect(lines.some((line) => line.startsWith('gunicorn_arg'))).toBe(false);
   });
 
-  it('answers holding "%" or ";" read back exactly as typed (a "%" is written "%%" for interpolation)', async () => {
+  it('answers holding "%" or ";" are written and read back exactly as typed', async () => {
     const summary = '100% sure; 50%s off';
     const maintainer = 'Ann %(name)s <ann@example.org>';
     const { dir } = await create('default', 'percent', [`summary=${summary}`, `maintainer=${maintainer}`]);
