@@ -145,6 +145,26 @@ describe('yo bootstrap-plugin asks like the CLI', () => {
     expect(reasons.version).toBe('expected a version such as 1.2.3 (pattern ^[0-9A-Za-z][0-9A-Za-z.+~-]*$)');
   });
 
+  it('asks for the plugin name when none is given, with the CLI name rules', async () => {
+    const reasons: string[] = [];
+    const result = await helpers
+      .run(GENERATOR, { namespace: NAMESPACE })
+      .withAnswers({ name: NAME, template: 'static' }, {
+        callback: (answer, { question }) => {
+          const validate = (question as { validate?: (value: string) => unknown }).validate;
+          if (question.name === 'name' && validate) reasons.push(String(validate('plugin_foo')), String(validate(NAME)));
+          return answer;
+        },
+      });
+    try {
+      expect(result.askedQuestions[0]).toEqual({ name: 'name', answer: NAME });
+      expect(existsSync(join(result.cwd, NAME, 'config.ini'))).toBe(true);
+      expect(reasons).toEqual(['invalid plugin name "plugin_foo": it must not start with "plugin_"', 'true']);
+    } finally {
+      result.cleanup();
+    }
+  });
+
   it.each([
     ['plugin_foo', 'static'],
     ['main', 'django'],
