@@ -37,8 +37,9 @@ const DEFAULT_DELIMITER = ' = ';
 /** Sections whose keys are the user's own. */
 const OPEN_SECTION = 'custom';
 const DEPRECATED_KEYS: Record<string, string> = { gunicorn_arg: 'main_arg' };
-/** `xxx` in a commented example section name (`# [extra_daemon_xxx]`) stands for any name. */
-const EXAMPLE_WILDCARD = /xxx/gi;
+/** `[app_xxx]` in a comment names a family of sections: `[app_main]`, `[app_api]`… */
+const FAMILY_MENTION = /\[([A-Za-z0-9_.-]*_)xxx\]/gi;
+/** `# [extra_daemon_example]` alone on a comment line: a section to uncomment. */
 const COMMENTED_HEADER = /^[#;][#; \t]*\[([^\]]+)\][ \t]*$/;
 /** `# key = value` documents an optional key (`=>` in prose is not one). */
 const COMMENTED_KEY = /^[#;][#; \t]*([a-z_][a-z0-9_]*)[ \t]*=(?!>)/;
@@ -372,8 +373,10 @@ interface Schema {
   doc: IniDocument;
   /** Lower-case keys documented only in comments (`# debug = 1`), by section. */
   optional: Map<string, Set<string>>;
-  /** Commented example sections (`# [extra_daemon_xxx]`): their name patterns. */
-  examples: RegExp[];
+  /** Commented example sections (`# [extra_daemon_example]`): uncommented, they accept any key. */
+  examples: Set<string>;
+  /** Name prefixes of section families mentioned as `[prefix_xxx]`. */
+  families: string[];
 }
 
 /**
@@ -427,17 +430,20 @@ async function pluginName(pluginDir: string): Promise<string> {
 
 function toSchema(doc: IniDocument): Schema {
   const optional = new Map<string, Set<string>>();
-  const examples: RegExp[] = [];
+  const examples = new Set<string>();
+  const families = new Set<string>();
   let section: string | undefined;
   doc.lines.forEach((raw, index) => {
     const kind = doc.kinds[index];
     const text = raw.trim();
     if (kind === 'section') section = sectionHeader(text);
     if (kind !== 'comment') return;
+    for (const mention of text.matchAll(FAMILY_MENTION)) families.add(mention[1]);
     const header = COMMENTED_HEADER.exec(text)?.[1];
     if (header !== undefined) {
-      const pattern = header.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(EXAMPLE_WILDCARD, '.+');
-      examples.push(new RegExp(`^${pattern}$`));
+      examples.add(header);
+      // Keys commented under an example belong to it, not to the real section above.
+      section = undefined;
       return;
     }
     const key = COMMENTED_KEY.exec(text)?.[1];
@@ -446,21 +452,34 @@ function toSchema(doc: IniDocument): Schema {
       optional.get(section)!.add(key);
     }
   });
-  return { doc, optional, examples };
+  return { doc, optional, examples, families: [...families] };
+}
+
+/**
+ * The template section a plugin section is checked against: its namesake, else the template's
+ * section of the same family (`[app_api]` → `[app_main]` when the template mentions `[app_xxx]`).
+ * `open` when any key is accepted: `[custom]`, private `_` sections, uncommented examples and
+ * families the template has no section of.
+ */
+function modelOf(name: string, schema: Schema): { section?: IniSection; open: boolean } | undefined {
+  if (name === OPEN_SECTION || name.startsWith('_') || schema.examples.has(name)) return { open: true };
+  const namesake = findSection(schema.doc, name);
+  if (namesake) return { section: namesake, open: false };
+  const family = schema.families.find((prefix) => name.startsWith(prefix) && name.length > prefix.length);
+  if (family === undefined) return undefined;
+  const member = [...schema.doc.sections.values()].find((s) => s.name.startsWith(family));
+  return member ? { section: member, open: false } : { open: true };
 }
 
 function checkSection(section: IniSection, schema: Schema): Finding[] {
-  const line = section.headers[0];
-  if (section.name.startsWith('_')) return [];
-  const expected = findSection(schema.doc, section.name);
-  if (!expected) {
-    if (schema.examples.some((pattern) => pattern.test(section.name))) return [];
-    const known = sectionNames(schema.doc);
-    return [{ line, message: `unknown section [${section.name}]${didYouMean(section.name, known)}` }];
+  const model = modelOf(section.name, schema);
+  if (!model) {
+    const known = [...sectionNames(schema.doc), ...schema.examples, ...schema.families.map((prefix) => `${prefix}xxx`)];
+    return [{ line: section.headers[0], message: `unknown section [${section.name}]${didYouMean(section.name, known)}` }];
   }
-  if (section.name === OPEN_SECTION) return [];
-  const keys = sectionItems(schema.doc, expected);
-  const optional = schema.optional.get(section.name) ?? new Set<string>();
+  if (model.open || !model.section) return [];
+  const keys = sectionItems(schema.doc, model.section);
+  const optional = schema.optional.get(model.section.name) ?? new Set<string>();
   const findings: Finding[] = [];
   for (const entry of section.entries.values()) {
     const key = entry.name.replace(VARIANT_SUFFIX, '');
@@ -468,7 +487,7 @@ function checkSection(section: IniSection, schema: Schema): Finding[] {
     const documented = keys.get(key);
     const replacement = DEPRECATED_KEYS[key];
     if (documented) {
-      const problem = typeProblem(entry.value, documented.value);
+      const problem = typeProblem(entry.value, documented, schema.doc);
       if (problem) findings.push({ line: entry.line, message: `[${section.name}] ${entry.key} = "${printable(entry.value)}": ${problem}` });
     } else if (replacement) {
       findings.push({ line: entry.line, message: `[${section.name}] ${entry.key} is deprecated: rename it to ${replacement}` });
@@ -481,26 +500,33 @@ function checkSection(section: IniSection, schema: Schema): Finding[] {
 }
 
 /**
- * The type a template's default value implies: 0/1 → 0 or 1; a whole number → a whole number;
- * a decimal → a number; a configparser boolean word → one of them; anything else (text, `null`,
- * empty, a `{{VARIABLE}}`) → anything. A `{{VARIABLE}}` placeholder is accepted for every type.
+ * The type a template's default value implies: a whole number → a whole number, except 0 or 1
+ * whose comment above mentions both 0 and 1 (`1 = on, 0 = off`) → 0 or 1; a decimal → a number;
+ * a configparser boolean word → one of them; anything else (text, `null`, empty, a
+ * `{{VARIABLE}}`) → anything. A `{{VARIABLE}}` placeholder is accepted for every type.
  */
-export function valueType(defaultValue: string): ValueType {
-  if (defaultValue === '0' || defaultValue === '1') return 'bit';
+export function valueType(defaultValue: string, comment: string): ValueType {
+  if ((defaultValue === '0' || defaultValue === '1') && /\b0\b/.test(comment) && /\b1\b/.test(comment)) return 'bit';
   if (/^-?\d+$/.test(defaultValue)) return 'integer';
   if (/^-?\d+\.\d+$/.test(defaultValue)) return 'number';
   if (BOOLEAN_WORDS.includes(defaultValue.toLowerCase())) return 'boolean';
   return 'any';
 }
 
-function typeProblem(value: string, defaultValue: string): string | undefined {
-  const type = valueType(defaultValue);
+/** The comment lines right above a key, where templates document it. */
+function commentAbove(doc: IniDocument, entry: IniEntry): string {
+  let first = entry.line - 1;
+  while (first > 0 && doc.kinds[first - 1] === 'comment') first--;
+  return doc.lines.slice(first, entry.line - 1).join('\n');
+}
+
+function typeProblem(value: string, documented: IniEntry, doc: IniDocument): string | undefined {
+  const type = valueType(documented.value, commentAbove(doc, documented));
   if (type === 'any' || PLACEHOLDER.test(value)) return undefined;
   const ok =
     type === 'bit' ? value === '0' || value === '1'
     : type === 'integer' ? /^-?\d+$/.test(value)
     : type === 'number' ? /^-?\d+(\.\d+)?$/.test(value)
     : BOOLEAN_WORDS.includes(value.toLowerCase());
-  return ok ? undefined : `expected ${EXPECTED[type]} or a {{VARIABLE}} placeholder (the template's default is ${defaultValue})`;
+  return ok ? undefined : `expected ${EXPECTED[type]} or a {{VARIABLE}} placeholder (the template's default is ${documented.value})`;
 }
-
