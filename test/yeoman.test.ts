@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import helpers from 'yeoman-test';
+import { createEnv } from 'yeoman-environment';
+import helpers, { type RunContextSettings } from 'yeoman-test';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type BootstrapPluginGenerator from '../generators/app/index.js';
 import { checkAnswer, formatValue, isApplicable, type Answers, type Field, type FieldValue } from '../src/core/fields.js';
 import { listTemplates, type Template } from '../src/core/templates.js';
 import { cleanEnv, makeTempDir, ROOT, runCli } from './helpers/cli.js';
@@ -10,6 +12,9 @@ import { writeTemplate } from './helpers/template-fixture.js';
 
 const GENERATOR = join(ROOT, 'dist', 'generators', 'app', 'index.js');
 const NAMESPACE = 'bootstrap-plugin:app';
+/** The built generator, run by yeoman-test in a temp dir unless `settings` says otherwise. */
+const runGenerator = (settings: RunContextSettings = {}, environment: { force?: boolean } = {}) =>
+  helpers.run<BootstrapPluginGenerator>(GENERATOR, { namespace: NAMESPACE, ...settings }, environment);
 const NAME = 'demo_plugin';
 const { templates } = listTemplates({ builtinDir: join(ROOT, 'templates'), userDirs: [] });
 
@@ -83,7 +88,7 @@ afterAll(() => {
 describe('yo bootstrap-plugin makes the plugin the CLI makes from the same answers', () => {
   it.each(CASES)('$label', async ({ label, template, answers }) => {
     const expected = expectedTrees.get(label)!;
-    const result = await helpers.run(GENERATOR, { namespace: NAMESPACE }).withArguments([NAME]).withAnswers(promptAnswers(template, answers));
+    const result = await runGenerator().withArguments([NAME]).withAnswers(promptAnswers(template, answers));
     try {
       const made = readTree(join(result.cwd, NAME));
       expect(comparable(made)).toEqual(comparable(expected));
@@ -115,7 +120,7 @@ describe('yo bootstrap-plugin asks like the CLI', () => {
       { 'crontab.ejs': '*/<%= minutes %> * * * * run\n', 'bin/start': { content: '#!/bin/sh\n', mode: 0o755 } },
     );
     const expected = await cliTree(NAME, template, { with_cron: false }, cleanEnv());
-    const result = await helpers.run(GENERATOR, { namespace: NAMESPACE }).withArguments([NAME]).withOptions({ template }).withAnswers({ with_cron: false });
+    const result = await runGenerator().withArguments([NAME]).withOptions({ template }).withAnswers({ with_cron: false });
     try {
       expect(result.askedQuestions.map((q) => q.name)).toEqual(['with_cron']);
       expect(comparable(readTree(join(result.cwd, NAME)))).toEqual(comparable(expected));
@@ -127,8 +132,7 @@ describe('yo bootstrap-plugin asks like the CLI', () => {
 
   it('validates typed answers with the field rules the CLI uses, and refuses an invalid one', async () => {
     const reasons: Record<string, unknown> = {};
-    const run = helpers
-      .run(GENERATOR, { namespace: NAMESPACE })
+    const run = runGenerator()
       .withArguments([NAME])
       .withOptions({ template: 'static' })
       .withAnswers({ version: 'not a version' }, {
@@ -147,8 +151,7 @@ describe('yo bootstrap-plugin asks like the CLI', () => {
 
   it('asks for the plugin name when none is given, with the CLI name rules', async () => {
     const reasons: string[] = [];
-    const result = await helpers
-      .run(GENERATOR, { namespace: NAMESPACE })
+    const result = await runGenerator()
       .withAnswers({ name: NAME, template: 'static' }, {
         callback: (answer, { question }) => {
           const validate = (question as { validate?: (value: string) => unknown }).validate;
@@ -172,7 +175,7 @@ describe('yo bootstrap-plugin asks like the CLI', () => {
     const cli = await runCli(['create', name, '-t', template, '--yes', '--dry-run'], { cwd: temp.dir });
     const message = cli.stderr.replace(/^bootstrap-plugin: error: /, '').trim();
     expect(message).toMatch(/^invalid plugin name/);
-    const run = helpers.run(GENERATOR, { namespace: NAMESPACE }).withArguments([name]).withOptions({ template });
+    const run = runGenerator().withArguments([name]).withOptions({ template });
     await expect(run).rejects.toThrow(message);
     run.cleanup();
   });
@@ -183,8 +186,7 @@ describe('yo bootstrap-plugin keeps its answers for the next run, the Yeoman way
   const answers = variedAnswers(flask);
   // In a directory of ours: yeoman-test must neither clean it up nor switch to another one meanwhile.
   const runIn = async (cwd: string, options: { force?: boolean; args?: string[]; answers?: Record<string, unknown> } = {}) => {
-    const result = await helpers
-      .run(GENERATOR, { namespace: NAMESPACE, tmpdir: false, cwd, autoCleanup: false }, { force: options.force ?? true })
+    const result = await runGenerator({ tmpdir: false, cwd, autoCleanup: false }, { force: options.force ?? true })
       .withArguments(options.args ?? [])
       .withAnswers(options.answers ?? {});
     return result.restore();
@@ -258,6 +260,19 @@ describe('yo finds the generator the way it finds installed generators', () => {
     expect(metas[NAMESPACE].packagePath).toBe(installed);
   });
 
+  it('is found under its own package name too when a program asks yeoman-environment for it', async () => {
+    const own = makeTempDir('bp-yo-own-');
+    try {
+      mkdirSync(join(own.dir, 'node_modules'));
+      symlinkSync(ROOT, join(own.dir, 'node_modules', 'bootstrap-plugin'), 'dir');
+      const env = createEnv();
+      await env.lookup({ npmPaths: [join(own.dir, 'node_modules')], packagePatterns: ['bootstrap-plugin'] });
+      expect(realpathSync(env.getGeneratorMeta(NAMESPACE)!.resolved!)).toBe(realpathSync(GENERATOR));
+    } finally {
+      own.cleanup();
+    }
+  });
+
   it.each([
     ['bootstrap-plugin', true],
     ['bootstrap-plugin:static', false],
@@ -295,9 +310,10 @@ process.on('exit', () => appendFileSync(process.env.BP_MODULE_LOG, Object.keys(c
   const fromPackage = (modules: string[], pattern: RegExp) => modules.filter((m) => pattern.test(m));
   const YEOMAN = /\/node_modules\/(yeoman-[^/]+|mem-fs[^/]*|@yeoman\/[^/]+)\//;
 
-  it('list loads yargs but no Yeoman, mem-fs, inquirer or EJS module', async () => {
+  it('list loads no Yeoman, mem-fs, inquirer or EJS module', async () => {
     const modules = await loaded(['list']);
-    expect(fromPackage(modules, /\/node_modules\/yargs\//).length).toBeGreaterThan(0);
+    // The recorder saw the CLI itself (bundled or not), so an empty list below means something.
+    expect(fromPackage(modules, /\/dist\/src\/cli\.js$/).length).toBe(1);
     expect(fromPackage(modules, YEOMAN)).toEqual([]);
     expect(fromPackage(modules, /\/node_modules\/(inquirer|@inquirer\/[^/]+|ejs)\//)).toEqual([]);
   });
