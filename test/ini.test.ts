@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readAnswersFile } from '../src/core/answers.js';
 import { parseIni, readIniFile, sectionItems } from '../src/core/ini.js';
+import { runCli } from './helpers/cli.js';
 import { differences, readWithOurs } from './helpers/configparser.js';
 
 let dir: string;
@@ -116,5 +118,34 @@ describe('the ini reader', () => {
       ['port', '2', 'a'],
       ['host', 'h', 'DEFAULT'],
     ]);
+  });
+});
+
+describe('ini answers files', () => {
+  it('reads the [answers] section of a .ini file as configparser does', async () => {
+    const file = join(dir, 'answers.ini');
+    writeFileSync(file, '# answers for create\n[answers]\nVersion = 2.0\nsummary: 100% sure ; really\nurl = http://x/#y\n');
+    expect(Object.fromEntries(await readAnswersFile(file))).toEqual({ version: '2.0', summary: '100% sure ; really', url: 'http://x/#y' });
+  });
+
+  it('names the file and line of a section other than [answers], and of a malformed line', async () => {
+    const other = join(dir, 'other.cfg');
+    writeFileSync(other, '[answers]\nversion = 1\n\n[extra]\nx = 1\n');
+    await expect(readAnswersFile(other)).rejects.toThrow(`${other}:4: unknown section [extra]: answers go in the [answers] section`);
+    const broken = join(dir, 'broken.ini');
+    writeFileSync(broken, '[answers]\nversion\n');
+    await expect(readAnswersFile(broken)).rejects.toThrow(`${broken}:2: expected "key = value" or "[section]"`);
+    const none = join(dir, 'none.ini');
+    writeFileSync(none, '# nothing\n');
+    await expect(readAnswersFile(none)).rejects.toThrow(`${none}: expected an [answers] section of "field = value" lines`);
+  });
+
+  it('creates a plugin from an ini answers file', async () => {
+    writeFileSync(join(dir, 'answers.ini'), '[answers]\nversion = 3.1.4\nlicense = MIT\n');
+    const run = await runCli(['create', '--template=flask', 'demo', '--yes', '--answers', 'answers.ini'], { cwd: dir });
+    expect(run.code).toBe(0);
+    const config = parseIni(readFileSync(join(dir, 'demo', 'config.ini'), 'utf8'), 'config.ini');
+    const general = config.sections.get('general')!.entries;
+    expect([general.get('version')!.value, general.get('license')!.value]).toEqual(['3.1.4', 'MIT']);
   });
 });

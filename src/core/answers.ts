@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError, UsageError } from './errors.js';
 import { checkAnswer, formatValue, isApplicable, type Answers, type Field, type FieldValue } from './fields.js';
+import { decodeUtf8, parseIni, sectionItems } from './ini.js';
 import { isPlainObject, parseJson } from './jsonfile.js';
 import { printable } from './names.js';
 import { didYouMean } from './suggest.js';
@@ -28,21 +29,37 @@ export function parseSetFlags(flags: string[]): Map<string, string> {
   return values;
 }
 
+/** Answers files read as ini rather than JSON, by their name. */
+const INI_ANSWERS_FILE = /\.(ini|cfg)$/i;
+const ANSWERS_SECTION = 'answers';
+
 /**
  * Reads an answers file: a JSON object of field → value (or the `answers` of a plugin's
- * `.bootstrap-plugin.json`, so a plugin can be re-created from another's answers).
+ * `.bootstrap-plugin.json`, so a plugin can be re-created from another's answers), or, for a
+ * `*.ini`/`*.cfg` file, the `field = value` lines of its `[answers]` section (read as Python's
+ * configparser reads it: keys are case-insensitive, `[DEFAULT]` keys count too).
  */
 export async function readAnswersFile(file: string): Promise<Map<string, unknown>> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (error) {
     throw new UsageError(`cannot read answers file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'} (check --answers)`);
   }
-  const data = parseJson(file, text);
+  if (INI_ANSWERS_FILE.test(file)) return readIniAnswers(file, decodeUtf8(bytes, file));
+  const data = parseJson(file, bytes.toString('utf8'));
   const answers = isPlainObject(data) && isPlainObject(data.answers) ? data.answers : data;
   if (!isPlainObject(answers)) throw new ConfigError(file, undefined, 'expected a JSON object of field: value');
   return new Map(Object.entries(answers));
+}
+
+function readIniAnswers(file: string, text: string): Map<string, unknown> {
+  const doc = parseIni(text, file);
+  const other = [...doc.sections.values()].find((s) => s.name !== ANSWERS_SECTION);
+  if (other) throw new ConfigError(file, other.headers[0], `unknown section [${other.name}]: answers go in the [${ANSWERS_SECTION}] section`);
+  const section = doc.sections.get(ANSWERS_SECTION);
+  if (!section) throw new ConfigError(file, undefined, `expected an [${ANSWERS_SECTION}] section of "field = value" lines`);
+  return new Map([...sectionItems(doc, section).values()].map((entry) => [entry.name, entry.value]));
 }
 
 export interface Resolved {
