@@ -44,8 +44,6 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
   private answers: Answers = {};
   /** The plugin directory: `./NAME`, or the current one when it is that plugin (a re-run). */
   private target = '';
-  /** The plugin's `.yo-rc.json` section, read before the plugin directory becomes the root. */
-  private stored?: Storage<StoredConfig>;
 
   constructor(args: string[], options: Options) {
     super(args, options);
@@ -60,8 +58,9 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     this.pluginName = this.options.name ?? here.name ?? (await this.#askName());
     validatePluginName(this.pluginName);
     this.target = rerun ? this.destinationRoot() : this.destinationPath(this.pluginName);
-    this.stored = rerun ? this.config : this.createStorage(join(this.target, '.yo-rc.json'), this.rootGeneratorName());
-    const previous = this.stored.getAll();
+    // The plugin's own .yo-rc.json, read before the plugin directory becomes the destination root.
+    const stored: Storage<StoredConfig> = rerun ? this.config : this.createStorage(join(this.target, '.yo-rc.json'), this.rootGeneratorName());
+    const previous = stored.getAll();
     this.module = resolveModule(this.options.module ?? previous.module);
     this.template = findTemplate(await this.#chooseTemplate(previous.template), LOOKUP, this.destinationRoot());
     validatePluginName(this.pluginName, this.template);
