@@ -26,7 +26,7 @@ function valueArbitrary(markerPath: string): fc.Arbitrary<string> {
   return fc.array(fc.oneof(specials, anyText, fc.constantFrom('a', 'B', '0', '_')), { maxLength: 12 }).map((parts) => parts.join(''));
 }
 
-const variables = (): Variable[] => values.map((value, index) => ({ name: `${PREFIX}${index}`, value, origin: 'test' }));
+const variables = (): Variable[] => values.map((value, index) => ({ name: `${PREFIX}${index}`, value, file: 'test' }));
 
 function writeProfile(format: ProfileFormat, chosen = variables()): string {
   const file = join(dir, `profile.${format}`);
@@ -75,7 +75,7 @@ describe('the sh profile', () => {
   }
 
   it('quotes with single quotes, a quote inside closed, escaped and reopened', () => {
-    const text = renderProfile([{ name: 'A', value: "it's $(x)\n", origin: 't' }], 'sh').text;
+    const text = renderProfile([{ name: 'A', value: "it's $(x)\n", file: 't' }], 'sh').text;
     expect(text).toBe("# written by bootstrap-plugin env\nexport A='it'\\''s $(x)\n'\n");
   });
 });
@@ -115,7 +115,7 @@ describe('the dotenv profile', () => {
   });
 
   it('refuses a value ending with a backslash, naming where it comes from', () => {
-    const variable = { name: 'A', value: 'C:\\dir\\', origin: 'config.ini:3' };
+    const variable = { name: 'A', value: 'C:\\dir\\', file: 'config.ini', line: 3 };
     expect(() => renderProfile([variable], 'dotenv')).toThrow('config.ini:3: the value of A ends with a backslash');
     expect(values.some((v) => v.endsWith('\\'))).toBe(true);
   });

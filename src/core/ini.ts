@@ -36,9 +36,9 @@ export interface IniSection {
 export interface IniDocument {
   file: string;
   /** The lines, without their terminators. */
-  lines: string[];
+  readonly lines: string[];
   /** Each line's terminator (`\n`, `\r\n`, `\r`), `''` for a last line without one. */
-  eols: string[];
+  readonly eols: string[];
   kinds: LineKind[];
   /** `[DEFAULT]`: configparser lends its keys to every section that does not set them. */
   defaults: IniSection | undefined;
@@ -52,8 +52,12 @@ const HASH = 0x23;
 const SEMICOLON = 0x3b;
 const EQUALS = 0x3d;
 const COLON = 0x3a;
-/** Python's universal newlines: the only line terminators `open()` knows. */
-const LINE_BREAK = /\r\n|\r|\n/g;
+/** Python's universal newlines (`\r\n`, `\r`, `\n`): the only line terminators `open()` knows. */
+const CR = 0x0d;
+const LF = 0x0a;
+const OPEN_BRACKET = 0x5b;
+/** Keys are mostly lower-case ASCII already: lower-casing them would only copy them. */
+const HAS_UPPER_CASE = /[^a-z0-9_.\-[\] ]/;
 export const STRAY_LINE = 'expected "key = value" or "[section]"';
 
 /** Python's `str.isspace()` (also what its `re` calls `\s`), which differs from JavaScript's `trim`. */
@@ -73,13 +77,15 @@ export function isPythonSpace(code: number): boolean {
   );
 }
 
-function firstNonSpace(text: string, from = 0): number {
-  for (let i = from; i < text.length; i++) if (!isPythonSpace(text.charCodeAt(i))) return i;
+/** First index in [from, to) that is not Python whitespace, or -1. */
+function firstNonSpace(text: string, from = 0, to = text.length): number {
+  for (let i = from; i < to; i++) if (!isPythonSpace(text.charCodeAt(i))) return i;
   return -1;
 }
 
-function lastNonSpace(text: string): number {
-  for (let i = text.length - 1; i >= 0; i--) if (!isPythonSpace(text.charCodeAt(i))) return i;
+/** Last index in [from, to) that is not Python whitespace, or -1. */
+function lastNonSpace(text: string, from = 0, to = text.length): number {
+  for (let i = to - 1; i >= from; i--) if (!isPythonSpace(text.charCodeAt(i))) return i;
   return -1;
 }
 
@@ -100,9 +106,9 @@ export function sectionHeader(stripped: string): string | undefined {
   return close >= 2 ? stripped.slice(1, close) : undefined;
 }
 
-/** Index of the first `=` or `:`: configparser's key is everything before it. */
-export function delimiterIndex(text: string): number {
-  for (let i = 0; i < text.length; i++) {
+/** Index of the first `=` or `:` in [from, to): configparser's key is everything before it. */
+export function delimiterIndex(text: string, from = 0, to = text.length): number {
+  for (let i = from; i < to; i++) {
     const code = text.charCodeAt(i);
     if (code === EQUALS || code === COLON) return i;
   }
@@ -114,31 +120,32 @@ export function isCommentStart(code: number): boolean {
   return code === HASH || code === SEMICOLON;
 }
 
-/** Splits text into lines the way Python's text mode does, keeping each terminator. */
-function splitLines(text: string): { lines: string[]; eols: string[] } {
-  const lines: string[] = [];
-  const eols: string[] = [];
-  let start = 0;
-  LINE_BREAK.lastIndex = 0;
-  for (let match = LINE_BREAK.exec(text); match; match = LINE_BREAK.exec(text)) {
-    lines.push(text.slice(start, match.index));
-    eols.push(match[0]);
-    start = match.index + match[0].length;
+/** Where line `index` ends (before its terminator): Python's universal newlines, `\r\n`, `\r` or `\n`. */
+function lineEndOf(text: string, from: number, hasCarriageReturn: boolean): number {
+  if (!hasCarriageReturn) {
+    const end = text.indexOf('\n', from);
+    return end === -1 ? text.length : end;
   }
-  if (start < text.length) {
-    lines.push(text.slice(start));
-    eols.push('');
+  for (let at = from; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if (code === LF || code === CR) return at;
   }
-  return { lines, eols };
+  return text.length;
 }
 
-/** Parses ini text; `file` names it in errors (`file:line: …`). */
+/**
+ * Parses ini text; `file` names it in errors (`file:line: …`). Lines are read in place by their
+ * offsets (no string per line: a 100k-key file stays cheap); `lines` and `eols` are built only
+ * when asked for, by `config set`.
+ */
 export function parseIni(text: string, file: string): IniDocument {
   if (text.charCodeAt(0) === UTF8_BOM) {
     throw new ConfigError(file, 1, "the file starts with a byte order mark (BOM), which Python's configparser rejects: save it as UTF-8 without BOM");
   }
-  const { lines, eols } = splitLines(text);
-  const kinds: LineKind[] = new Array(lines.length);
+  const hasCarriageReturn = text.includes('\r');
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const kinds: LineKind[] = [];
   const sections = new Map<string, IniSection>();
   let defaults: IniSection | undefined;
   let current: IniSection | undefined;
@@ -147,31 +154,36 @@ export function parseIni(text: string, file: string): IniDocument {
   const multiline: Array<[IniEntry, string[]]> = [];
   let indentLevel = 0;
 
-  for (let index = 0; index < lines.length; index++) {
-    const raw = lines[index];
-    const lineNumber = index + 1;
-    const start = firstNonSpace(raw);
-    if (start === -1) {
-      kinds[index] = 'blank';
+  for (let lineStart = 0; lineStart < text.length; ) {
+    const lineEnd = lineEndOf(text, lineStart, hasCarriageReturn);
+    starts.push(lineStart);
+    ends.push(lineEnd);
+    const lineNumber = starts.length;
+    const next = lineEnd + (text.charCodeAt(lineEnd) === CR && text.charCodeAt(lineEnd + 1) === LF ? 2 : 1);
+    const first = firstNonSpace(text, lineStart, lineEnd);
+    const start = first - lineStart;
+    lineStart = next;
+    if (first === -1) {
+      kinds.push('blank');
       // configparser keeps blank lines inside a value; trailing ones are stripped when joining.
       if (entry) (parts ??= startParts(entry, multiline)).push('');
       continue;
     }
-    if (isCommentStart(raw.charCodeAt(start))) {
-      kinds[index] = 'comment';
+    if (isCommentStart(text.charCodeAt(first))) {
+      kinds.push('comment');
       continue;
     }
-    const stripped = raw.slice(start, lastNonSpace(raw) + 1);
+    const last = lastNonSpace(text, first, lineEnd) + 1;
     if (entry && start > indentLevel) {
-      kinds[index] = 'continuation';
-      (parts ??= startParts(entry, multiline)).push(stripped);
+      kinds.push('continuation');
+      (parts ??= startParts(entry, multiline)).push(text.slice(first, last));
       entry.endLine = lineNumber;
       continue;
     }
     indentLevel = start;
-    const header = sectionHeader(stripped);
+    const header = text.charCodeAt(first) === OPEN_BRACKET ? sectionHeader(text.slice(first, last)) : undefined;
     if (header !== undefined) {
-      kinds[index] = 'section';
+      kinds.push('section');
       entry = undefined;
       parts = undefined;
       if (header === DEFAULT_SECTION) {
@@ -187,23 +199,35 @@ export function parseIni(text: string, file: string): IniDocument {
       continue;
     }
     if (!current) throw new ConfigError(file, lineNumber, `${STRAY_LINE}: a key comes before any [section] header`);
-    const delimiter = delimiterIndex(stripped);
+    const delimiter = delimiterIndex(text, first, last);
     if (delimiter === -1) throw new ConfigError(file, lineNumber, STRAY_LINE);
-    const key = pythonRstrip(stripped.slice(0, delimiter));
-    if (key === '') throw new ConfigError(file, lineNumber, `${STRAY_LINE}: the key is empty`);
-    const name = key.toLowerCase();
+    const keyEnd = lastNonSpace(text, first, delimiter) + 1;
+    if (keyEnd === 0) throw new ConfigError(file, lineNumber, `${STRAY_LINE}: the key is empty`);
+    const key = text.slice(first, keyEnd);
+    const name = HAS_UPPER_CASE.test(key) ? key.toLowerCase() : key;
     const duplicate = current.entries.get(name);
     if (duplicate) {
       throw new ConfigError(file, lineNumber, `duplicate key "${name}" in [${current.name}] (first at line ${duplicate.line})`);
     }
-    kinds[index] = 'key';
-    const value = pythonStrip(stripped.slice(delimiter + 1));
+    kinds.push('key');
+    const valueStart = firstNonSpace(text, delimiter + 1, last);
+    const value = valueStart === -1 ? '' : text.slice(valueStart, last);
     entry = { key, name, value, section: current.name, line: lineNumber, endLine: lineNumber };
     parts = undefined;
     current.entries.set(name, entry);
   }
   for (const [joined, pieces] of multiline) joined.value = pythonRstrip(pieces.join('\n'));
-  return { file, lines, eols, kinds, defaults, sections };
+  return withLines({ file, kinds, defaults, sections }, text, starts, ends);
+}
+
+/** Adds `lines` and `eols`, computed on first use from the line offsets. */
+function withLines(doc: Omit<IniDocument, 'lines' | 'eols'>, text: string, starts: number[], ends: number[]): IniDocument {
+  let lines: string[] | undefined;
+  let eols: string[] | undefined;
+  return Object.defineProperties(doc as IniDocument, {
+    lines: { get: () => (lines ??= starts.map((start, index) => text.slice(start, ends[index]))), enumerable: true },
+    eols: { get: () => (eols ??= ends.map((end, index) => text.slice(end, starts[index + 1] ?? text.length))), enumerable: true },
+  });
 }
 
 /** Values only become lists when they continue, which keeps the common one-line case cheap. */
