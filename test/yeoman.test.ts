@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEnv } from 'yeoman-environment';
 import helpers, { type RunContextSettings } from 'yeoman-test';
@@ -74,6 +74,16 @@ function comparable(tree: Tree): Tree {
 /** The CLI's trees, made side by side up front: spawning is the slow part of this file. */
 const expectedTrees = new Map<string, Tree>();
 
+/** A temp dir for one describe block: made before its tests run, removed after them. */
+function tempDirFor(prefix: string): () => string {
+  let temp: ReturnType<typeof makeTempDir> | undefined;
+  beforeAll(() => {
+    temp = makeTempDir(prefix);
+  });
+  afterAll(() => temp?.cleanup());
+  return () => temp!.dir;
+}
+
 beforeAll(async () => {
   // The generator runs in this process: the module must come from the answers, not the caller's shell.
   vi.stubEnv('MFMODULE', undefined);
@@ -103,12 +113,11 @@ describe('yo bootstrap-plugin makes the plugin the CLI makes from the same answe
 });
 
 describe('yo bootstrap-plugin asks like the CLI', () => {
-  const temp = makeTempDir('bp-yo-');
-  afterAll(temp.cleanup);
+  const dir = tempDirFor('bp-yo-');
 
   it('follows `when` and conditions of a user template given by path, as the CLI does', async () => {
     const template = writeTemplate(
-      temp.dir,
+      dir(),
       'conditional',
       {
         fields: [
@@ -144,7 +153,7 @@ describe('yo bootstrap-plugin asks like the CLI', () => {
       });
     await expect(run).rejects.toThrow('version: expected a version such as 1.2.3');
     run.cleanup();
-    const cli = await runCli(['create', NAME, '-t', 'static', '--yes', '--set', 'version=not a version', '--dry-run'], { cwd: temp.dir });
+    const cli = await runCli(['create', NAME, '-t', 'static', '--yes', '--set', 'version=not a version', '--dry-run'], { cwd: dir() });
     expect(cli.stderr).toContain('expected a version such as 1.2.3');
     expect(reasons.version).toBe('expected a version such as 1.2.3 (pattern ^[0-9A-Za-z][0-9A-Za-z.+~-]*$)');
   });
@@ -172,7 +181,7 @@ describe('yo bootstrap-plugin asks like the CLI', () => {
     ['plugin_foo', 'static'],
     ['main', 'django'],
   ])('refuses the plugin name %s (template %s) with the CLI message', async (name, template) => {
-    const cli = await runCli(['create', name, '-t', template, '--yes', '--dry-run'], { cwd: temp.dir });
+    const cli = await runCli(['create', name, '-t', template, '--yes', '--dry-run'], { cwd: dir() });
     const message = cli.stderr.replace(/^bootstrap-plugin: error: /, '').trim();
     expect(message).toMatch(/^invalid plugin name/);
     const run = runGenerator().withArguments([name]).withOptions({ template });
@@ -226,51 +235,45 @@ describe('yo bootstrap-plugin keeps its answers for the next run, the Yeoman way
 });
 
 describe('yo finds the generator the way it finds installed generators', () => {
-  const temp = makeTempDir('bp-yo-lookup-');
+  const dir = tempDirFor('bp-yo-lookup-');
   // What `npm install generator-bootstrap-plugin@npm:bootstrap-plugin` (or a link) leaves in node_modules.
-  const nodeModules = join(temp.dir, 'node_modules');
-  const installed = join(nodeModules, 'generator-bootstrap-plugin');
+  const nodeModules = () => join(dir(), 'node_modules');
+  const installed = () => join(nodeModules(), 'generator-bootstrap-plugin');
   beforeAll(() => {
-    mkdirSync(nodeModules);
-    symlinkSync(ROOT, installed, 'dir');
+    mkdirSync(nodeModules());
+    symlinkSync(ROOT, installed(), 'dir');
   });
-  afterAll(temp.cleanup);
   const staticTemplate = templates.find((t) => t.name === 'static')!;
   const answers = variedAnswers(staticTemplate);
 
   /** Runs a namespace found by `env.lookup()`, yo's own search, in a fresh project directory. */
   const runFound = async (namespace: string, typed: Record<string, unknown>) => {
-    const project = makeTempDir('bp-yo-project-');
+    const project = mkdtempSync(join(dir(), 'project-'));
     const result = await helpers
-      .run(namespace, { tmpdir: false, cwd: project.dir, autoCleanup: false })
-      .withLookups({ npmPaths: [nodeModules] })
+      .run(namespace, { tmpdir: false, cwd: project, autoCleanup: false })
+      .withLookups({ npmPaths: [nodeModules()] })
       .withArguments([NAME])
       .withAnswers(typed);
     result.restore();
-    return { result, tree: readTree(join(project.dir, NAME)), cleanup: project.cleanup };
+    return { result, tree: readTree(join(project, NAME)) };
   };
 
   it('registers bootstrap-plugin:app and a sub-generator per shipped template from the compiled files', async () => {
-    const { result, cleanup } = await runFound('bootstrap-plugin', promptAnswers(staticTemplate, answers));
-    cleanup();
+    const { result } = await runFound('bootstrap-plugin', promptAnswers(staticTemplate, answers));
     const metas = result.env.getGeneratorsMeta();
     const ours = Object.keys(metas).filter((ns) => ns.startsWith('bootstrap-plugin:'));
     expect(ours.sort()).toEqual(['app', ...templates.map((t) => t.name)].map((name) => `bootstrap-plugin:${name}`).sort());
     expect(realpathSync(metas[NAMESPACE].resolved!)).toBe(realpathSync(GENERATOR));
-    expect(metas[NAMESPACE].packagePath).toBe(installed);
+    expect(metas[NAMESPACE].packagePath).toBe(installed());
   });
 
   it('is found under its own package name too when a program asks yeoman-environment for it', async () => {
-    const own = makeTempDir('bp-yo-own-');
-    try {
-      mkdirSync(join(own.dir, 'node_modules'));
-      symlinkSync(ROOT, join(own.dir, 'node_modules', 'bootstrap-plugin'), 'dir');
-      const env = createEnv();
-      await env.lookup({ npmPaths: [join(own.dir, 'node_modules')], packagePatterns: ['bootstrap-plugin'] });
-      expect(realpathSync(env.getGeneratorMeta(NAMESPACE)!.resolved!)).toBe(realpathSync(GENERATOR));
-    } finally {
-      own.cleanup();
-    }
+    const own = join(dir(), 'own', 'node_modules');
+    mkdirSync(own, { recursive: true });
+    symlinkSync(ROOT, join(own, 'bootstrap-plugin'), 'dir');
+    const env = createEnv();
+    await env.lookup({ npmPaths: [own], packagePatterns: ['bootstrap-plugin'] });
+    expect(realpathSync(env.getGeneratorMeta(NAMESPACE)!.resolved!)).toBe(realpathSync(GENERATOR));
   });
 
   it.each([
@@ -278,17 +281,14 @@ describe('yo finds the generator the way it finds installed generators', () => {
     ['bootstrap-plugin:static', false],
   ])('%s makes the plugin the CLI makes (asks for the template: %s)', async (namespace, asksTemplate) => {
     const expected = await cliTree(NAME, 'static', answers, cleanEnv());
-    const { result, tree, cleanup } = await runFound(namespace, promptAnswers(staticTemplate, answers));
-    cleanup();
+    const { result, tree } = await runFound(namespace, promptAnswers(staticTemplate, answers));
     expect(comparable(tree)).toEqual(comparable(expected));
     expect(result.askedQuestions.some((q) => q.name === 'template')).toBe(asksTemplate);
   });
 });
 
 describe('the bootstrap-plugin CLI never loads Yeoman', () => {
-  const temp = makeTempDir('bp-yo-modules-');
-  afterAll(temp.cleanup);
-  const log = join(temp.dir, 'modules.log');
+  const dir = tempDirFor('bp-yo-modules-');
   // Loader hooks see every ES module the CLI resolves; the exit handler adds every CommonJS one.
   const hooks = `import { appendFileSync } from 'node:fs';
 export async function resolve(specifier, context, next) {
@@ -301,9 +301,10 @@ import { createRequire, register } from 'node:module';
 register('data:text/javascript,' + ${JSON.stringify(encodeURIComponent(hooks))});
 process.on('exit', () => appendFileSync(process.env.BP_MODULE_LOG, Object.keys(createRequire(process.cwd() + '/').cache).join('\\n') + '\\n'));`;
   const loaded = async (args: string[]) => {
+    const log = join(dir(), 'modules.log');
     writeFileSync(log, '');
     const env = cleanEnv({ BP_MODULE_LOG: log, NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(recorder)}` });
-    const run = await runCli(args, { cwd: temp.dir, env });
+    const run = await runCli(args, { cwd: dir(), env });
     expect(run.code).toBe(0);
     return readFileSync(log, 'utf8').split('\n').filter(Boolean);
   };
