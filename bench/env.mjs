@@ -55,7 +55,7 @@ const lines = [
   '',
   `\`node bench/env.mjs --runs ${runs}\`: whole-process wall clock (spawn to exit) of \`bootstrap-plugin env FILE\` on`,
   'generated config.ini files (sections of 100 keys, comments, a `key[DEV]` variant every 10 keys, a',
-  '`{{HOME}}` placeholder every 7), profile written to a pipe; 1 warm-up + the timed runs.',
+  '`{{HOME}}` placeholder every 7), profile output discarded; 1 warm-up + the timed runs.',
   '',
   ...machineLines(describeMachine()),
   '',
