@@ -7,6 +7,7 @@ import { checkConfig, getConfigValue, setConfigValues, writeFileAtomic, type Che
 import { createPlugin, type CreateResult } from './core/create.js';
 import { collectVariables, DEFAULT_CONFIG_NAME, PROFILE_FORMATS, renderProfile, type ProfileFormat } from './core/env.js';
 import { BootstrapError, EXIT, UsageError } from './core/errors.js';
+import { resolveModule } from './core/names.js';
 import { listTemplates, type Template, type TemplateLookup } from './core/templates.js';
 import { createAsk } from './prompt.js';
 
@@ -14,10 +15,13 @@ import { createAsk } from './prompt.js';
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUILTIN_DIR = join(PACKAGE_ROOT, 'templates');
 const TEMPLATES_ENV = 'BOOTSTRAP_PLUGIN_TEMPLATES';
-const DEFAULT_MODULE = 'mfserv';
-const MODULE_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
+// `bootstrap-plugin list | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(EXIT.ok);
+  throw error;
+});
 const warn = (text: string) => process.stderr.write(`bootstrap-plugin: ${text}\n`);
 
 function toolVersion(): string {
@@ -29,23 +33,14 @@ function templateLookup(argv: { templatesDir?: string[] }): TemplateLookup {
   return { builtinDir: BUILTIN_DIR, userDirs: [...(argv.templatesDir ?? []), ...fromEnv] };
 }
 
-/** `--module`, else `$MFMODULE`, else mfserv; lower-case as in `plugin_NAME@mfserv` labels. */
-function resolveModule(flag: string | undefined): string {
-  const module = flag ?? process.env.MFMODULE ?? DEFAULT_MODULE;
-  if (!MODULE_PATTERN.test(module)) {
-    throw new UsageError(`invalid module "${module}": use letters, digits and "_", starting with a letter (--module or MFMODULE)`);
-  }
-  return module.toLowerCase();
-}
-
 function isInteractive(): boolean {
   return Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI;
 }
 
 function printList(templates: Template[]): void {
   const width = Math.max(10, ...templates.map((t) => t.name.length));
-  out('List of available plugin templates:');
-  for (const t of templates) out(`     * ${t.name.padEnd(width)} ${t.description}`.trimEnd());
+  const rows = templates.map((t) => `     * ${t.name.padEnd(width)} ${t.description}`.trimEnd());
+  out(['List of available plugin templates:', ...rows].join('\n'));
 }
 
 function printCreated(result: CreateResult): void {
@@ -82,6 +77,8 @@ const templateOptions = (y: Argv) =>
 async function main(): Promise<void> {
   await yargs(hideBin(process.argv))
     .scriptName('bootstrap-plugin')
+    // `--no-input` is MFSERV's spelling of --yes, not the negation of an `--input` flag.
+    .parserConfiguration({ 'boolean-negation': false })
     .usage('$0 <command> [options]')
     .option('verbose', { type: 'boolean', describe: 'print the stack trace of errors' })
     .command(
@@ -121,7 +118,7 @@ async function main(): Promise<void> {
           template: argv.template,
           dir: argv.dir,
           cwd: process.cwd(),
-          module: resolveModule(argv.module),
+          module: resolveModule(argv.module ?? process.env.MFMODULE),
           set: argv.set,
           answersFile: argv.answers,
           ask: interactive ? createAsk(signal) : undefined,
@@ -151,7 +148,7 @@ async function main(): Promise<void> {
         const { variables, warnings } = await collectVariables({
           paths: argv.paths,
           cwd: process.cwd(),
-          module: resolveModule(argv.module),
+          module: resolveModule(argv.module ?? process.env.MFMODULE),
           configName: argv.configName || process.env.MFCONFIG || DEFAULT_CONFIG_NAME,
           environment: process.env,
         });
@@ -197,7 +194,7 @@ async function main(): Promise<void> {
               path: argv.path,
               cwd: process.cwd(),
               template: argv.template,
-              module: resolveModule(argv.module),
+              module: resolveModule(argv.module ?? process.env.MFMODULE),
             });
             printCheck(result);
             if (result.findings.length > 0) process.exitCode = EXIT.usage;

@@ -21,7 +21,8 @@ export function createAsk(signal?: AbortSignal): Ask {
 /** Ctrl-C inside a prompt, or our own abort on SIGINT/SIGTERM. */
 const INTERRUPTIONS = ['ExitPromptError', 'AbortPromptError'];
 
-function toQuestion(field: Field, defaultValue: FieldValue | undefined) {
+/** A template field as an inquirer question (also asked by the Yeoman generator, through Yeoman). */
+export function toQuestion(field: Field, defaultValue: FieldValue | undefined) {
   const base = { name: field.name, message: field.message };
   switch (field.type) {
     case 'choice':

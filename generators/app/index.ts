@@ -2,21 +2,18 @@ import { constants, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import Generator, { type BaseOptions, type Storage } from 'yeoman-generator';
-import { STATE_FILE } from '../../src/core/create.js';
+import { stateFile } from '../../src/core/create.js';
 import { UsageError } from '../../src/core/errors.js';
-import { checkAnswer, formatValue, isApplicable, type Answers, type Field, type FieldValue } from '../../src/core/fields.js';
-import { validatePluginName } from '../../src/core/names.js';
+import { checkAnswer, isApplicable, type Answers, type Field, type FieldValue } from '../../src/core/fields.js';
+import { DEFAULT_MODULE, resolveModule, validatePluginName } from '../../src/core/names.js';
 import { renderContext, renderEjs, renderTemplate } from '../../src/core/render.js';
 import { findTemplate, listTemplates, type Template } from '../../src/core/templates.js';
+import { toQuestion } from '../../src/prompt.js';
 import { LOOKUP } from '../lookup.js';
 
 const DEFAULT_TEMPLATE = 'default';
-const DEFAULT_MODULE = 'mfserv';
-const MODULE_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
 /** Yeoman's name for a package's main generator; any other (`bootstrap-plugin:flask`) names a template. */
 const MAIN_GENERATOR = 'app';
-/** Files the CLI writes with 0644 whatever the umask; Yeoman writes the state file the same way. */
-const STATE_MODE = 0o644;
 
 /** What `.yo-rc.json` keeps under "bootstrap-plugin", so a re-run offers the same answers. */
 interface StoredConfig {
@@ -61,7 +58,7 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     // The plugin's own .yo-rc.json, read before the plugin directory becomes the destination root.
     const stored: Storage<StoredConfig> = rerun ? this.config : this.createStorage(join(this.target, '.yo-rc.json'), this.rootGeneratorName());
     const previous = stored.getAll();
-    this.module = resolveModule(this.options.module ?? previous.module);
+    this.module = resolveModule(this.options.module ?? previous.module ?? process.env.MFMODULE);
     this.template = findTemplate(await this.#chooseTemplate(previous.template), LOOKUP, this.destinationRoot());
     validatePluginName(this.pluginName, this.template);
     for (const field of this.template.fields) {
@@ -74,9 +71,8 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     const template = this.template!;
     this.destinationRoot(this.target);
     const files = await renderTemplate(template, renderContext(this.pluginName, this.module, this.answers));
+    files.push(stateFile(template.name, this.module, this.rootGeneratorVersion(), this.answers));
     for (const file of files) this.#writeFile(file.path, file.content, file.mode);
-    const state = { template: template.name, module: this.module, toolVersion: this.rootGeneratorVersion(), answers: this.answers };
-    this.#writeFile(STATE_FILE, Buffer.from(`${JSON.stringify(state, null, 2)}\n`), STATE_MODE);
     this.config.set({ name: this.pluginName, template: template.name, module: this.module, answers: this.answers });
   }
 
@@ -135,7 +131,7 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
 
   /** One question per field, so `when` sees the converted answers exactly as the CLI's does. */
   async #askField(field: Field, previous: FieldValue | undefined): Promise<FieldValue> {
-    const answers = await this.prompt<Record<string, unknown>>([toQuestion(field, previous ?? field.default)]);
+    const answers = await this.prompt<Record<string, unknown>>([toQuestion(field, previous ?? field.default)] as never);
     const checked = checkAnswer(field, answers[field.name]);
     if (!checked.ok) throw new UsageError(`${field.name}: ${checked.reason}`);
     return checked.value;
@@ -147,32 +143,4 @@ function storedAnswer(field: Field, answers: Answers | undefined): FieldValue | 
   if (!answers || !(field.name in answers)) return undefined;
   const checked = checkAnswer(field, answers[field.name]);
   return checked.ok ? checked.value : undefined;
-}
-
-function toQuestion(field: Field, defaultValue: FieldValue | undefined) {
-  const base = { name: field.name, message: field.message };
-  switch (field.type) {
-    case 'choice':
-      return { ...base, type: 'select' as const, choices: field.choices ?? [], default: defaultValue?.toString() };
-    case 'confirm':
-      return { ...base, type: 'confirm' as const, default: typeof defaultValue === 'boolean' ? defaultValue : undefined };
-    default:
-      return {
-        ...base,
-        type: 'input' as const,
-        default: defaultValue === undefined ? undefined : formatValue(defaultValue),
-        validate: (value: string) => {
-          const checked = checkAnswer(field, value);
-          return checked.ok || checked.reason;
-        },
-      };
-  }
-}
-
-function resolveModule(flag: string | undefined): string {
-  const module = flag ?? process.env.MFMODULE ?? DEFAULT_MODULE;
-  if (!MODULE_PATTERN.test(module)) {
-    throw new UsageError(`invalid module "${module}": use letters, digits and "_", starting with a letter (--module or MFMODULE)`);
-  }
-  return module.toLowerCase();
 }

@@ -50,7 +50,7 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
   const { answers, defaulted } = await resolveAnswers(template.fields, options);
   const context = renderContext(options.name, options.module, answers);
   const files = await renderTemplate(template, context);
-  files.push(stateFile(template.name, options, answers));
+  files.push(stateFile(template.name, options.module, options.toolVersion, answers));
   const nextSteps = template.nextSteps
     ? await renderEjs(await readFile(template.nextSteps, 'utf8'), { ...context, dir: relative(options.cwd, target) || '.' }, template.nextSteps)
     : '';
@@ -67,8 +67,9 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
   };
 }
 
-function stateFile(template: string, options: CreateOptions, answers: Answers): RenderedFile {
-  const state = { template, module: options.module, toolVersion: options.toolVersion, answers };
+/** `.bootstrap-plugin.json`: what `config check` and a re-run need to know about the plugin. */
+export function stateFile(template: string, module: string, toolVersion: string, answers: Answers): RenderedFile {
+  const state = { template, module, toolVersion, answers };
   return { path: STATE_FILE, content: Buffer.from(`${JSON.stringify(state, null, 2)}\n`), mode: 0o644 };
 }
 

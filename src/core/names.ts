@@ -5,6 +5,8 @@ const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
 const RESERVED_PREFIXES = ['plugin_', '__'];
 const RESERVED_NAMES = ['base', 'config'];
 export const MAX_NAME_LENGTH = 64;
+export const DEFAULT_MODULE = 'mfserv';
+const MODULE_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 /** Extra rules a template adds in its manifest (`nameRules`). */
 export interface NameRules {
@@ -31,6 +33,15 @@ export function validatePluginName(name: string, template?: { name: string; name
   if (rules.pattern && !new RegExp(rules.pattern).test(name)) {
     throw bad(`the ${template.name} template needs ${rules.patternHint ?? `a name matching ${rules.pattern}`}`);
   }
+}
+
+/** The module name given (`--module`, else `$MFMODULE`), else mfserv; lower-case as in `plugin_NAME@mfserv` labels. */
+export function resolveModule(given: string | undefined): string {
+  const module = given ?? DEFAULT_MODULE;
+  if (!MODULE_PATTERN.test(module)) {
+    throw new UsageError(`invalid module "${printable(module)}": use letters, digits and "_", starting with a letter (--module or MFMODULE)`);
+  }
+  return module.toLowerCase();
 }
 
 /** Control characters (NUL, escapes) shown as JSON escapes so an error line stays one safe line. */
