@@ -1,33 +1,23 @@
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getConfigValue, setConfigValues } from '../src/core/config.js';
 import { cleanEnv, runCli } from './helpers/cli.js';
+import { useWorkspace } from './helpers/workspace.js';
 import { readWithConfigparser } from './helpers/configparser.js';
 import { writeTemplate } from './helpers/template-fixture.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = realpathSync(mkdtempSync(join(tmpdir(), 'bp-config-')));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const workspace = useWorkspace('bp-config-');
+const write = (path: string, content: string) => workspace.write(path, content);
 
-function write(path: string, content: string): string {
-  const file = join(dir, path);
-  mkdirSync(join(file, '..'), { recursive: true });
-  writeFileSync(file, content);
-  return file;
-}
-
-const get = (path: string, address: string) => getConfigValue({ path, cwd: dir, address });
-const set = (path: string, ...assignments: string[]) => setConfigValues({ path, cwd: dir, assignments });
-const read = (path: string) => readFileSync(join(dir, path), 'utf8');
+const get = (path: string, address: string) => getConfigValue({ path, cwd: workspace.dir, address });
+const set = (path: string, ...assignments: string[]) => setConfigValues({ path, cwd: workspace.dir, assignments });
+const read = (path: string) => readFileSync(join(workspace.dir, path), 'utf8');
 
 /** What Python's configparser reads for one key of a file. */
 function pythonValue(file: string, section: string, key: string): string | undefined {
-  const [reading] = readWithConfigparser([join(dir, file)]);
+  const [reading] = readWithConfigparser([join(workspace.dir, file)]);
   if ('error' in reading) throw new Error(`configparser: ${reading.error} at ${reading.lines.join(',')}`);
   const items = reading.sections.find(([name]) => name === section)?.[1] ?? reading.defaults;
   return items.find(([name]) => name === key.toLowerCase())?.[1];
@@ -140,7 +130,7 @@ describe('config set', () => {
         expect((error as Error).message).toMatch(/^cannot set "s\.k": /);
         continue;
       }
-      files.push(join(dir, file));
+      files.push(join(workspace.dir, file));
       accepted.push(value);
     }
     expect(accepted.length).toBeGreaterThan(100);
@@ -151,14 +141,14 @@ describe('config set', () => {
 
   it('replaces the file atomically: mode kept, a symbolic link kept pointing at the edited file, no temp file left', async () => {
     write('real/config.ini', '[s]\nk = v\n');
-    chmodSync(join(dir, 'real/config.ini'), 0o640);
-    mkdirSync(join(dir, 'plugin'));
-    symlinkSync(join(dir, 'real/config.ini'), join(dir, 'plugin/config.ini'));
+    chmodSync(join(workspace.dir, 'real/config.ini'), 0o640);
+    mkdirSync(join(workspace.dir, 'plugin'));
+    symlinkSync(join(workspace.dir, 'real/config.ini'), join(workspace.dir, 'plugin/config.ini'));
     await set('plugin', 's.k=w');
-    expect(lstatSync(join(dir, 'plugin/config.ini')).isSymbolicLink()).toBe(true);
+    expect(lstatSync(join(workspace.dir, 'plugin/config.ini')).isSymbolicLink()).toBe(true);
     expect(read('real/config.ini')).toBe('[s]\nk = w\n');
-    expect(statSync(join(dir, 'real/config.ini')).mode & 0o777).toBe(0o640);
-    expect(readdirSync(join(dir, 'real'))).toEqual(['config.ini']);
+    expect(statSync(join(workspace.dir, 'real/config.ini')).mode & 0o777).toBe(0o640);
+    expect(readdirSync(join(workspace.dir, 'real'))).toEqual(['config.ini']);
   });
 });
 
@@ -186,7 +176,7 @@ describe('config check', () => {
       '',
       '[custom]',
     ].join('\n');
-    return writeTemplate(dir, 'mytpl', {
+    return writeTemplate(workspace.dir, 'mytpl', {
       fields: [
         { name: 'version', message: 'Version', type: 'string', default: '1.0' },
         { name: 'workers', message: 'Workers', type: 'integer', default: 2 },
@@ -195,13 +185,13 @@ describe('config check', () => {
   }
 
   async function createFromUserTemplate(): Promise<void> {
-    const run = await runCli(['create', `--template=${userTemplate()}`, 'plug', '--yes'], { cwd: dir });
+    const run = await runCli(['create', `--template=${userTemplate()}`, 'plug', '--yes'], { cwd: workspace.dir });
     expect(run.code).toBe(0);
   }
 
   it('passes a freshly created plugin', async () => {
     await createFromUserTemplate();
-    const run = await runCli(['config', 'check', 'plug', '--templates-dir', dir], { cwd: dir });
+    const run = await runCli(['config', 'check', 'plug', '--templates-dir', workspace.dir], { cwd: workspace.dir });
     expect(run).toMatchObject({ code: 0, stdout: `${join('plug', 'config.ini')}: no problems (checked against the mytpl template)\n` });
   });
 
@@ -231,7 +221,7 @@ describe('config check', () => {
       '[genral]',
       'x = 1',
     ].join('\n'));
-    const run = await runCli(['config', 'check', 'plug', '--templates-dir', dir], { cwd: dir });
+    const run = await runCli(['config', 'check', 'plug', '--templates-dir', workspace.dir], { cwd: workspace.dir });
     const file = join('plug', 'config.ini');
     expect(run.code).toBe(2);
     expect(run.stdout.split('\n').filter(Boolean)).toEqual([
@@ -248,18 +238,18 @@ describe('config check', () => {
 
   it('asks for --template when the plugin does not say which template it came from', async () => {
     write('bare/config.ini', '[custom]\n');
-    const run = await runCli(['config', 'check', 'bare'], { cwd: dir });
+    const run = await runCli(['config', 'check', 'bare'], { cwd: workspace.dir });
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(`bootstrap-plugin: error: ${join('bare', '.bootstrap-plugin.json')} does not name the plugin's template: pass --template=NAME or PATH\n`);
-    const withTemplate = await runCli(['config', 'check', 'bare', `--template=${userTemplate()}`], { cwd: dir });
+    const withTemplate = await runCli(['config', 'check', 'bare', `--template=${userTemplate()}`], { cwd: workspace.dir });
     expect(withTemplate.code).toBe(0);
   });
 
   it('checks a plugin of the built-in flask template', async () => {
-    expect((await runCli(['create', '--template=flask', 'demo', '--yes'], { cwd: dir })).code).toBe(0);
-    expect((await runCli(['config', 'check', 'demo'], { cwd: dir, env: cleanEnv() })).code).toBe(0);
+    expect((await runCli(['create', '--template=flask', 'demo', '--yes'], { cwd: workspace.dir })).code).toBe(0);
+    expect((await runCli(['config', 'check', 'demo'], { cwd: workspace.dir, env: cleanEnv() })).code).toBe(0);
     await set('demo', 'app_main.wokers=2', 'app_main.debug=on', 'app_main.gunicorn_arg=main.wsgi:app', 'custom.anything=ok');
-    const run = await runCli(['config', 'check', 'demo'], { cwd: dir });
+    const run = await runCli(['config', 'check', 'demo'], { cwd: workspace.dir });
     expect(run.code).toBe(2);
     const lines = run.stdout.split('\n').filter(Boolean).map((line) => line.replace(/^[^:]+:\d+: /, ''));
     expect(lines).toEqual([

@@ -1,26 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collectVariables, type EnvOptions } from '../src/core/env.js';
 import { cleanEnv, runCli } from './helpers/cli.js';
+import { useWorkspace } from './helpers/workspace.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = realpathSync(mkdtempSync(join(tmpdir(), 'bp-env-')));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-function write(path: string, content: string): string {
-  const file = join(dir, path);
-  mkdirSync(join(file, '..'), { recursive: true });
-  writeFileSync(file, content);
-  return file;
-}
+const workspace = useWorkspace('bp-env-');
+const write = (path: string, content: string) => workspace.write(path, content);
 
 async function variables(paths: string[], options: Partial<EnvOptions> = {}) {
-  const result = await collectVariables({ paths, cwd: dir, module: 'mfserv', configName: 'GENERIC', environment: {}, ...options });
+  const result = await collectVariables({ paths, cwd: workspace.dir, module: 'mfserv', configName: 'GENERIC', environment: {}, ...options });
   return { ...result, values: Object.fromEntries(result.variables.map((v) => [v.name, v.value])) };
 }
 
@@ -124,7 +114,7 @@ describe('env in plugin mode (a directory)', () => {
     write('foo/.layerapi2_label', 'plugin_foo@mfserv\n');
     expect((await variables(['foo'])).values).toEqual({
       MFSERV_CURRENT_PLUGIN_NAME: 'foo',
-      MFSERV_CURRENT_PLUGIN_DIR: join(dir, 'foo'),
+      MFSERV_CURRENT_PLUGIN_DIR: join(workspace.dir, 'foo'),
       MFSERV_CURRENT_PLUGIN_LABEL: 'plugin_foo@mfserv',
       MFSERV_CURRENT_PLUGIN_APP_MAIN_DEBUG: '0',
       MFSERV_CURRENT_PLUGIN_CUSTOM_API_URL: 'http://x/y#z',
@@ -150,7 +140,7 @@ describe('env in plugin mode (a directory)', () => {
 
   it('says what a path that is neither a directory nor a file should be', async () => {
     await expect(variables(['nope'])).rejects.toThrow('nope: no such file or directory (expected a plugin directory or an ini file)');
-    mkdirSync(join(dir, 'empty'));
+    mkdirSync(join(workspace.dir, 'empty'));
     await expect(variables(['empty'])).rejects.toThrow('cannot read empty/config.ini: no such file');
   });
 });
@@ -158,7 +148,7 @@ describe('env in plugin mode (a directory)', () => {
 describe('bootstrap-plugin env', () => {
   it('prints an sh profile, reads $MFMODULE and $MFCONFIG, and warns on stderr', async () => {
     write('c.ini', '[s]\nk[DEV] = dev\nk = plain\nv = {{NOT_SET_HERE}}\n');
-    const run = await runCli(['env', 'c.ini'], { cwd: dir, env: cleanEnv({ MFMODULE: 'MFDATA', MFCONFIG: 'dev' }) });
+    const run = await runCli(['env', 'c.ini'], { cwd: workspace.dir, env: cleanEnv({ MFMODULE: 'MFDATA', MFCONFIG: 'dev' }) });
     expect(run.code).toBe(0);
     expect(run.stdout).toBe("# written by bootstrap-plugin env\nexport MFDATA_S_K='dev'\nexport MFDATA_S_V=''\n");
     expect(run.stderr).toBe('bootstrap-plugin: warning: c.ini:4: {{NOT_SET_HERE}} is not set in the environment, so it is replaced by nothing\n');
@@ -166,44 +156,44 @@ describe('bootstrap-plugin env', () => {
 
   it('--config-name and --module win over the environment; --format json prints a flat object', async () => {
     write('c.ini', '[s]\nk[DEV] = dev\nk = plain\n');
-    const run = await runCli(['env', 'c.ini', '--format', 'json', '--module', 'mfbase', '--config-name', 'GENERIC'], { cwd: dir, env: cleanEnv({ MFCONFIG: 'DEV' }) });
+    const run = await runCli(['env', 'c.ini', '--format', 'json', '--module', 'mfbase', '--config-name', 'GENERIC'], { cwd: workspace.dir, env: cleanEnv({ MFCONFIG: 'DEV' }) });
     expect(JSON.parse(run.stdout)).toEqual({ MFBASE_S_K: 'plain' });
   });
 
   it('exits 2 naming file:line for a duplicate key, and writes nothing with -o', async () => {
     write('c.ini', '[s]\nk = 1\nk = 2\n');
-    const run = await runCli(['env', 'c.ini', '-o', 'profile'], { cwd: dir });
+    const run = await runCli(['env', 'c.ini', '-o', 'profile'], { cwd: workspace.dir });
     expect(run.code).toBe(2);
     expect(run.stderr).toBe('bootstrap-plugin: error: c.ini:3: duplicate key "k" in [s] (first at line 2)\n');
-    expect(() => statSync(join(dir, 'profile'))).toThrow();
+    expect(() => statSync(join(workspace.dir, 'profile'))).toThrow();
   });
 
   it('writes -o FILE atomically, keeping the mode of the file it replaces', async () => {
     write('c.ini', '[s]\nk = v\n');
     write('profile', 'old');
-    chmodSync(join(dir, 'profile'), 0o600);
-    const run = await runCli(['env', 'c.ini', '-o', 'profile', '--format', 'fish'], { cwd: dir });
+    chmodSync(join(workspace.dir, 'profile'), 0o600);
+    const run = await runCli(['env', 'c.ini', '-o', 'profile', '--format', 'fish'], { cwd: workspace.dir });
     expect(run).toMatchObject({ code: 0, stdout: '' });
-    expect(readFileSync(join(dir, 'profile'), 'utf8')).toBe("# written by bootstrap-plugin env\nset -gx MFSERV_S_K 'v'\n");
-    expect(statSync(join(dir, 'profile')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(workspace.dir, 'profile'), 'utf8')).toBe("# written by bootstrap-plugin env\nset -gx MFSERV_S_K 'v'\n");
+    expect(statSync(join(workspace.dir, 'profile')).mode & 0o777).toBe(0o600);
   });
 
   it('refuses an invalid --module', async () => {
     write('c.ini', '[s]\n');
-    const run = await runCli(['env', 'c.ini', '--module', 'mf-serv'], { cwd: dir });
+    const run = await runCli(['env', 'c.ini', '--module', 'mf-serv'], { cwd: workspace.dir });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('invalid module "mf-serv"');
   });
 
   it("runs the user's day: create a flask plugin, set a custom key, source the profile, read it in a child process", async () => {
-    const created = await runCli(['create', '--template=flask', 'demo', '--yes'], { cwd: dir });
+    const created = await runCli(['create', '--template=flask', 'demo', '--yes'], { cwd: workspace.dir });
     expect(created.code).toBe(0);
-    const set = await runCli(['config', 'set', 'demo', 'custom.api_url=http://x/y#z'], { cwd: dir });
+    const set = await runCli(['config', 'set', 'demo', 'custom.api_url=http://x/y#z'], { cwd: workspace.dir });
     expect(set).toMatchObject({ code: 0, stdout: `${join('demo', 'config.ini')}: [custom] api_url added\n` });
-    const env = await runCli(['env', 'demo', '-o', 'profile'], { cwd: dir, env: cleanEnv({ MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2: '4' }) });
+    const env = await runCli(['env', 'demo', '-o', 'profile'], { cwd: workspace.dir, env: cleanEnv({ MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2: '4' }) });
     expect(env).toMatchObject({ code: 0, stderr: '' });
     const read = (name: string) =>
-      execFileSync('bash', ['-c', `. ./profile && node -e "console.log(process.env.${name})"`], { cwd: dir, encoding: 'utf8' });
+      execFileSync('bash', ['-c', `. ./profile && node -e "console.log(process.env.${name})"`], { cwd: workspace.dir, encoding: 'utf8' });
     expect(read('MFSERV_CURRENT_PLUGIN_CUSTOM_API_URL')).toBe('http://x/y#z\n');
     expect(read('MFSERV_CURRENT_PLUGIN_LABEL')).toBe('plugin_demo@mfserv\n');
     expect(read('MFSERV_CURRENT_PLUGIN_APP_MAIN_WORKERS')).toBe('4\n');
