@@ -86,7 +86,12 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
     files = [join(first.shown, CONFIG_FILE), ...rest.map((s) => s.shown)];
     for (const variable of await pluginIdentity(first, options.module, module, warnings)) variables.set(variable.name, variable);
   }
-  const context = { prefix, configName: options.configName.toLowerCase(), environment: options.environment, warnings };
+  const seen = new Map<string, string | undefined>();
+  const lookup = (name: string) => {
+    if (!seen.has(name)) seen.set(name, options.environment[name]);
+    return seen.get(name);
+  };
+  const context = { prefix, configName: options.configName.toLowerCase(), lookup, warnings };
   // A file given twice counts once (its keys would otherwise "collide" with themselves).
   let layered = variables;
   for (const file of new Set(files)) {
@@ -126,7 +131,8 @@ interface Context {
   prefix: string;
   /** Lower-case configuration name. */
   configName: string;
-  environment: Record<string, string | undefined>;
+  /** The environment's value of a placeholder (cached: `process.env` reads cost a system call each). */
+  lookup: (name: string) => string | undefined;
   warnings: string[];
 }
 
@@ -221,16 +227,15 @@ export function toVariableName(text: string): string {
 
 /** `{{VAR}}` → the environment's VAR: a lookup, never an evaluation. */
 function expand(entry: IniEntry, file: string, context: Context): string {
-  const origin = `${file}:${entry.line}`;
   const value = entry.value.includes('{{')
     ? entry.value.replace(PLACEHOLDER, (whole, inner: string) => {
         const name = PLACEHOLDER_NAME.exec(inner)?.[1];
         if (name === undefined) {
-          context.warnings.push(`${origin}: "${whole}" is kept as written: only {{VARIABLE}} placeholders are replaced`);
+          context.warnings.push(`${file}:${entry.line}: "${whole}" is kept as written: only {{VARIABLE}} placeholders are replaced`);
           return whole;
         }
-        const found = context.environment[name];
-        if (found === undefined) context.warnings.push(`${origin}: {{${name}}} is not set in the environment, so it is replaced by nothing`);
+        const found = context.lookup(name);
+        if (found === undefined) context.warnings.push(`${file}:${entry.line}: {{${name}}} is not set in the environment, so it is replaced by nothing`);
         return found ?? '';
       })
     : entry.value;
