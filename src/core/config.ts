@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { STATE_FILE } from './create.js';
-import { CONFIG_FILE } from './env.js';
+import { CONFIG_FILE, readPluginLabel, toSource, type Source } from './env.js';
 import { ConfigError, UsageError, WorkError } from './errors.js';
 import { checkAnswer, isApplicable, type Answers } from './fields.js';
 import {
@@ -30,8 +30,6 @@ import { findTemplate, type TemplateLookup } from './templates.js';
  * byte of the file kept), and check a plugin's config.ini against the template it came from.
  */
 
-const LABEL_FILE = '.layerapi2_label';
-const LABEL_PATTERN = /^plugin_(.+)@.+$/;
 const CONTINUATION_INDENT = '    ';
 const DEFAULT_DELIMITER = ' = ';
 /** Sections whose keys are the user's own. */
@@ -46,19 +44,11 @@ const COMMENTED_KEY = /^[#;][#; \t]*([a-z_][a-z0-9_]*)[ \t]*=(?!>)/;
 const VARIANT_SUFFIX = /\[[^\]]*\]$/;
 const PLACEHOLDER = /^\{\{[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]*\}\}$/;
 
-interface ConfigFile {
-  absolute: string;
-  /** As the user would write it, for messages. */
-  shown: string;
-}
-
 /** PATH is a plugin directory (its config.ini) or an ini file. */
-async function toConfigFile(path: string, cwd: string): Promise<ConfigFile> {
-  const absolute = resolve(cwd, path);
-  const info = await stat(absolute).catch(() => undefined);
-  if (!info) throw new UsageError(`${path}: no such file or directory (expected a plugin directory or an ini file)`);
-  if (info.isDirectory()) return { absolute: join(absolute, CONFIG_FILE), shown: join(path, CONFIG_FILE) };
-  return { absolute, shown: path };
+async function toConfigFile(path: string, cwd: string): Promise<Omit<Source, 'isDirectory'>> {
+  const source = await toSource(path, cwd);
+  if (!source.isDirectory) return source;
+  return { absolute: join(source.absolute, CONFIG_FILE), shown: join(path, CONFIG_FILE) };
 }
 
 export interface GetOptions {
@@ -400,7 +390,7 @@ export async function checkConfig(options: CheckOptions): Promise<CheckResult> {
     const stored = field.name in state.answers ? checkAnswer(field, state.answers[field.name]) : undefined;
     answers[field.name] = stored?.ok ? stored.value : field.default ?? '';
   }
-  const rendered = await renderTemplate(template, renderContext(await pluginName(pluginDir), state.module ?? options.module, answers));
+  const rendered = await renderTemplate(template, renderContext((await readPluginLabel(pluginDir))?.name ?? basename(pluginDir), state.module ?? options.module, answers));
   const schemaFile = rendered.find((f) => f.path === CONFIG_FILE);
   if (!schemaFile) throw new UsageError(`template ${template.name} has no ${CONFIG_FILE} to check against`);
   const schema = toSchema(parseIni(schemaFile.content.toString('utf8'), `${join(template.dir, 'files', CONFIG_FILE)} (rendered)`));
@@ -421,11 +411,6 @@ async function readState(pluginDir: string): Promise<State> {
     module: optionalString(data.module),
     answers: isPlainObject(data.answers) ? data.answers : {},
   };
-}
-
-async function pluginName(pluginDir: string): Promise<string> {
-  const label = (await readFile(join(pluginDir, LABEL_FILE), 'utf8').catch(() => '')).trim();
-  return LABEL_PATTERN.exec(label)?.[1] ?? basename(pluginDir);
 }
 
 function toSchema(doc: IniDocument): Schema {

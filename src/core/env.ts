@@ -57,7 +57,8 @@ export interface EnvResult {
   warnings: string[];
 }
 
-interface Source {
+/** A PATH argument: a plugin directory or an ini file. */
+export interface Source {
   /** As the user wrote it, for messages. */
   shown: string;
   absolute: string;
@@ -102,21 +103,26 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
   return { variables: [...layered.values()], warnings };
 }
 
-async function toSource(path: string, cwd: string): Promise<Source> {
+export async function toSource(path: string, cwd: string): Promise<Source> {
   const absolute = resolve(cwd, path);
   const info = await stat(absolute).catch(() => undefined);
   if (!info) throw new UsageError(`${path}: no such file or directory (expected a plugin directory or an ini file)`);
   return { shown: path, absolute, isDirectory: info.isDirectory() };
 }
 
-/** NAME, DIR and LABEL, the name read from `.layerapi2_label` as MetWork does, else the directory's. */
-async function pluginIdentity(source: Source, module: string, prefix: string, warnings: string[]): Promise<Variable[]> {
-  const labelFile = join(source.absolute, LABEL_FILE);
-  const label = (await readFile(labelFile, 'utf8').catch(() => '')).trim();
+/** The plugin's name and module from its `.layerapi2_label` (`plugin_NAME@module`), as MetWork reads them. */
+export async function readPluginLabel(dir: string): Promise<{ name: string; module: string } | undefined> {
+  const label = (await readFile(join(dir, LABEL_FILE), 'utf8').catch(() => '')).trim();
   const match = LABEL_PATTERN.exec(label);
-  const name = match ? match[1] : basename(source.absolute);
-  if (match && match[2] !== module) {
-    warnings.push(`${join(source.shown, LABEL_FILE)}: the plugin belongs to module "${match[2]}" but the variables are named for "${module}" (use --module ${match[2]})`);
+  return match ? { name: match[1], module: match[2] } : undefined;
+}
+
+/** NAME, DIR and LABEL, the name read from `.layerapi2_label`, else the directory's. */
+async function pluginIdentity(source: Source, module: string, prefix: string, warnings: string[]): Promise<Variable[]> {
+  const label = await readPluginLabel(source.absolute);
+  const name = label?.name ?? basename(source.absolute);
+  if (label && label.module !== module) {
+    warnings.push(`${join(source.shown, LABEL_FILE)}: the plugin belongs to module "${label.module}" but the variables are named for "${module}" (use --module ${label.module})`);
   }
   const file = source.shown;
   return [
