@@ -52,16 +52,15 @@ const HASH = 0x23;
 const SEMICOLON = 0x3b;
 const EQUALS = 0x3d;
 const COLON = 0x3a;
-/** Python's universal newlines (`\r\n`, `\r`, `\n`): the only line terminators `open()` knows. */
 const CR = 0x0d;
 const LF = 0x0a;
 const OPEN_BRACKET = 0x5b;
 /** Keys are mostly lower-case ASCII already: lower-casing them would only copy them. */
 const HAS_UPPER_CASE = /[^a-z0-9_.\-[\] ]/;
-export const STRAY_LINE = 'expected "key = value" or "[section]"';
+const STRAY_LINE = 'expected "key = value" or "[section]"';
 
 /** Python's `str.isspace()` (also what its `re` calls `\s`), which differs from JavaScript's `trim`. */
-export function isPythonSpace(code: number): boolean {
+function isPythonSpace(code: number): boolean {
   if (code <= 0x20) return code === 0x20 || (code >= 0x09 && code <= 0x0d) || (code >= 0x1c && code <= 0x1f);
   if (code < 0x85) return false;
   return (
@@ -101,7 +100,7 @@ function pythonRstrip(text: string): string {
 
 /** `[name]` as configparser's greedy `\[(?P<header>.+)\]` reads it (text after the last `]` is ignored). */
 export function sectionHeader(stripped: string): string | undefined {
-  if (stripped.charCodeAt(0) !== 0x5b) return undefined;
+  if (stripped.charCodeAt(0) !== OPEN_BRACKET) return undefined;
   const close = stripped.lastIndexOf(']');
   return close >= 2 ? stripped.slice(1, close) : undefined;
 }
@@ -120,7 +119,10 @@ export function isCommentStart(code: number): boolean {
   return code === HASH || code === SEMICOLON;
 }
 
-/** Where line `index` ends (before its terminator): Python's universal newlines, `\r\n`, `\r` or `\n`. */
+/**
+ * Where the line starting at `from` ends (before its terminator). Python's universal newlines:
+ * `\r\n`, `\r` and `\n` are the only terminators `open()` knows.
+ */
 function lineEndOf(text: string, from: number, hasCarriageReturn: boolean): number {
   if (!hasCarriageReturn) {
     const end = text.indexOf('\n', from);
