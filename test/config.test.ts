@@ -110,6 +110,7 @@ describe('config set', () => {
     await expect(set('c.ini', 's.k=a\n')).rejects.toThrow("configparser drops a value's trailing newlines");
     await expect(set('c.ini', 's.k=a\n# b')).rejects.toThrow('a line of a multi-line value cannot start with "#" or ";"');
     await expect(set('c.ini', 's.k=a\rb')).rejects.toThrow('a value cannot hold a carriage return');
+    await expect(set('c.ini', 's.k=a\0b')).rejects.toThrow('a value cannot hold a NUL character');
     await expect(set('c.ini', 's.a:b=1')).rejects.toThrow('a key cannot hold ":"');
     await expect(set('c.ini', 'S.k=1')).rejects.toThrow('c.ini has no section [S] but has [s] (section names are case-sensitive): set s.k');
     await expect(set('c.ini', 'novalue')).rejects.toThrow('"novalue": expected SECTION.KEY=VALUE');

@@ -177,6 +177,7 @@ function checkKey(key: string, address: string): void {
 function checkValue(value: string, address: string): void {
   const bad = (reason: string) => new UsageError(`cannot set "${printable(address)}": ${reason}`);
   if (value.includes('\r')) throw bad('a value cannot hold a carriage return (ini files end lines there)');
+  if (value.includes('\0')) throw bad('a value cannot hold a NUL character (no environment variable can)');
   const lines = value.split('\n');
   if (lines.some((line) => pythonStrip(line) !== line)) {
     throw bad('configparser strips spaces at the start and end of a value and of each of its lines, so they would be lost');
