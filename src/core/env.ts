@@ -103,6 +103,7 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
   return { variables: [...layered.values()], warnings };
 }
 
+/** Resolves a PATH argument; one that does not exist is a usage error saying what is expected. */
 export async function toSource(path: string, cwd: string): Promise<Source> {
   const absolute = resolve(cwd, path);
   const info = await stat(absolute).catch(() => undefined);
