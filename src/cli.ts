@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -30,7 +30,8 @@ function toolVersion(): string {
 
 function templateLookup(argv: { templatesDir?: string[] }): TemplateLookup {
   const fromEnv = (process.env[TEMPLATES_ENV] ?? '').split(':').filter(Boolean);
-  return { builtinDir: BUILTIN_DIR, userDirs: [...(argv.templatesDir ?? []), ...fromEnv] };
+  // Absolute, so a plugin's .bootstrap-plugin.json records a template path valid from anywhere.
+  return { builtinDir: BUILTIN_DIR, userDirs: [...(argv.templatesDir ?? []), ...fromEnv].map((dir) => resolve(dir)) };
 }
 
 function isInteractive(): boolean {
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
           .option('template', { alias: 't', type: 'string', default: 'default', describe: 'template name, or path to a template directory' })
           .option('yes', { alias: ['y', 'no-input'], type: 'boolean', describe: 'use defaults for every field not given; never prompt' })
           .option('set', { type: 'array', string: true, default: [], describe: 'FIELD=VALUE answer (repeatable)' })
-          .option('answers', { type: 'string', describe: 'answers file (JSON object of field: value)' })
+          .option('answers', { type: 'string', describe: 'answers file: JSON object of field: value, or .ini/.cfg with an [answers] section' })
           .option('dir', { type: 'string', default: '.', describe: 'parent directory of the plugin' })
           .option('module', { type: 'string', describe: 'module name (default: $MFMODULE, else mfserv)' })
           .option('force', { type: 'boolean', default: false, describe: 'replace an existing plugin directory' })

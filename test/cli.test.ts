@@ -142,6 +142,19 @@ describe('create, non-interactive', () => {
   });
 });
 
+describe('a plugin made from a user template', () => {
+  it('records the template by absolute path, so config check finds it from anywhere', async () => {
+    const cwd = freshDir();
+    writeTemplate(join(cwd, 'tpl'), 'mine', { fields: [] }, { 'config.ini': '[custom]\n# Anything.\nfoo = 1\n' });
+    expect((await runCli(['create', '--templates-dir', 'tpl', '--template=mine', 'p1', '--yes'], { cwd })).code).toBe(0);
+    const state = JSON.parse(readFileSync(join(cwd, 'p1', '.bootstrap-plugin.json'), 'utf8'));
+    expect(state.template).toBe(join(cwd, 'tpl', 'mine'));
+    const check = await runCli(['config', 'check', join(cwd, 'p1')], { cwd: temp.dir });
+    expect(check.code).toBe(0);
+    expect(check.stdout).toContain('no problems (checked against the mine template)');
+  });
+});
+
 describe('create, bad input: one line, exit 2, nothing written', () => {
   const refuse = async (args: string[], expected: string | RegExp, setup?: (cwd: string) => void) => {
     const cwd = freshDir();

@@ -71,7 +71,7 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     const template = this.template!;
     this.destinationRoot(this.target);
     const files = await renderTemplate(template, renderContext(this.pluginName, this.module, this.answers));
-    files.push(stateFile(template.name, this.module, this.rootGeneratorVersion(), this.answers));
+    files.push(stateFile(template, this.module, this.rootGeneratorVersion(), this.answers));
     for (const file of files) this.#writeFile(file.path, file.content, file.mode);
     this.config.set({ name: this.pluginName, template: template.name, module: this.module, answers: this.answers });
   }

@@ -4,7 +4,7 @@ import { resolveAnswers, type AnswerSources } from './answers.js';
 import type { Answers } from './fields.js';
 import { validatePluginName } from './names.js';
 import { assertWritable, renderContext, renderEjs, renderTemplate, writeTree, type RenderedFile } from './render.js';
-import { findTemplate, type TemplateLookup } from './templates.js';
+import { findTemplate, type Template, type TemplateLookup } from './templates.js';
 
 /** The file a plugin keeps its template and answers in, for later commands (`config check`). */
 export const STATE_FILE = '.bootstrap-plugin.json';
@@ -50,7 +50,7 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
   const { answers, defaulted } = await resolveAnswers(template.fields, options);
   const context = renderContext(options.name, options.module, answers);
   const files = await renderTemplate(template, context);
-  files.push(stateFile(template.name, options.module, options.toolVersion, answers));
+  files.push(stateFile(template, options.module, options.toolVersion, answers));
   const nextSteps = template.nextSteps
     ? await renderEjs(await readFile(template.nextSteps, 'utf8'), { ...context, dir: relative(options.cwd, target) || '.' }, template.nextSteps)
     : '';
@@ -67,9 +67,12 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
   };
 }
 
-/** `.bootstrap-plugin.json`: what `config check` and a re-run need to know about the plugin. */
-export function stateFile(template: string, module: string, toolVersion: string, answers: Answers): RenderedFile {
-  const state = { template, module, toolVersion, answers };
+/**
+ * `.bootstrap-plugin.json`: what `config check` and a re-run need to know about the plugin.
+ * A user template is recorded by its directory, so it is found again without `--templates-dir`.
+ */
+export function stateFile(template: Template, module: string, toolVersion: string, answers: Answers): RenderedFile {
+  const state = { template: template.source === 'user' ? template.dir : template.name, module, toolVersion, answers };
   return { path: STATE_FILE, content: Buffer.from(`${JSON.stringify(state, null, 2)}\n`), mode: 0o644 };
 }
 
