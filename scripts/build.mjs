@@ -8,23 +8,83 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Same path as tsc's output, so PACKAGE_ROOT (two levels up) still holds, and a plain
 // `tsc` run (as some tests' set-up does) leaves a working, only slower, CLI.
-const OUTFILE = join(ROOT, 'dist', 'src', 'cli.js');
+// BUNDLE_OUT writes elsewhere, for comparing builds without touching dist/.
+const OUTFILE = process.env.BUNDLE_OUT ?? join(ROOT, 'dist', 'src', 'cli.js');
 // Read only on demand (a prompt, an EJS render): left as runtime imports from node_modules.
 const LAZY_PACKAGES = ['inquirer', 'ejs'];
-const YARGS_SHIM = /yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/;
 const YARGS_LOCALES = join(ROOT, 'node_modules', 'yargs', 'locales');
-const BUNDLED_LOCALES = join(ROOT, 'dist', 'locales');
+const BUNDLED_LOCALES = join(dirname(dirname(OUTFILE)), 'locales');
+// yargs' own copy; cliui and wrap-ansi pin older copies without its printable-ASCII fast path.
+const STRING_WIDTH = join(ROOT, 'node_modules', 'string-width', 'index.js');
 
-/** yargs finds its message translations relative to its own file; in the bundle that is dist/src/cli.js. */
-const yargsLocales = {
-  name: 'yargs-locales',
+/**
+ * Source edits applied while bundling, each for start-up time and none changing output:
+ * - yargs' ESM shim locates things from its own file, in the bundle dist/src/cli.js: its
+ *   message translations (copied to dist/locales) and the package root, where it reads
+ *   package.json at start-up. Left alone, that look-up climbs from the working directory,
+ *   listing every directory up to / and failing an assertion on each run.
+ * - string-width, when loaded, builds an Intl.Segmenter (ICU's break-iterator data) and
+ *   compiles Unicode-property regular expressions (\p{RGI_Emoji}…): V8 checks a regex literal
+ *   while parsing, even in a function never called. Together they cost more instructions than
+ *   a bare `node -e ''`, for text that is plain ASCII here (string-width's own fast path). Both
+ *   are now built on the first non-ASCII text.
+ */
+const PATCHES = [
+  {
+    file: /yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/,
+    edits: [
+      ["resolve(__dirname, '../../../locales')", "resolve(__dirname, '../../locales')"],
+      ["__dirname.substring(0, __dirname.lastIndexOf('node_modules'))", "resolve(__dirname, '../../..')"],
+    ],
+  },
+  {
+    file: /[\\/]string-width[\\/]index\.js$/,
+    edits: [
+      [
+        'const segmenter = new Intl.Segmenter();',
+        'let lazySegmenter; const segmenter = { segment: (text) => (lazySegmenter ??= new Intl.Segmenter()).segment(text) };',
+      ],
+    ],
+    transform: lazyPropertyRegExps,
+  },
+];
+
+const PROPERTY_REGEXP_LINE = /^const (\w+) = \/(.*\\p\{.*)\/([a-z]*);$/gm;
+/** Every top-level `const x = /…\p{…}…/flags;` becomes one compiled on first use. */
+function lazyPropertyRegExps(source) {
+  let count = 0;
+  const rewritten = source.replace(PROPERTY_REGEXP_LINE, (_line, name, pattern, flags) => {
+    count++;
+    return `const ${name} = lazyRegExp(${JSON.stringify(pattern)}, ${JSON.stringify(flags)});`;
+  });
+  if (count === 0) throw new Error('source-patches: no \\p{…} regular expression left in string-width; update scripts/build.mjs');
+  // test, search and match are all string-width asks of them.
+  const helper = `function lazyRegExp(pattern, flags) {
+  let compiled;
+  const get = () => (compiled ??= new RegExp(pattern, flags));
+  return {
+    test: (text) => get().test(text),
+    [Symbol.search]: (text) => get()[Symbol.search](text),
+    [Symbol.match]: (text) => get()[Symbol.match](text),
+  };
+}
+`;
+  return `${rewritten}\n${helper}`;
+}
+
+const sourcePatches = {
+  name: 'source-patches',
   setup(b) {
-    b.onLoad({ filter: YARGS_SHIM }, async (args) => {
-      const source = await readFile(args.path, 'utf8');
-      const patched = source.replace("resolve(__dirname, '../../../locales')", "resolve(__dirname, '../../locales')");
-      if (patched === source) throw new Error(`yargs-locales: the locale path in ${args.path} has changed; update scripts/build.mjs`);
-      return { contents: patched, loader: 'js' };
-    });
+    for (const { file, edits, transform } of PATCHES) {
+      b.onLoad({ filter: file }, async (args) => {
+        let source = await readFile(args.path, 'utf8');
+        for (const [from, to] of edits) {
+          if (!source.includes(from)) throw new Error(`source-patches: "${from}" is no longer in ${args.path}; update scripts/build.mjs`);
+          source = source.replace(from, to);
+        }
+        return { contents: transform ? transform(source) : source, loader: 'js' };
+      });
+    }
   },
 };
 
@@ -36,9 +96,8 @@ await build({
   format: 'esm',
   target: 'node20',
   external: LAZY_PACKAGES,
-  plugins: [yargsLocales],
-  // yargs' shim calls require() through createRequire; keep a real one in the ESM bundle.
-  banner: { js: "import { createRequire as __bpCreateRequire } from 'node:module'; const require = __bpCreateRequire(import.meta.url);" },
+  alias: { 'string-width': STRING_WIDTH },
+  plugins: [sourcePatches],
   legalComments: 'none',
   logLevel: 'warning',
 });
