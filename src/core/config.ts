@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { chmod, open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CONFIG_FILE, toSource, type Source } from './env.js';
@@ -288,7 +287,7 @@ function snapshot(doc: IniDocument): Map<string, string> {
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
   const target = await realpath(path).catch(() => path);
   const existing = await stat(target).catch(() => undefined);
-  const temp = join(dirname(target), `.${basename(target)}.bootstrap-plugin-${randomBytes(4).toString('hex')}`);
+  const temp = join(dirname(target), `.${basename(target)}.bootstrap-plugin-${process.getBuiltinModule('node:crypto').randomBytes(4).toString('hex')}`);
   try {
     const handle = await open(temp, 'wx', 0o666);
     try {

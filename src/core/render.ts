@@ -1,4 +1,3 @@
-import { randomBytes, randomInt } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { ConfigError, InterruptedError, UsageError, WorkError } from './errors.js';
@@ -26,6 +25,8 @@ const DOT_PREFIX = '_dot_';
 /** Names npm would drop or rename when publishing, stored under another name (create-vite's table). */
 const RENAMES: Record<string, string> = { _gitignore: '.gitignore', _npmignore: '.npmignore', _npmrc: '.npmrc' };
 const SECRET_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)';
+/** Loaded on first use, not at start-up: `list`, `env` and `--version` never need randomness. */
+const crypto = () => process.getBuiltinModule('node:crypto');
 
 export function renderContext(name: string, module: string, answers: Answers): RenderContext {
   return { ...answers, name, module, label: `plugin_${name}@${module}`, secret };
@@ -33,7 +34,7 @@ export function renderContext(name: string, module: string, answers: Answers): R
 
 /** A cryptographically random string; the default is Django's secret-key alphabet and length. */
 export function secret(length = 50, alphabet = SECRET_ALPHABET): string {
-  return Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join('');
+  return Array.from({ length }, () => alphabet[crypto().randomInt(alphabet.length)]).join('');
 }
 
 /**
@@ -145,7 +146,7 @@ export async function assertWritable(target: string, force: boolean): Promise<vo
  */
 export async function writeTree(files: RenderedFile[], target: string, options: WriteOptions): Promise<void> {
   await assertWritable(target, options.force);
-  const temp = join(dirname(target), `.${basename(target)}.bootstrap-plugin-${randomBytes(4).toString('hex')}`);
+  const temp = join(dirname(target), `.${basename(target)}.bootstrap-plugin-${crypto().randomBytes(4).toString('hex')}`);
   const checkAbort = () => {
     if (options.signal?.aborted) throw new InterruptedError();
   };
