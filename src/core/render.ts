@@ -44,15 +44,18 @@ export function secret(length = 50, alphabet = SECRET_ALPHABET): string {
 export async function renderTemplate(template: Template, context: RenderContext): Promise<RenderedFile[]> {
   const byPath = new Map<string, RenderedFile>();
   for (const layer of template.layers) {
-    for (const source of await listFiles(layer)) {
-      if (!isWanted(source.relative, template, context)) continue;
-      const path = toTargetPath(source.relative, context.name, join(layer, source.relative));
-      const raw = await readFile(source.absolute);
-      const content = source.relative.endsWith(EJS_SUFFIX)
-        ? Buffer.from(tidy(await renderEjs(raw.toString('utf8'), context, source.absolute), path))
-        : raw;
-      byPath.set(path, { path, content, mode: source.mode });
-    }
+    const wanted = (await listFiles(layer)).filter((source) => isWanted(source.relative, template, context));
+    const rendered = await allInOrder(
+      wanted.map(async (source) => {
+        const path = toTargetPath(source.relative, context.name, join(layer, source.relative));
+        const raw = await readFile(source.absolute);
+        const content = source.relative.endsWith(EJS_SUFFIX)
+          ? Buffer.from(tidy(await renderEjs(raw.toString('utf8'), context, source.absolute), path))
+          : raw;
+        return { path, content, mode: source.mode };
+      }),
+    );
+    for (const file of rendered) byPath.set(file.path, file);
   }
   return [...byPath.values()].sort((a, b) => compareText(a.path, b.path));
 }
@@ -69,6 +72,17 @@ export async function renderEjs(text: string, context: RenderContext, filename: 
   }
 }
 
+/**
+ * Awaits file operations started together (each one waiting on the disk, not the CPU) and fails
+ * like a loop would: with the first failure in list order, once none is still running.
+ */
+async function allInOrder<T>(pending: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(pending);
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<T>).value);
+}
+
 interface SourceFile {
   relative: string;
   absolute: string;
@@ -76,18 +90,22 @@ interface SourceFile {
 }
 
 async function listFiles(root: string, relative = ''): Promise<SourceFile[]> {
-  const files: SourceFile[] = [];
   const entries = await readdir(join(root, relative), { withFileTypes: true });
-  for (const entry of entries.sort((a, b) => compareText(a.name, b.name))) {
-    const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
-    const absolute = join(root, rel);
-    if (entry.isSymbolicLink()) {
-      throw new ConfigError(absolute, undefined, 'templates cannot hold symbolic links (copy the file instead)');
-    }
-    if (entry.isDirectory()) files.push(...(await listFiles(root, rel)));
-    else if (entry.isFile()) files.push({ relative: rel, absolute, mode: (await lstat(absolute)).mode & 0o777 });
-  }
-  return files;
+  const found = await allInOrder(
+    entries
+      .sort((a, b) => compareText(a.name, b.name))
+      .map(async (entry): Promise<SourceFile[]> => {
+        const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
+        const absolute = join(root, rel);
+        if (entry.isSymbolicLink()) {
+          throw new ConfigError(absolute, undefined, 'templates cannot hold symbolic links (copy the file instead)');
+        }
+        if (entry.isDirectory()) return listFiles(root, rel);
+        if (entry.isFile()) return [{ relative: rel, absolute, mode: (await lstat(absolute)).mode & 0o777 }];
+        return [];
+      }),
+  );
+  return found.flat();
 }
 
 /** Condition keys are paths as under `files/`, without the `.ejs` suffix: `crontab`, `main/wsgi.py`. */
@@ -156,13 +174,15 @@ export async function writeTree(files: RenderedFile[], target: string, options: 
     checkAbort();
     createdParent = await mkdir(dirname(target), { recursive: true });
     await mkdir(temp, { mode: 0o755 });
-    for (const file of files) {
-      checkAbort();
-      const path = join(temp, file.path);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, file.content, { mode: file.mode });
-      await chmod(path, file.mode);
-    }
+    for (const dir of new Set(files.map((file) => dirname(join(temp, file.path))))) await mkdir(dir, { recursive: true });
+    await allInOrder(
+      files.map(async (file) => {
+        checkAbort();
+        const path = join(temp, file.path);
+        await writeFile(path, file.content, { mode: file.mode });
+        await chmod(path, file.mode);
+      }),
+    );
     checkAbort();
     await swapInto(temp, target, options.force);
   } catch (error) {
