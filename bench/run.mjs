@@ -14,7 +14,7 @@ import { markdown, rows, targetLines, textTable } from './report.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'bin', 'bootstrap-plugin.js');
-const BUNDLE = join(ROOT, 'dist', 'src', 'cli.js');
+const BUNDLE = join(ROOT, 'dist', 'bundle', 'cli.cjs');
 const REPORT = join(ROOT, 'BENCHMARKS.md');
 const DEFAULT_PEERS = resolve(ROOT, '..', 'shared', 'peers');
 const FULL = { runs: 10, warmUps: 1 };
@@ -38,7 +38,7 @@ const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.sl
 
 // Measure the CLI as the package ships it: bundle the current sources first.
 execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { stdio: 'inherit' });
-const bundleInfo = `${relative(ROOT, BUNDLE)}, one esbuild bundle of ${(statSync(BUNDLE).size / 1024).toFixed(0)} kB (inquirer and ejs loaded on demand)`;
+const bundleInfo = `${relative(ROOT, BUNDLE)}, one CommonJS esbuild bundle of ${(statSync(BUNDLE).size / 1024).toFixed(0)} kB run by a CommonJS bin/bootstrap-plugin.js (inquirer and ejs loaded on demand)`;
 
 const node = process.execPath;
 const ours = (id, label, args) => benchmark(id, label, (workDir) => [node, CLI, ...args(workDir)]);
