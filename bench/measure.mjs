@@ -1,11 +1,13 @@
 // Whole-process timing: wall clock around spawn-to-exit, and peak memory from GNU time in
 // separate runs, so the timed runs carry no wrapper process.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const GNU_TIME = '/usr/bin/time';
+/** Without GNU time (Debian package `time`) the warm-up still runs; memory is reported as '-'. */
+export const HAS_GNU_TIME = existsSync(GNU_TIME);
 /** A run longer than this is a hang, not a measurement. */
 const RUN_TIMEOUT_MS = 120_000;
 const KIB_PER_MB = 1024;
@@ -14,8 +16,8 @@ const KIB_PER_MB = 1024;
  * A benchmark: `command(workDir)` gives [file, ...args] for one run; every run gets a fresh
  * empty temp dir (created plugins land there) that is removed afterwards, outside the timing.
  */
-export function benchmark(id, label, command, options = {}) {
-  return { id, label, command, env: options.env, times: [], peakMb: undefined, failure: undefined };
+export function benchmark(id, label, command) {
+  return { id, label, command, times: [], peakMb: undefined, failure: undefined };
 }
 
 function inFreshDir(bench, run) {
@@ -27,8 +29,8 @@ function inFreshDir(bench, run) {
   }
 }
 
-function spawn(file, args, cwd, env) {
-  return spawnSync(file, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'], timeout: RUN_TIMEOUT_MS });
+function spawn(file, args, cwd) {
+  return spawnSync(file, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], timeout: RUN_TIMEOUT_MS });
 }
 
 function failureOf(result) {
@@ -43,7 +45,7 @@ export function timeOnce(bench) {
   if (bench.failure) return;
   inFreshDir(bench, ([file, ...args], cwd) => {
     const start = process.hrtime.bigint();
-    const result = spawn(file, args, cwd, bench.env);
+    const result = spawn(file, args, cwd);
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     bench.failure = failureOf(result);
     if (!bench.failure) bench.times.push(ms);
@@ -55,9 +57,9 @@ export function warmUp(bench) {
   if (bench.failure) return;
   inFreshDir(bench, ([file, ...args], cwd) => {
     const report = join(cwd, '.peak-rss');
-    const result = spawn(GNU_TIME, ['-f', '%M', '-o', report, file, ...args], cwd, bench.env);
+    const result = HAS_GNU_TIME ? spawn(GNU_TIME, ['-f', '%M', '-o', report, file, ...args], cwd) : spawn(file, args, cwd);
     bench.failure = failureOf(result);
-    if (bench.failure) return;
+    if (bench.failure || !HAS_GNU_TIME) return;
     const kib = Number(readFileSync(report, 'utf8').trim().split('\n').pop());
     bench.peakMb = Math.max(bench.peakMb ?? 0, kib / KIB_PER_MB);
   });

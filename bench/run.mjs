@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeIniFile } from './inifile.mjs';
 import { describeMachine } from './machine.mjs';
-import { benchmark, measureAll, stats } from './measure.mjs';
+import { benchmark, HAS_GNU_TIME, measureAll, stats } from './measure.mjs';
 import { findPeers } from './peers.mjs';
 import { markdown, rows, targetLines, textTable } from './report.mjs';
 
@@ -17,7 +17,7 @@ const CLI = join(ROOT, 'bin', 'bootstrap-plugin.js');
 const BUNDLE = join(ROOT, 'dist', 'bundle', 'cli.cjs');
 const REPORT = join(ROOT, 'BENCHMARKS.md');
 const DEFAULT_PEERS = resolve(ROOT, '..', 'shared', 'peers');
-const FULL = { runs: 10, warmUps: 1 };
+const FULL = { runs: 15, warmUps: 1 };
 const QUICK = { runs: 3, warmUps: 1 };
 const ENV_KEYS = [10_000, 100_000];
 const PLUGIN_NAME = 'foo';
@@ -106,7 +106,11 @@ try {
   peers.cleanup();
 }
 
-const notes = [...peers.notes, ...peers.benches.filter((b) => b.failure).map((b) => `${b.id}: failed (${b.failure}); skipped`)];
+const notes = [
+  ...(HAS_GNU_TIME ? [] : ['peak memory not measured: /usr/bin/time (Debian package time) is missing']),
+  ...peers.notes,
+  ...peers.benches.filter((b) => b.failure).map((b) => `${b.id}: failed (${b.failure}); skipped`),
+];
 const body = rows(benches.filter((b) => !(peers.benches.includes(b) && b.failure)), ratioOf);
 const goals = targets();
 console.log(textTable(body));
