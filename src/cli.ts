@@ -10,7 +10,7 @@ import { collectVariables, DEFAULT_CONFIG_NAME, PROFILE_FORMATS, renderProfile, 
 import { BootstrapError, EXIT, UsageError } from './core/errors.js';
 import { resolveModule } from './core/names.js';
 import { listTemplates, type Template, type TemplateLookup } from './core/templates.js';
-import { createAsk } from './prompt.js';
+import { createAsk, endHungUp } from './prompt.js';
 
 // Compiled to dist/src/cli.js: the package root is two levels up.
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -21,6 +21,9 @@ const out = (text: string) => process.stdout.write(`${text}\n`);
 // `bootstrap-plugin list | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(EXIT.ok);
+  // A closed terminal fails writes with EIO, sometimes before its SIGHUP arrives; output
+  // happens only before (prompts) or after (results) writing files, so there is nothing to undo.
+  if (error.code === 'EIO') return endHungUp();
   throw error;
 });
 const warn = (text: string) => process.stderr.write(`bootstrap-plugin: ${text}\n`);
@@ -66,12 +69,26 @@ function printCheck(result: CheckResult): void {
   if (result.findings.length === 0) out(`${result.file}: no problems (checked against the ${result.template} template)`);
 }
 
-/** Ctrl-C and SIGTERM abort the work in progress; the core removes what it had written. */
+/**
+ * Ctrl-C, SIGTERM and a closed terminal (SIGHUP) abort the work in progress; the core removes
+ * what it had written. The listeners stay for the whole run: inquirer's signal-exit re-raises a
+ * signal it thinks no one else handles, which would kill the process before it cleans up. A
+ * second signal stops at once, for a user who does not want to wait.
+ */
 function abortOnSignals(): AbortSignal {
   const controller = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => controller.abort());
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      if (controller.signal.aborted) process.exit(EXIT.interrupted);
+      hungUp ||= signal === 'SIGHUP';
+      controller.abort();
+    });
+  }
   return controller.signal;
 }
+
+/** After a SIGHUP, the process ends by SIGHUP once the work is cleaned up (see endHungUp). */
+let hungUp = false;
 
 const templateOptions = (y: Argv) =>
   y.option('templates-dir', { type: 'array', string: true, describe: `extra template directory (repeatable; also $${TEMPLATES_ENV}, ":"-separated)` });
@@ -226,4 +243,6 @@ main().catch((error: unknown) => {
   if (verbose) process.stderr.write(`${(error as Error).stack}\n`);
   else process.stderr.write('(run again with --verbose for details)\n');
   process.exitCode = EXIT.failure;
+}).finally(() => {
+  if (hungUp) endHungUp();
 });

@@ -1,5 +1,5 @@
 import type { Ask } from './core/answers.js';
-import { InterruptedError } from './core/errors.js';
+import { InterruptedError, UsageError } from './core/errors.js';
 import { checkAnswer, formatValue, type Field, type FieldValue } from './core/fields.js';
 
 /** The one module that talks to a terminal: each template field becomes an inquirer question. */
@@ -7,19 +7,50 @@ export function createAsk(signal?: AbortSignal): Ask {
   return async (field, defaultValue) => {
     // Loaded only when a question is really asked: start-up of every other path stays lean.
     const { default: inquirer } = await import('inquirer');
+    process.on('uncaughtException', onTerminalGone);
     const prompt = inquirer.createPromptModule({ signal });
     try {
       const answers = await prompt([toQuestion(field, defaultValue)] as never);
       return (answers as Record<string, unknown>)[field.name];
     } catch (error) {
-      if (INTERRUPTIONS.includes((error as Error).name)) throw new InterruptedError();
-      throw error;
+      throw toPromptError(error as Error, field);
+    } finally {
+      process.off('uncaughtException', onTerminalGone);
     }
   };
 }
 
-/** Ctrl-C inside a prompt, or our own abort on SIGINT/SIGTERM. */
-const INTERRUPTIONS = ['ExitPromptError', 'AbortPromptError'];
+/** How reads and writes fail once the terminal was closed. */
+const TERMINAL_GONE = 'EIO';
+
+/** Readline reports a closed terminal from an event no one listens to, so it reaches the process. */
+function onTerminalGone(error: NodeJS.ErrnoException): void {
+  if (error.code !== TERMINAL_GONE) throw error;
+  endHungUp();
+}
+
+/**
+ * Ends the process the way a hung-up one ends, by SIGHUP. Called once the terminal is gone and
+ * nothing is left to clean up (prompts come before any write): on a normal exit Node restores
+ * the terminal's mode, fails on the closed terminal, and aborts with a native stack trace.
+ */
+export function endHungUp(): void {
+  process.removeAllListeners('SIGHUP');
+  process.kill(process.pid, 'SIGHUP');
+}
+
+/**
+ * How inquirer stops a prompt: our abort on a signal (AbortPromptError), Ctrl-C in the prompt
+ * (ExitPromptError "… with SIGINT"), or the end of input, Ctrl-D or a closed terminal, which it
+ * reports as an ExitPromptError naming no signal once nothing is left to wait for.
+ */
+function toPromptError(error: Error, field: Field): Error {
+  if ((error as NodeJS.ErrnoException).code === TERMINAL_GONE) endHungUp();
+  const signalled = /\bSIG[A-Z]+\b/.test(error.message);
+  if (error.name === 'AbortPromptError' || (error.name === 'ExitPromptError' && signalled)) return new InterruptedError();
+  if (error.name !== 'ExitPromptError') return error;
+  return new UsageError(`input ended before "${field.name}" was answered, nothing was written: pass --yes to take the defaults, or --set ${field.name}=VALUE`);
+}
 
 /** A template field as an inquirer question (also asked by the Yeoman generator, through Yeoman). */
 export function toQuestion(field: Field, defaultValue: FieldValue | undefined) {

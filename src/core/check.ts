@@ -29,7 +29,7 @@ import { findTemplate, type TemplateLookup } from './templates.js';
 
 /** Sections whose keys are the user's own. */
 const OPEN_SECTION = 'custom';
-const DEPRECATED_KEYS: Record<string, string> = { gunicorn_arg: 'main_arg' };
+const DEPRECATED_KEYS = new Map([['gunicorn_arg', 'main_arg']]);
 /** `[app_xxx]` in a comment names a family of sections: `[app_main]`, `[app_api]`… */
 const FAMILY_MENTION = /\[([A-Za-z0-9_.-]*_)xxx\]/gi;
 /** `# [extra_daemon_example]` alone on a comment line: a section to uncomment. */
@@ -104,7 +104,7 @@ export async function checkConfig(options: CheckOptions): Promise<CheckResult> {
   const answers: Answers = {};
   for (const field of template.fields) {
     if (!isApplicable(field, answers)) continue;
-    const stored = field.name in state.answers ? checkAnswer(field, state.answers[field.name]) : undefined;
+    const stored = Object.hasOwn(state.answers, field.name) ? checkAnswer(field, state.answers[field.name]) : undefined;
     answers[field.name] = stored?.ok ? stored.value : field.default ?? '';
   }
   const rendered = await renderTemplate(template, renderContext((await readPluginLabel(pluginDir))?.name ?? basename(pluginDir), state.module ?? options.module, answers));
@@ -187,7 +187,7 @@ function checkSection(section: IniSection, schema: Schema): Finding[] {
     const key = entry.name.replace(VARIANT_SUFFIX, '');
     if (key.startsWith('_')) continue;
     const documented = keys.get(key);
-    const replacement = DEPRECATED_KEYS[key];
+    const replacement = DEPRECATED_KEYS.get(key);
     if (documented) {
       const problem = typeProblem(entry.value, documented, schema.doc);
       if (problem) findings.push({ line: entry.line, message: `[${section.name}] ${entry.key} = "${printable(entry.value)}": ${problem}` });

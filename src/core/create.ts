@@ -2,7 +2,8 @@ import { relative, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { resolveAnswers, type AnswerSources } from './answers.js';
 import type { Answers } from './fields.js';
-import { validatePluginName } from './names.js';
+import { UsageError } from './errors.js';
+import { printable, validatePluginName } from './names.js';
 import { assertWritable, renderContext, renderEjs, renderTemplate, writeTree, type RenderedFile } from './render.js';
 import { findTemplate, type Template, type TemplateLookup } from './templates.js';
 
@@ -42,6 +43,8 @@ export interface CreateResult {
 /** `create`, in SPEC order: name → template → answers → render in memory → atomic write. */
 export async function createPlugin(options: CreateOptions): Promise<CreateResult> {
   validatePluginName(options.name);
+  // A command line cannot carry NUL, but an API caller can; the file system would reject it late.
+  if (options.dir.includes('\0')) throw new UsageError(`--dir "${printable(options.dir)}": a path cannot hold a NUL character`);
   const target = resolve(options.cwd, options.dir, options.name);
   const template = findTemplate(options.template ?? 'default', options, options.cwd);
   validatePluginName(options.name, template);

@@ -89,7 +89,8 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
   }
   const seen = new Map<string, string | undefined>();
   const lookup = (name: string) => {
-    if (!seen.has(name)) seen.set(name, options.environment[name]);
+    // Only the environment's own strings: `{{toString}}` must not reach Object.prototype.
+    if (!seen.has(name)) seen.set(name, ownString(options.environment, name));
     return seen.get(name);
   };
   const context = { prefix, configName: options.configName.toLowerCase(), lookup, warnings };
@@ -101,6 +102,11 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
     else for (const variable of own.values()) layered.set(variable.name, variable);
   }
   return { variables: [...layered.values()], warnings };
+}
+
+function ownString(environment: Record<string, string | undefined>, name: string): string | undefined {
+  const value = environment[name];
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** Resolves a PATH argument; one that does not exist is a usage error saying what is expected. */

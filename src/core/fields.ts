@@ -21,6 +21,7 @@ export interface Field {
 }
 
 const FIELD_TYPES: readonly FieldType[] = ['string', 'choice', 'confirm', 'integer'];
+const FIELD_KEYS = ['name', 'message', 'type', 'default', 'choices', 'pattern', 'patternHint', 'when'];
 const FIELD_NAME = /^[a-z][a-z0-9_]*$/;
 /** Names the render context already gives every template. */
 export const RESERVED_FIELD_NAMES = ['name', 'module', 'label', 'secret'];
@@ -38,7 +39,7 @@ export function checkAnswer(field: Field, raw: unknown): Checked {
   switch (field.type) {
     case 'confirm': {
       if (typeof raw === 'boolean') return { ok: true, value: raw };
-      const word = String(raw).trim().toLowerCase();
+      const word = isScalar(raw) ? String(raw).trim().toLowerCase() : '';
       if (TRUE_WORDS.includes(word)) return { ok: true, value: true };
       if (FALSE_WORDS.includes(word)) return { ok: true, value: false };
       return fail('expected yes or no');
@@ -50,12 +51,12 @@ export function checkAnswer(field: Field, raw: unknown): Checked {
     }
     case 'choice': {
       const choices = field.choices ?? [];
-      const text = String(raw);
-      if (choices.includes(text)) return { ok: true, value: text };
-      return fail(`expected one of ${choices.join(', ')}${didYouMean(text, choices)}`);
+      const text = isScalar(raw) ? String(raw) : undefined;
+      if (text !== undefined && choices.includes(text)) return { ok: true, value: text };
+      return fail(`expected one of ${choices.join(', ')}${text === undefined ? '' : didYouMean(text, choices)}`);
     }
     case 'string': {
-      if (typeof raw !== 'string' && typeof raw !== 'number') return fail('expected text');
+      if (!isScalar(raw)) return fail('expected text');
       const text = String(raw);
       if (text.includes('\0')) return fail('it contains a NUL character');
       if (field.pattern && !new RegExp(field.pattern, 'u').test(text)) {
@@ -66,12 +67,17 @@ export function checkAnswer(field: Field, raw: unknown): Checked {
   }
 }
 
+/** Text or a number: what an answers file may give for a text field (a list or an object is a mistake). */
+function isScalar(raw: unknown): raw is string | number {
+  return typeof raw === 'string' || typeof raw === 'number';
+}
+
 /** Whether a field is asked, given the answers to the fields before it. */
 export function isApplicable(field: Field, answers: Answers): boolean {
   if (!field.when) return true;
   return Object.entries(field.when).every(([name, expected]) => {
     const accepted = Array.isArray(expected) ? expected : [expected];
-    return name in answers && accepted.includes(answers[name]);
+    return Object.hasOwn(answers, name) && accepted.includes(answers[name]);
   });
 }
 
@@ -98,6 +104,8 @@ function findFieldProblem(value: unknown, before: Field[]): string | undefined {
   const at = ` (${field.name})`;
   if (RESERVED_FIELD_NAMES.includes(field.name)) return `${at}.name: "${field.name}" is reserved`;
   if (before.some((f) => f.name === field.name)) return `${at}.name: declared twice`;
+  const unknown = Object.keys(field).find((key) => !FIELD_KEYS.includes(key));
+  if (unknown) return `${at}: unknown key "${unknown}"${didYouMean(unknown, FIELD_KEYS)}`;
   if (typeof field.message !== 'string' || field.message === '') return `${at}.message: expected a question`;
   if (!FIELD_TYPES.includes(field.type as FieldType)) {
     return `${at}.type: expected one of ${FIELD_TYPES.join(', ')}${didYouMean(String(field.type), FIELD_TYPES)}`;
@@ -105,7 +113,11 @@ function findFieldProblem(value: unknown, before: Field[]): string | undefined {
   if (field.type === 'choice') {
     const ok = Array.isArray(field.choices) && field.choices.length > 0 && field.choices.every((c) => typeof c === 'string');
     if (!ok) return `${at}.choices: a choice field needs a non-empty list of strings`;
+  } else if (field.choices !== undefined) {
+    return `${at}.choices: only a choice field has choices (set "type": "choice")`;
   }
+  const notText = (['pattern', 'patternHint'] as const).find((key) => field[key] !== undefined && typeof field[key] !== 'string');
+  if (notText) return `${at}.${notText}: expected a string`;
   if (field.pattern !== undefined) {
     try {
       new RegExp(field.pattern, 'u');

@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { ConfigError, InterruptedError, UsageError, WorkError } from './errors.js';
@@ -23,7 +24,11 @@ const EJS_SUFFIX = '.ejs';
 const NAME_TOKEN = '__NAME__';
 const DOT_PREFIX = '_dot_';
 /** Names npm would drop or rename when publishing, stored under another name (create-vite's table). */
-const RENAMES: Record<string, string> = { _gitignore: '.gitignore', _npmignore: '.npmignore', _npmrc: '.npmrc' };
+const RENAMES = new Map([
+  ['_gitignore', '.gitignore'],
+  ['_npmignore', '.npmignore'],
+  ['_npmrc', '.npmrc'],
+]);
 const SECRET_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)';
 /** Loaded on first use, not at start-up: `list`, `env` and `--version` never need randomness. */
 const crypto = () => process.getBuiltinModule('node:crypto');
@@ -124,7 +129,7 @@ function toTargetPath(relative: string, name: string, source: string): string {
     let out = segment.split(NAME_TOKEN).join(name);
     if (index === all.length - 1 && out.endsWith(EJS_SUFFIX)) out = out.slice(0, -EJS_SUFFIX.length);
     if (out.startsWith(DOT_PREFIX)) out = `.${out.slice(DOT_PREFIX.length)}`;
-    return RENAMES[out] ?? out;
+    return RENAMES.get(out) ?? out;
   });
   if (segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\0'))) {
     throw new ConfigError(source, undefined, `renders to "${segments.join('/')}", which would leave the plugin directory`);
@@ -149,10 +154,22 @@ export interface WriteOptions {
   signal?: AbortSignal;
 }
 
-/** Fails when the target exists and may not be replaced. */
+/**
+ * Fails when the target exists and may not be replaced, or cannot be made: a parent that is a
+ * file. A symbolic link is refused even with `force`: replacing it would surprise whoever made
+ * it, and writing through it would put the plugin somewhere else.
+ */
 export async function assertWritable(target: string, force: boolean): Promise<void> {
-  const existing = await stat(target).catch(() => undefined);
-  if (!existing) return;
+  let existing: Stats;
+  try {
+    existing = await lstat(target);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') {
+      throw new UsageError(`cannot create ${target}: one of its parents is a file, not a directory (check --dir)`);
+    }
+    return;
+  }
+  if (existing.isSymbolicLink()) throw new UsageError(`${target} is a symbolic link; remove it or choose another name`);
   if (!existing.isDirectory()) throw new UsageError(`${target} exists and is not a directory; remove it or choose another name`);
   if (!force) throw new UsageError(`directory ${target} already exists (use --force to replace it)`);
 }
@@ -169,11 +186,13 @@ export async function writeTree(files: RenderedFile[], target: string, options: 
     if (options.signal?.aborted) throw new InterruptedError();
   };
   // `--dir` may name parents that do not exist yet; they are removed again if the write fails.
-  let createdParent: string | undefined;
+  // Only what this run made is removed: never a directory it failed to create.
+  let created: string | undefined;
   try {
     checkAbort();
-    createdParent = await mkdir(dirname(target), { recursive: true });
+    created = await mkdir(dirname(target), { recursive: true });
     await mkdir(temp, { mode: 0o755 });
+    created ??= temp;
     for (const dir of new Set(files.map((file) => dirname(join(temp, file.path))))) await mkdir(dir, { recursive: true });
     await allInOrder(
       files.map(async (file) => {
@@ -186,7 +205,7 @@ export async function writeTree(files: RenderedFile[], target: string, options: 
     checkAbort();
     await swapInto(temp, target, options.force);
   } catch (error) {
-    await rm(createdParent ?? temp, { recursive: true, force: true });
+    if (created) await rm(created, { recursive: true, force: true });
     throw error instanceof InterruptedError || error instanceof UsageError ? error : toWorkError(error, target);
   }
 }
@@ -214,6 +233,7 @@ function toWorkError(error: unknown, target: string): WorkError {
     EPERM: 'permission denied',
     EROFS: 'the file system is read-only',
     EDQUOT: 'the disk quota is exceeded',
+    ENAMETOOLONG: 'a file name or the path is too long',
   };
   const reason = (code && reasons[code]) ?? message;
   return new WorkError(`cannot write ${target}: ${reason}${path ? ` (${path})` : ''}; nothing was written`);

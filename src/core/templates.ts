@@ -173,10 +173,32 @@ function readManifest(file: string, dirName: string): Manifest {
   if (data.conditions !== undefined && !isConditions(data.conditions)) {
     throw new ConfigError(file, undefined, 'conditions: expected {"path/in/files": {"field": value or [values]}}');
   }
-  if (data.nameRules !== undefined && !isPlainObject(data.nameRules)) {
-    throw new ConfigError(file, undefined, 'nameRules: expected {"pattern"?, "patternHint"?, "reserved"?}');
+  if (data.fields !== undefined && !Array.isArray(data.fields)) {
+    throw new ConfigError(file, undefined, 'fields: expected an array of {"name", "message", "type", …}');
   }
+  const rulesProblem = data.nameRules === undefined ? undefined : findNameRulesProblem(data.nameRules);
+  if (rulesProblem) throw new ConfigError(file, undefined, `nameRules${rulesProblem}`);
   return data as Manifest;
+}
+
+const NAME_RULES_KEYS = ['pattern', 'patternHint', 'reserved'];
+
+/** What is wrong with a manifest's `nameRules`, prefixed with where (`.pattern: …`): a bad pattern is the manifest's error, not the name's. */
+function findNameRulesProblem(rules: unknown): string | undefined {
+  if (!isPlainObject(rules)) return ': expected {"pattern"?, "patternHint"?, "reserved"?}';
+  const unknown = Object.keys(rules).find((key) => !NAME_RULES_KEYS.includes(key));
+  if (unknown) return `: unknown key "${unknown}"${didYouMean(unknown, NAME_RULES_KEYS)}`;
+  const notText = ['pattern', 'patternHint'].find((key) => rules[key] !== undefined && typeof rules[key] !== 'string');
+  if (notText) return `.${notText}: expected a string`;
+  if (rules.reserved !== undefined && !(Array.isArray(rules.reserved) && rules.reserved.every((r) => typeof r === 'string'))) {
+    return '.reserved: expected a list of names';
+  }
+  try {
+    if (rules.pattern !== undefined) new RegExp(rules.pattern as string);
+  } catch (error) {
+    return `.pattern: ${(error as Error).message}`;
+  }
+  return undefined;
 }
 
 function isConditions(value: unknown): value is Record<string, When> {
