@@ -47,7 +47,7 @@ export async function readAnswersFile(file: string): Promise<Map<string, unknown
     throw new UsageError(`cannot read answers file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'} (check --answers)`);
   }
   if (INI_ANSWERS_FILE.test(file)) return readIniAnswers(file, decodeUtf8(bytes, file));
-  const data = parseJson(file, bytes.toString('utf8'));
+  const data = parseJson(file, decodeUtf8(bytes, file));
   const answers = isPlainObject(data) && isPlainObject(data.answers) ? data.answers : data;
   if (!isPlainObject(answers)) throw new ConfigError(file, undefined, 'expected a JSON object of field: value');
   return new Map(Object.entries(answers));

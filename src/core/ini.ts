@@ -58,6 +58,9 @@ const OPEN_BRACKET = 0x5b;
 /** Keys are mostly lower-case ASCII already: lower-casing them would only copy them. */
 const HAS_UPPER_CASE = /[^a-z0-9_.\-[\] ]/;
 const STRAY_LINE = 'expected "key = value" or "[section]"';
+const UNCLOSED_HEADER = 'a [section] header needs its closing "]"';
+/** A line that looks like a header but is none: on the error path only, to say why. */
+const isUnclosedHeader = (text: string, first: number) => text.charCodeAt(first) === OPEN_BRACKET;
 
 /** Python's `str.isspace()` (also what its `re` calls `\s`), which differs from JavaScript's `trim`. */
 function isPythonSpace(code: number): boolean {
@@ -200,9 +203,9 @@ export function parseIni(text: string, file: string): IniDocument {
       }
       continue;
     }
-    if (!current) throw new ConfigError(file, lineNumber, `${STRAY_LINE}: a key comes before any [section] header`);
+    if (!current) throw new ConfigError(file, lineNumber, `${STRAY_LINE}: ${isUnclosedHeader(text, first) ? UNCLOSED_HEADER : 'a key comes before any [section] header'}`);
     const delimiter = delimiterIndex(text, first, last);
-    if (delimiter === -1) throw new ConfigError(file, lineNumber, STRAY_LINE);
+    if (delimiter === -1) throw new ConfigError(file, lineNumber, isUnclosedHeader(text, first) ? `${STRAY_LINE}: ${UNCLOSED_HEADER}` : STRAY_LINE);
     const keyEnd = lastNonSpace(text, first, delimiter) + 1;
     if (keyEnd === 0) throw new ConfigError(file, lineNumber, `${STRAY_LINE}: the key is empty`);
     const key = text.slice(first, keyEnd);

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, UsageError } from './errors.js';
 import { findFieldProblems, type Field, type When } from './fields.js';
+import { decodeUtf8 } from './ini.js';
 import { isPlainObject, parseJson } from './jsonfile.js';
 import type { NameRules } from './names.js';
 import { didYouMean } from './suggest.js';
@@ -160,7 +161,13 @@ interface Manifest {
 const MANIFEST_KEYS = ['name', 'description', 'extends', 'fields', 'nameRules', 'conditions'];
 
 function readManifest(file: string, dirName: string): Manifest {
-  const data = parseJson(file, readFileSync(file, 'utf8'));
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    throw new ConfigError(file, undefined, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}): a template needs a readable template.json file`);
+  }
+  const data = parseJson(file, decodeUtf8(bytes, file));
   if (!isPlainObject(data)) throw new ConfigError(file, undefined, 'expected a JSON object');
   const unknown = Object.keys(data).find((key) => !MANIFEST_KEYS.includes(key));
   if (unknown) throw new ConfigError(file, undefined, `unknown key "${unknown}"${didYouMean(unknown, MANIFEST_KEYS)}`);
