@@ -7,12 +7,7 @@ import { writeTemplate } from './helpers/template-fixture.js';
 
 const temp = makeTempDir();
 afterAll(temp.cleanup);
-let counter = 0;
-const freshDir = () => {
-  const dir = join(temp.dir, `case-${++counter}`);
-  mkdirSync(dir);
-  return dir;
-};
+const freshDir = temp.fresh;
 const ERROR = /^bootstrap-plugin: error: /;
 
 describe('list', () => {
@@ -156,7 +151,7 @@ describe('a plugin made from a user template', () => {
 });
 
 describe('create, bad input: one line, exit 2, nothing written', () => {
-  const refuse = async (args: string[], expected: string | RegExp, setup?: (cwd: string) => void) => {
+  const refuse = async (args: string[], expected: string | RegExp, setup?: (cwd: string) => void, afterwards?: (cwd: string) => void) => {
     const cwd = freshDir();
     setup?.(cwd);
     const before = readdirSync(cwd);
@@ -166,6 +161,7 @@ describe('create, bad input: one line, exit 2, nothing written', () => {
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(expected);
     expect(readdirSync(cwd)).toEqual(before);
+    afterwards?.(cwd);
   };
 
   it('unknown template, with a suggestion', () =>
@@ -197,11 +193,15 @@ describe('create, bad input: one line, exit 2, nothing written', () => {
     refuse(['create', 'foo', '--answers', 'a.json'], /a\.json:2: invalid JSON/, (cwd) => writeFileSync(join(cwd, 'a.json'), '{\n "version": 1.0.0\n}')));
 
   it('existing directory, left untouched', async () => {
-    await refuse(['create', 'foo', '--yes'], /directory .*foo already exists \(use --force to replace it\)/, (cwd) => {
-      mkdirSync(join(cwd, 'foo'));
-      writeFileSync(join(cwd, 'foo', 'mine.txt'), 'precious');
-    });
-    expect(readFileSync(join(temp.dir, `case-${counter}`, 'foo', 'mine.txt'), 'utf8')).toBe('precious');
+    await refuse(
+      ['create', 'foo', '--yes'],
+      /directory .*foo already exists \(use --force to replace it\)/,
+      (cwd) => {
+        mkdirSync(join(cwd, 'foo'));
+        writeFileSync(join(cwd, 'foo', 'mine.txt'), 'precious');
+      },
+      (cwd) => expect(readFileSync(join(cwd, 'foo', 'mine.txt'), 'utf8')).toBe('precious'),
+    );
   });
 
   it('unknown option', () => refuse(['create', 'foo', '--yse'], /Unknown argument: yse/));

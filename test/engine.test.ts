@@ -8,12 +8,7 @@ import { writeTemplate } from './helpers/template-fixture.js';
 
 const temp = makeTempDir();
 afterAll(temp.cleanup);
-let counter = 0;
-const freshDir = () => {
-  const dir = join(temp.dir, `case-${++counter}`);
-  mkdirSync(dir);
-  return dir;
-};
+const freshDir = temp.fresh;
 const BUILTIN = join(ROOT, 'templates');
 const lookup = (userDirs: string[] = []) => ({ builtinDir: BUILTIN, userDirs });
 const contents = (files: RenderedFile[]) => Object.fromEntries(files.map((f) => [f.path, f.content.toString('utf8')]));

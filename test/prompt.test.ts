@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -31,12 +31,7 @@ async function inTerminal(cwd: string, args: string[], steps: Array<[string, str
 
 const temp = makeTempDir();
 afterAll(temp.cleanup);
-let counter = 0;
-const freshDir = () => {
-  const dir = join(temp.dir, `case-${++counter}`);
-  mkdirSync(dir);
-  return dir;
-};
+const freshDir = temp.fresh;
 
 describe('interactive create, in a real terminal', () => {
   it('asks each field showing its default, re-asks with the reason, and accepts defaults on Enter', async () => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -38,8 +38,21 @@ export function runCli(args: string[], options: { cwd: string; env?: NodeJS.Proc
   });
 }
 
-/** A fresh temp dir, and a function that removes it. */
-export function makeTempDir(prefix = 'bp-test-'): { dir: string; cleanup: () => void } {
+export interface TempDir {
+  dir: string;
+  /** A new empty sub-directory, one per test case. */
+  fresh: () => string;
+  cleanup: () => void;
+}
+
+/** A fresh temp dir for a test file, with one sub-directory per case and a function that removes it all. */
+export function makeTempDir(prefix = 'bp-test-'): TempDir {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  let count = 0;
+  const fresh = () => {
+    const sub = join(dir, `case-${++count}`);
+    mkdirSync(sub);
+    return sub;
+  };
+  return { dir, fresh, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
