@@ -5,9 +5,16 @@ import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quoteDotenv, renderProfile, type ProfileFormat, type Variable } from '../src/core/env.js';
+import { ConfigError } from '../src/core/errors.js';
+import { collectVariables, quoteDotenv, renderProfile, type ProfileFormat, type Variable } from '../src/core/env.js';
+import { CLI, cleanEnv } from './helpers/cli.js';
 
-const RUNS = 2000;
+/**
+ * Fixed in CI; for a longer local hunt: FUZZ_RUNS=100000 FUZZ_SEED=random npx vitest run test/profile.test.ts
+ * (a failure names the seed, so FUZZ_SEED=<it> replays it).
+ */
+const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
+const SEED = process.env.FUZZ_SEED === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.FUZZ_SEED ?? 42);
 const PREFIX = 'BP_PROFILE_TEST_';
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
@@ -37,12 +44,13 @@ function writeProfile(format: ProfileFormat, chosen = variables()): string {
 /** dotenv refuses a value ending with a backslash (tested below); the others must read back exactly. */
 const dotenvVariables = () => variables().filter((v) => !v.value.endsWith('\\'));
 
-/** The test variables a child process sees, read from its own environment as exact strings. */
-const DUMP_ENV = `process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('${PREFIX}')))))`;
+/** The test variables (names starting with `prefix`) a child process sees, read from its own environment as exact strings. */
+const dumpEnv = (prefix: string) =>
+  `process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('${prefix}')))))`;
 
-function sourcedEnvironment(shell: string, script: string, profile: string): Record<string, string> {
+function sourcedEnvironment(shell: string, script: string, profile: string, prefix = PREFIX): Record<string, string> {
   const dump = join(dir, 'dump.cjs');
-  writeFileSync(dump, DUMP_ENV);
+  writeFileSync(dump, dumpEnv(prefix));
   const output = execFileSync(shell, ['-c', script, ...(shell === 'fish' ? [] : ['sh']), profile, process.execPath, dump], {
     encoding: 'utf8',
     maxBuffer: 1 << 26,
@@ -58,17 +66,18 @@ function expected(): Record<string, string> {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'bp-profile-'));
   marker = join(dir, 'executed');
-  values = fc.sample(valueArbitrary(marker), { seed: 42, numRuns: RUNS });
+  values = fc.sample(valueArbitrary(marker), { seed: SEED, numRuns: RUNS });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const hasShell = (name: string) => spawnSync(name, ['-c', 'true']).status === 0;
+const SOURCE_SH = '. "$1" && exec "$2" "$3"';
 
 describe('the sh profile', () => {
   for (const shell of ['bash', 'dash']) {
-    it(`gives ${shell} every value byte for byte and runs nothing (${RUNS} random values)`, () => {
+    it(`gives ${shell} every value byte for byte and runs nothing (${RUNS} random values, seed ${SEED})`, () => {
       const profile = writeProfile('sh');
-      const seen = sourcedEnvironment(shell, '. "$1" && exec "$2" "$3"', profile);
+      const seen = sourcedEnvironment(shell, SOURCE_SH, profile);
       expect(seen).toEqual(expected());
       expect(existsSync(marker)).toBe(false);
     });
@@ -81,7 +90,7 @@ describe('the sh profile', () => {
 });
 
 describe.skipIf(!hasShell('fish'))('the fish profile', () => {
-  it(`gives fish every value byte for byte and runs nothing (${RUNS} random values)`, () => {
+  it(`gives fish every value byte for byte and runs nothing (${RUNS} random values, seed ${SEED})`, () => {
     const profile = writeProfile('fish');
     const seen = sourcedEnvironment('fish', 'source $argv[1]; and exec $argv[2] $argv[3]', profile);
     expect(seen).toEqual(expected());
@@ -98,8 +107,11 @@ describe('the dotenv profile', () => {
   });
 
   const hasPythonDotenv = spawnSync('python3', ['-c', 'import dotenv']).status === 0;
+  // python-dotenv parses slowly, and this is about its reading, not about running code: a share of the values is enough.
+  const PYTHON_DOTENV_RUNS = 2000;
   it.skipIf(!hasPythonDotenv)('is read exactly by python-dotenv, and with its ${} expansion whenever it says so', () => {
-    const profile = writeProfile('dotenv', dotenvVariables());
+    const all = dotenvVariables().slice(0, PYTHON_DOTENV_RUNS);
+    const profile = writeProfile('dotenv', all);
     const read = (interpolate: boolean) =>
       JSON.parse(
         execFileSync('python3', ['-c', `import dotenv, json, sys; json.dump(dotenv.dotenv_values(sys.argv[1], interpolate=${interpolate ? 'True' : 'False'}), sys.stdout)`, profile], {
@@ -107,7 +119,6 @@ describe('the dotenv profile', () => {
           maxBuffer: 1 << 26,
         }),
       ) as Record<string, string>;
-    const all = dotenvVariables();
     expect(read(false)).toEqual(Object.fromEntries(all.map((v) => [v.name, v.value])));
     const expanded = read(true);
     const exact = all.filter((v) => !quoteDotenv(v.value).misreadBy.some((r) => r.startsWith('python')));
@@ -132,5 +143,87 @@ describe('the json profile', () => {
   it('is a flat object of every variable', () => {
     const text = renderProfile(variables(), 'json').text;
     expect(JSON.parse(text)).toEqual(expected());
+  });
+});
+
+describe('section and key names', () => {
+  const FUZZ_MODULE = 'bpfuzz';
+  /** Section and key names as hostile as the values: they become part of variable names. */
+  function nameArbitrary(markerPath: string): fc.Arbitrary<string> {
+    const specials = fc.constantFrom(
+      "'", '"', '$', '$(', ')', '`', '\\', ' ', '-', '.', '=', ':', '[', ']', '{{', '}}', '#', ';', '&', '|', '*', 'é', '😀', '\t', '\u0001',
+      '${IFS}', `$(touch ${markerPath})`, `\`touch ${markerPath}\``, `';touch ${markerPath};'`,
+    );
+    const anyText = fc.string({ unit: 'binary', maxLength: 3 }).filter((s) => !/[\0\r\n]/.test(s) && !LONE_SURROGATE.test(s));
+    return fc.array(fc.oneof(specials, anyText, fc.constantFrom('a', 'B', '0', '_')), { minLength: 1, maxLength: 8 }).map((parts) => parts.join(''));
+  }
+
+  // Ten thousand small files: in memory where the system offers it, or the disk's latency dominates.
+  const filesDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'bp-names-'));
+  afterAll(() => rmSync(filesDir, { recursive: true, force: true }));
+
+  /** Each random [section] key = value in a file of its own, read by env's reader; shared by the shells. */
+  let fuzzed: Promise<{ variables: Variable[]; refused: number }> | undefined;
+  async function readFuzzedFiles() {
+    const cases = fc.sample(fc.tuple(nameArbitrary(marker), nameArbitrary(marker), valueArbitrary(marker)), { seed: SEED + 1, numRuns: RUNS });
+    const variables: Variable[] = [];
+    let refused = 0;
+    for (const [index, [section, key, value]] of cases.entries()) {
+      const file = join(filesDir, `${index}.ini`);
+      // One line per key: a line break in the value would make other lines, which the value fuzz covers.
+      writeFileSync(file, `[${section}]\n${key} = ${value.replace(/[\r\n]/g, ' ')}\n`);
+      try {
+        // A module per file: every file's variables get a prefix of their own, so none collide.
+        const found = await collectVariables({ paths: [file], cwd: filesDir, module: `${FUZZ_MODULE}${index}`, configName: 'GENERIC', environment: {} });
+        variables.push(...found.variables);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        refused++;
+      }
+    }
+    return { variables, refused };
+  }
+
+  it.each(['bash', 'dash'])(`become variable names that never inject, in %s (${RUNS} random ini files, seed ${SEED})`, async (shell) => {
+    const { variables, refused } = await (fuzzed ??= readFuzzedFiles());
+    expect(refused).toBeLessThan(RUNS / 2);
+    expect(variables.length).toBeGreaterThan(RUNS / 4);
+    for (const { name } of variables) expect(name).toMatch(/^BPFUZZ\d+_[A-Z0-9_]*$/);
+    const profile = join(filesDir, 'profile.sh');
+    writeFileSync(profile, renderProfile(variables, 'sh').text);
+    const seen = sourcedEnvironment(shell, SOURCE_SH, profile, FUZZ_MODULE.toUpperCase());
+    expect(seen).toEqual(Object.fromEntries(variables.map((v) => [v.name, v.value])));
+    expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe('{{VAR}} placeholders', () => {
+  it('look a variable up and evaluate nothing else: the sourced profile holds the text as written', () => {
+    const written = {
+      command: `{{$(touch ${marker})}}`,
+      backticks: `{{\`touch ${marker}\`}}`,
+      shell_default: '{{HOME:-fallback}}',
+      dotted: '{{a.b}}',
+      nested: '{{{{HOME}}}}',
+      spaced_nested: '{{ {{HOME}} }}',
+      expression: '{{ 7*7 }}',
+    };
+    const looked = { prototype: '{{toString}}', unset: '{{BP_PLACEHOLDER_UNSET}}', set: 'x{{BP_PLACEHOLDER}}y' };
+    const ini = join(dir, 'placeholders.ini');
+    writeFileSync(ini, `[custom]\n${Object.entries({ ...written, ...looked }).map(([key, value]) => `${key} = ${value}`).join('\n')}\n`);
+    const profile = join(dir, 'placeholders.sh');
+    const environment = cleanEnv({ BP_PLACEHOLDER: `$(touch ${marker})` });
+    const run = spawnSync(process.execPath, [CLI, 'env', ini, '-o', profile], { env: environment, encoding: 'utf8', timeout: 15_000 });
+    expect(run.status).toBe(0);
+    expect(run.stderr.match(/is kept as written: only \{\{VARIABLE\}\} placeholders are replaced/g)).toHaveLength(Object.keys(written).length);
+    expect(run.stderr).toContain('{{toString}} is not set in the environment, so it is replaced by nothing');
+    const seen = sourcedEnvironment('bash', SOURCE_SH, profile, 'MFSERV_CUSTOM_');
+    expect(seen).toEqual({
+      ...Object.fromEntries(Object.entries(written).map(([key, value]) => [`MFSERV_CUSTOM_${key.toUpperCase()}`, value])),
+      MFSERV_CUSTOM_PROTOTYPE: '',
+      MFSERV_CUSTOM_UNSET: '',
+      MFSERV_CUSTOM_SET: `x$(touch ${marker})y`,
+    });
+    expect(existsSync(marker)).toBe(false);
   });
 });
