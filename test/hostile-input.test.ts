@@ -39,7 +39,7 @@ function tree(dir: string): string[] {
 }
 
 /** Runs the CLI in a fresh case and checks it refused with one line and exit `code`, writing nothing. */
-async function expectRefused(args: string[], message: string | RegExp, options: { code?: number; setup?: (cwd: string) => void } = {}) {
+async function expectRefused(args: string[], message: string | RegExp, options: { code?: number; setup?: (cwd: string) => void } = {}): Promise<void> {
   const { parent, cwd } = freshCase();
   options.setup?.(cwd);
   const before = tree(parent);
@@ -48,7 +48,6 @@ async function expectRefused(args: string[], message: string | RegExp, options: 
   expect(run.stderr).toMatch(message);
   expect(run.code).toBe(options.code ?? 2);
   expect(tree(parent)).toEqual(before);
-  return { parent, cwd };
 }
 
 const errorOf = async (work: () => unknown) => {
@@ -162,8 +161,9 @@ describe('--dir and what is already there', () => {
   ])('never writes through a symbolic link planted where the plugin goes, to %s', async (kind, flags) => {
     const elsewhere = join(temp.dir, `elsewhere-${++counter}`);
     if (!kind.startsWith('nothing')) mkdirSync(elsewhere);
-    const { cwd } = await expectRefused(['create', '--template=static', 'foo', '--yes', ...flags], /\/foo is a symbolic link; remove it or choose another name$/m, {
-      setup: (dir) => symlinkSync(elsewhere, join(dir, 'foo')),
+    let cwd = '';
+    await expectRefused(['create', '--template=static', 'foo', '--yes', ...flags], /\/foo is a symbolic link; remove it or choose another name$/m, {
+      setup: (dir) => symlinkSync(elsewhere, join((cwd = dir), 'foo')),
     });
     expect(readlinkSync(join(cwd, 'foo'))).toBe(elsewhere);
     expect(existsSync(elsewhere) ? readdirSync(elsewhere) : 'absent').toEqual(kind.startsWith('nothing') ? 'absent' : []);

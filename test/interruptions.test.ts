@@ -13,12 +13,7 @@ import { inTerminal } from './helpers/terminal.js';
  */
 
 const temp = makeTempDir('bp-interrupt-');
-let counter = 0;
-const freshDir = () => {
-  const dir = join(temp.dir, `case-${++counter}`);
-  mkdirSync(dir);
-  return dir;
-};
+const freshDir = temp.fresh;
 const ENTER = '\r';
 const CTRL_D = '\x04';
 /** A person waiting for the CLI to stop notices after this long; a run that ends sooner "did not hang". */
