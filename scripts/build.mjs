@@ -2,7 +2,8 @@
 // (yargs and its helpers), without Node's ES module loader (about 15 ms of start-up here).
 // Run after tsc, which type-checks and emits dist/ for the rest (the Yeoman generator, tests).
 import { build } from 'esbuild';
-import { cp, readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { cp, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,6 +43,12 @@ const strictEqual = (actual, expected, message) => {
   if (!Object.is(actual, expected)) require('node:assert').strictEqual(actual, expected, message);
 };`;
 const PATCHES = [
+  {
+    // bin/bootstrap-plugin.js runs the bundle from V8's code cache, and code from that cache has
+    // lost the callback import() needs (Node 20): the bin passes its own import() in instead.
+    file: /src[\\/]prompt\.ts$/,
+    edits: [["await import('inquirer')", "await importFromBin('inquirer')"]],
+  },
   {
     file: /yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/,
     edits: [
@@ -107,7 +114,7 @@ const sourcePatches = {
           if (!source.includes(from)) throw new Error(`source-patches: "${from}" is no longer in ${args.path}; update scripts/build.mjs`);
           source = source.replace(from, to);
         }
-        return { contents: transform ? transform(source) : source, loader: 'js' };
+        return { contents: transform ? transform(source) : source, loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
       });
     }
   },
@@ -134,3 +141,7 @@ await build({
   logLevel: 'warning',
 });
 await cp(YARGS_LOCALES, BUNDLED_LOCALES, { recursive: true });
+// bin/bootstrap-plugin.js keeps V8's compiled code beside the bundle; the old one is for the old
+// bundle. One run of `list` makes the new one, so that the first real run starts fast too.
+await rm(`${OUTFILE}.v8cache`, { force: true });
+if (!process.env.BUNDLE_OUT) execFileSync(process.execPath, [join(ROOT, 'bin', 'bootstrap-plugin.js'), 'list'], { stdio: 'ignore' });
