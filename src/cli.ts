@@ -173,7 +173,7 @@ async function main(): Promise<void> {
         });
         const profile = renderProfile(variables, argv.format);
         for (const warning of [...warnings, ...profile.warnings]) warn(`warning: ${warning}`);
-        if (argv.output) await writeFileAtomic(argv.output, profile.text);
+        if (argv.output) await writeFileAtomic(argv.output, profile.text, abortOnSignals());
         else process.stdout.write(profile.text);
       },
     )
@@ -197,7 +197,7 @@ async function main(): Promise<void> {
             c
               .positional('path', { type: 'string', demandOption: true, describe: 'plugin directory or ini file' })
               .positional('assignments', { type: 'string', array: true, demandOption: true, describe: 'SECTION.KEY=VALUE (several allowed)' }),
-          async (argv) => printSet(await setConfigValues({ path: argv.path, cwd: process.cwd(), assignments: argv.assignments })),
+          async (argv) => printSet(await setConfigValues({ path: argv.path, cwd: process.cwd(), assignments: argv.assignments, signal: abortOnSignals() })),
         )
         .command(
           'check [path]',

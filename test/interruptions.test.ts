@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,19 +113,38 @@ describe('while writing', () => {
     return writeTemplate(freshDir(), 'big', { fields: [] }, files);
   };
 
+  /** Sends `signal` to the child as soon as a temporary name starting with `prefix` shows in `dir`; whether it did. */
+  async function killWhenWriting(child: ChildProcess, dir: string, prefix: string, signal: NodeJS.Signals): Promise<boolean> {
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline && child.exitCode === null; ) {
+      if (readdirSync(dir).some((entry) => entry.startsWith(prefix))) return child.kill(signal);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    return false;
+  }
+
   it('ends by SIGHUP after removing what it wrote when the terminal hangs up mid-write', async () => {
     const cwd = freshDir();
     const child = spawn(process.execPath, [CLI, 'create', `--template=${bigTemplate()}`, 'foo', '--yes'], { cwd, env: cleanEnv(), stdio: 'ignore', timeout: 30_000 });
     const exited = new Promise<NodeJS.Signals | null>((done) => child.on('close', (_, signal) => done(signal)));
-    let sawTemp = false;
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline && child.exitCode === null && !sawTemp; ) {
-      sawTemp = readdirSync(cwd).some((entry) => entry.startsWith('.foo.bootstrap-plugin-'));
-      if (!sawTemp) await new Promise((r) => setTimeout(r, 2));
-    }
-    child.kill('SIGHUP');
-    expect(sawTemp).toBe(true);
+    expect(await killWhenWriting(child, cwd, '.foo.bootstrap-plugin-', 'SIGHUP')).toBe(true);
     expect(await exited).toBe('SIGHUP');
     expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('keeps the old profile and leaves no temporary file when env -o is interrupted (SIGINT)', async () => {
+    const cwd = freshDir();
+    const keys = Array.from({ length: 100_000 }, (_, i) => `key_${i} = value ${i} ${'x'.repeat(60)}`);
+    writeFileSync(join(cwd, 'big.ini'), `[custom]\n${keys.join('\n')}\n`);
+    writeFileSync(join(cwd, 'profile.sh'), 'old\n');
+    const child = spawn(process.execPath, [CLI, 'env', 'big.ini', '-o', 'profile.sh'], { cwd, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    expect(await killWhenWriting(child, cwd, '.profile.sh.bootstrap-plugin-', 'SIGINT')).toBe(true);
+    expect(await exited).toBe(130);
+    expect(stderr).toBe('bootstrap-plugin: error: interrupted, the file is unchanged\n');
+    expect(readdirSync(cwd).sort()).toEqual(['big.ini', 'profile.sh']);
+    expect(readFileSync(join(cwd, 'profile.sh'), 'utf8')).toBe('old\n');
   });
 });
 

@@ -1,7 +1,7 @@
 import { chmod, open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CONFIG_FILE, toSource, type Source } from './env.js';
-import { UsageError, WorkError } from './errors.js';
+import { InterruptedError, UsageError, WorkError } from './errors.js';
 import {
   findSection,
   isCommentStart,
@@ -78,6 +78,8 @@ export interface SetOptions {
   cwd: string;
   /** `section.key=value`, applied in order. */
   assignments: string[];
+  /** Aborting (Ctrl-C, SIGTERM) before the file is replaced leaves it unchanged, and no temporary file. */
+  signal?: AbortSignal;
 }
 
 export interface Change {
@@ -124,7 +126,7 @@ export async function setConfigValues(options: SetOptions): Promise<SetResult> {
     changes.push({ section: target.section, key: target.key, previous, value });
     doc = after;
   }
-  await writeFileAtomic(file.absolute, joinLines(toLines(doc)));
+  await writeFileAtomic(file.absolute, joinLines(toLines(doc)), options.signal);
   return { file: file.shown, changes };
 }
 
@@ -283,8 +285,9 @@ function snapshot(doc: IniDocument): Map<string, string> {
 /**
  * Replaces a file atomically: a temporary file in the same directory, flushed, then renamed over
  * it (a symbolic link's target is replaced, the link kept); an existing file keeps its mode.
+ * Aborted before the rename, it removes the temporary file and leaves the file as it was.
  */
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
+export async function writeFileAtomic(path: string, content: string, signal?: AbortSignal): Promise<void> {
   const target = await realpath(path).catch(() => path);
   const existing = await stat(target).catch(() => undefined);
   const temp = join(dirname(target), `.${basename(target)}.bootstrap-plugin-${process.getBuiltinModule('node:crypto').randomBytes(4).toString('hex')}`);
@@ -297,9 +300,11 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
       await handle.close();
     }
     if (existing) await chmod(temp, existing.mode & 0o7777);
+    if (signal?.aborted) throw new InterruptedError('interrupted, the file is unchanged');
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true });
+    if (error instanceof InterruptedError) throw error;
     const { code, message } = error as NodeJS.ErrnoException;
     throw new WorkError(`cannot write ${path}: ${code ?? message}; the file is unchanged`);
   }
