@@ -216,7 +216,7 @@ describe('--dir and what is already there', () => {
       writeFileSync(join(cwd, 'config.ini'), '[custom]\nk = 1\n');
       symlinkSync(victim, join(cwd, `.config.ini.bootstrap-plugin-${PLANTED}`));
       predictableTempNames();
-      await expect(setConfigValues({ path: 'config.ini', cwd, assignments: ['custom.k=2'] })).rejects.toThrow(/cannot write .*\/config\.ini: EEXIST; the file is unchanged$/);
+      await expect(setConfigValues({ path: 'config.ini', cwd, assignments: ['custom.k=2'] })).rejects.toThrow(/cannot write .*\/config\.ini: EEXIST: file already exists, open .*; the file is unchanged$/);
       expect(readFileSync(victim, 'utf8')).toBe('untouched');
       expect(readFileSync(join(cwd, 'config.ini'), 'utf8')).toBe('[custom]\nk = 1\n');
     });

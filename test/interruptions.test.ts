@@ -170,9 +170,10 @@ describe('when the disk or the directory refuses', () => {
     const chunk = Buffer.alloc(16 * 1024, 'y');
     return writeTemplate(freshDir(), 'big', { fields: [] }, Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`f${i}.bin`, chunk])));
   };
-  const create = (args: string[], cwd: string, prefix: string[] = []) =>
+  /** Runs the CLI (after `prefix`, a command that runs it as another user), stdout ignored. */
+  const runCommand = (args: string[], cwd: string, prefix: string[] = []) =>
     new Promise<{ code: number | null; stderr: string }>((done, fail) => {
-      const [command, ...rest] = [...prefix, process.execPath, CLI, 'create', ...args];
+      const [command, ...rest] = [...prefix, process.execPath, CLI, ...args];
       const child = spawn(command, rest, { cwd, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'], timeout: 15_000 });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
@@ -182,7 +183,7 @@ describe('when the disk or the directory refuses', () => {
 
   it('exits 1 with one line when the disk fills up, leaving nothing', async () => {
     const disk = mountTmpfs(SMALL_DISK);
-    const run = await create([`--template=${tooBigTemplate()}`, 'foo', '--yes', '--dir', join(disk, 'new', 'parent')], temp.dir);
+    const run = await runCommand(['create', `--template=${tooBigTemplate()}`, 'foo', '--yes', '--dir', join(disk, 'new', 'parent')], temp.dir);
     expect(run.stderr).toMatch(new RegExp(`^bootstrap-plugin: error: cannot write ${join(disk, 'new', 'parent', 'foo')}: the disk is full(?: \\(.+\\))?; nothing was written\\n$`));
     expect(run.code).toBe(1);
     expect(readdirSync(disk)).toEqual([]);
@@ -192,16 +193,28 @@ describe('when the disk or the directory refuses', () => {
     const disk = mountTmpfs(SMALL_DISK);
     mkdirSync(join(disk, 'foo'));
     writeFileSync(join(disk, 'foo', 'mine.txt'), 'precious');
-    const run = await create([`--template=${tooBigTemplate()}`, 'foo', '--yes', '--force', '--dir', disk], temp.dir);
+    const run = await runCommand(['create', `--template=${tooBigTemplate()}`, 'foo', '--yes', '--force', '--dir', disk], temp.dir);
     expect(run.stderr).toMatch(/the disk is full(?: \(.+\))?; nothing was written\n$/);
     expect(run.code).toBe(1);
     expect(readdirSync(disk)).toEqual(['foo']);
     expect(readFileSync(join(disk, 'foo', 'mine.txt'), 'utf8')).toBe('precious');
   });
 
+  it('exits 1 with one line when env -o fills the disk, keeping the old profile', async () => {
+    const disk = mountTmpfs(SMALL_DISK);
+    const keys = Array.from({ length: 10_000 }, (_, i) => `key_${i} = ${'v'.repeat(40)}`);
+    writeFileSync(join(temp.dir, 'many.ini'), `[custom]\n${keys.join('\n')}\n`);
+    writeFileSync(join(disk, 'profile.sh'), 'old\n');
+    const result = await runCommand(['env', 'many.ini', '-o', join(disk, 'profile.sh')], temp.dir);
+    expect(result.stderr).toBe(`bootstrap-plugin: error: cannot write ${join(disk, 'profile.sh')}: the disk is full; the file is unchanged\n`);
+    expect(result.code).toBe(1);
+    expect(readdirSync(disk)).toEqual(['profile.sh']);
+    expect(readFileSync(join(disk, 'profile.sh'), 'utf8')).toBe('old\n');
+  });
+
   it('exits 1 with one line on a read-only file system', async () => {
     const disk = mountTmpfs(`ro,${SMALL_DISK}`);
-    const run = await create(['--template=static', 'foo', '--yes', '--dir', disk], temp.dir);
+    const run = await runCommand(['create', '--template=static', 'foo', '--yes', '--dir', disk], temp.dir);
     expect(run.stderr).toMatch(new RegExp(`^bootstrap-plugin: error: cannot write ${join(disk, 'foo')}: the file system is read-only .*; nothing was written\\n$`));
     expect(run.code).toBe(1);
   });
@@ -215,7 +228,7 @@ describe('when the disk or the directory refuses', () => {
     chmodSync(locked, 0o555);
     const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
     for (const dir of [locked, join(locked, 'new', 'parent')]) {
-      const run = await create(['--template=static', 'foo', '--yes', '--dir', dir], parent, asNobody);
+      const run = await runCommand(['create', '--template=static', 'foo', '--yes', '--dir', dir], parent, asNobody);
       expect(run.stderr).toMatch(/^bootstrap-plugin: error: cannot write .*\/foo: permission denied .*; nothing was written\n$/);
       expect(run.code).toBe(1);
     }

@@ -1,7 +1,7 @@
 import { chmod, open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CONFIG_FILE, toSource, type Source } from './env.js';
-import { InterruptedError, UsageError, WorkError } from './errors.js';
+import { InterruptedError, ioReason, UsageError, WorkError } from './errors.js';
 import {
   findSection,
   isCommentStart,
@@ -305,7 +305,6 @@ export async function writeFileAtomic(path: string, content: string, signal?: Ab
   } catch (error) {
     await rm(temp, { force: true });
     if (error instanceof InterruptedError) throw error;
-    const { code, message } = error as NodeJS.ErrnoException;
-    throw new WorkError(`cannot write ${path}: ${code ?? message}; the file is unchanged`);
+    throw new WorkError(`cannot write ${path}: ${ioReason(error)}; the file is unchanged`);
   }
 }

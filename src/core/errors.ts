@@ -30,6 +30,21 @@ export class ConfigError extends BootstrapError {
   }
 }
 
+const IO_REASONS = new Map([
+  ['ENOSPC', 'the disk is full'],
+  ['EACCES', 'permission denied'],
+  ['EPERM', 'permission denied'],
+  ['EROFS', 'the file system is read-only'],
+  ['EDQUOT', 'the disk quota is exceeded'],
+  ['ENAMETOOLONG', 'a file name or the path is too long'],
+]);
+
+/** Why a file operation failed, in words for the common system errors, else Node's message. */
+export function ioReason(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  return (code && IO_REASONS.get(code)) || message;
+}
+
 /** Failure while working (I/O, a child process): exit 1. */
 export class WorkError extends BootstrapError {
   constructor(message: string) {

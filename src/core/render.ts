@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
-import { ConfigError, InterruptedError, UsageError, WorkError } from './errors.js';
+import { ConfigError, InterruptedError, ioReason, UsageError, WorkError } from './errors.js';
 import { isApplicable, type Answers } from './fields.js';
 import type { Template } from './templates.js';
 
@@ -226,17 +226,8 @@ async function swapInto(temp: string, target: string, force: boolean): Promise<v
 }
 
 function toWorkError(error: unknown, target: string): WorkError {
-  const { code, path, message } = error as NodeJS.ErrnoException;
-  const reasons: Record<string, string> = {
-    ENOSPC: 'the disk is full',
-    EACCES: 'permission denied',
-    EPERM: 'permission denied',
-    EROFS: 'the file system is read-only',
-    EDQUOT: 'the disk quota is exceeded',
-    ENAMETOOLONG: 'a file name or the path is too long',
-  };
-  const reason = (code && reasons[code]) ?? message;
-  return new WorkError(`cannot write ${target}: ${reason}${path ? ` (${path})` : ''}; nothing was written`);
+  const { path } = error as NodeJS.ErrnoException;
+  return new WorkError(`cannot write ${target}: ${ioReason(error)}${path ? ` (${path})` : ''}; nothing was written`);
 }
 
 /** Code-point order: the same tree listing whatever the locale. */
