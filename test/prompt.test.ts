@@ -1,33 +1,13 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, cleanEnv, makeTempDir, ROOT } from './helpers/cli.js';
+import { makeTempDir } from './helpers/cli.js';
+import { inTerminal } from './helpers/terminal.js';
 
-const DRIVER = join(ROOT, 'test', 'helpers', 'pty-driver.py');
 const ENTER = '\r';
 const DOWN = '\x1b[B';
 const BACKSPACE = '\x7f';
 const CTRL_C = '\x03';
-
-interface Session {
-  code: number;
-  output: string;
-  timeout: string | null;
-}
-
-/** Runs the CLI in a real pseudo-terminal, typing `keys` after each expected text. */
-async function inTerminal(cwd: string, args: string[], steps: Array<[string, string]>): Promise<Session> {
-  const env = cleanEnv({ TERM: 'xterm-256color' });
-  delete env.CI; // CI=true would (rightly) turn prompting off
-  const { stdout } = await promisify(execFile)('python3', [DRIVER, JSON.stringify(steps), process.execPath, CLI, ...args], {
-    cwd,
-    env,
-    timeout: 60_000,
-  });
-  return JSON.parse(stdout) as Session;
-}
 
 const temp = makeTempDir();
 afterAll(temp.cleanup);
