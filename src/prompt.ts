@@ -1,5 +1,5 @@
 import type { Ask } from './core/answers.js';
-import { InterruptedError, UsageError } from './core/errors.js';
+import { EXIT, InterruptedError, UsageError } from './core/errors.js';
 import { checkAnswer, formatValue, type Field, type FieldValue } from './core/fields.js';
 
 /** The one module that talks to a terminal: each template field becomes an inquirer question. */
@@ -25,8 +25,11 @@ const TERMINAL_GONE = 'EIO';
 
 /** Readline reports a closed terminal from an event no one listens to, so it reaches the process. */
 function onTerminalGone(error: NodeJS.ErrnoException): void {
-  if (error.code !== TERMINAL_GONE) throw error;
-  endHungUp();
+  if (error.code === TERMINAL_GONE) return endHungUp();
+  // Anything else is a bug, reported as Node reports an uncaught exception (throwing from this
+  // handler would end with Node's internal exit code 7 instead).
+  process.stderr.write(`${error.stack ?? error}\n`);
+  process.exit(EXIT.failure);
 }
 
 /**
