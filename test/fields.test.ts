@@ -36,6 +36,13 @@ describe('answer checking', () => {
     expect(checkAnswer(field({}), 'a\0b')).toEqual({ ok: false, reason: 'it contains a NUL character' });
   });
 
+  it('matches a pattern against the whole answer, anchored or not', () => {
+    const port = field({ pattern: '[0-9]+', patternHint: 'a port number' });
+    expect(checkAnswer(port, '8080')).toEqual({ ok: true, value: '8080' });
+    expect(checkAnswer(port, 'abc1x')).toEqual({ ok: false, reason: 'expected a port number (pattern [0-9]+)' });
+    expect(checkAnswer(field({ pattern: 'a|b' }), 'ab')).toMatchObject({ ok: false });
+  });
+
   it('keeps template syntax in answers as plain text', () => {
     expect(checkAnswer(field({}), '<%= process.exit(1) %>')).toEqual({ ok: true, value: '<%= process.exit(1) %>' });
   });

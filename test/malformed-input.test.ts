@@ -87,7 +87,7 @@ const MANIFESTS: Case[] = [
   { file: 'manifests/bad-default', message: 'fields[0] (n).default: expected a whole number' },
   { file: 'manifests/when-undeclared', message: 'fields[0] (a).when: "b" is not a field declared before this one' },
   { file: 'manifests/reserved-field-name', message: 'fields[0] (label).name: "label" is reserved' },
-  { file: 'manifests/name-rules-bad-pattern', message: 'nameRules.pattern: Invalid regular expression: /^[a-z/: Unterminated character class' },
+  { file: 'manifests/name-rules-bad-pattern', message: 'nameRules.pattern: Invalid regular expression: /^[a-z/u: Unterminated character class' },
   { file: 'manifests/name-rules-reserved-not-a-list', message: 'nameRules.reserved: expected a list of names' },
   { file: 'manifests/conditions-not-objects', message: 'conditions: expected {"path/in/files": {"field": value or [values]}}' },
   { file: 'manifests/extends-missing', message: `extends: no template at ${join(temp.dir, 'manifests', 'nowhere')}` },

@@ -41,5 +41,7 @@ describe('plugin names', () => {
     const python = { name: 'tutor', nameRules: { pattern: '^[a-z][a-z0-9_]*$', patternHint: 'a Python identifier' } };
     expect(rejection('my-plugin', python)).toBe('invalid plugin name "my-plugin": the tutor template needs a Python identifier');
     expect(rejection('my_plugin', python)).toBeUndefined();
+    const unanchored = { name: 'mine', nameRules: { pattern: '[a-z]+', patternHint: 'lower-case letters' } };
+    expect(rejection('abc1', unanchored)).toBe('invalid plugin name "abc1": the mine template needs lower-case letters');
   });
 });

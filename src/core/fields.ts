@@ -1,3 +1,4 @@
+import { isPlainObject } from './jsonfile.js';
 import { didYouMean } from './suggest.js';
 
 export type FieldType = 'string' | 'choice' | 'confirm' | 'integer';
@@ -59,7 +60,7 @@ export function checkAnswer(field: Field, raw: unknown): Checked {
       if (!isScalar(raw)) return fail('expected text');
       const text = String(raw);
       if (text.includes('\0')) return fail('it contains a NUL character');
-      if (field.pattern && !new RegExp(field.pattern, 'u').test(text)) {
+      if (field.pattern && !wholeMatch(field.pattern).test(text)) {
         return fail(`expected ${field.patternHint ?? 'a value'} (pattern ${field.pattern})`);
       }
       return { ok: true, value: text };
@@ -74,11 +75,34 @@ function isScalar(raw: unknown): raw is string | number {
 
 /** Whether a field is asked, given the answers to the fields before it. */
 export function isApplicable(field: Field, answers: Answers): boolean {
-  if (!field.when) return true;
-  return Object.entries(field.when).every(([name, expected]) => {
+  return field.when === undefined || matchesWhen(field.when, answers);
+}
+
+/** Every named field has the value, or one of the values, given (a field not answered matches nothing). */
+export function matchesWhen(when: When, answers: Answers): boolean {
+  return Object.entries(when).every(([name, expected]) => {
     const accepted = Array.isArray(expected) ? expected : [expected];
     return Object.hasOwn(answers, name) && accepted.includes(answers[name]);
   });
+}
+
+/** A template's pattern, matched against the whole answer: an unanchored `[0-9]+` must not accept `abc1x`. */
+export function wholeMatch(pattern: string): RegExp {
+  return new RegExp(`^(?:${pattern})$`, 'u');
+}
+
+/** What is wrong with a manifest's `pattern` and `patternHint` (fields, nameRules), as `.pattern: …`. */
+export function findPatternProblem(spec: { pattern?: unknown; patternHint?: unknown }): string | undefined {
+  const notText = (['pattern', 'patternHint'] as const).find((key) => spec[key] !== undefined && typeof spec[key] !== 'string');
+  if (notText) return `.${notText}: expected a string`;
+  if (spec.pattern === undefined) return undefined;
+  try {
+    // Compiled as written, so an error quotes the author's pattern, not its anchored form.
+    new RegExp(spec.pattern as string, 'u');
+    return undefined;
+  } catch (error) {
+    return `.pattern: ${(error as Error).message}`;
+  }
 }
 
 /** Problems in a manifest's field list, each prefixed with where it is (`fields[2].type`). */
@@ -116,15 +140,8 @@ function findFieldProblem(value: unknown, before: Field[]): string | undefined {
   } else if (field.choices !== undefined) {
     return `${at}.choices: only a choice field has choices (set "type": "choice")`;
   }
-  const notText = (['pattern', 'patternHint'] as const).find((key) => field[key] !== undefined && typeof field[key] !== 'string');
-  if (notText) return `${at}.${notText}: expected a string`;
-  if (field.pattern !== undefined) {
-    try {
-      new RegExp(field.pattern, 'u');
-    } catch (error) {
-      return `${at}.pattern: ${(error as Error).message}`;
-    }
-  }
+  const patternProblem = findPatternProblem(field);
+  if (patternProblem) return `${at}${patternProblem}`;
   if (field.default !== undefined) {
     const checked = checkAnswer(field as Field, field.default);
     if (!checked.ok) return `${at}.default: ${checked.reason}`;
@@ -133,7 +150,7 @@ function findFieldProblem(value: unknown, before: Field[]): string | undefined {
 }
 
 function findWhenProblem(when: unknown, before: Field[], at: string): string | undefined {
-  if (typeof when !== 'object' || when === null || Array.isArray(when)) return `${at}.when: expected an object`;
+  if (!isPlainObject(when)) return `${at}.when: expected an object`;
   for (const name of Object.keys(when)) {
     if (!before.some((f) => f.name === name)) {
       return `${at}.when: "${name}" is not a field declared before this one`;

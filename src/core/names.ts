@@ -1,4 +1,5 @@
 import { UsageError } from './errors.js';
+import { wholeMatch } from './fields.js';
 
 /** MFSERV's plugin name rules, plus a length bound so the name stays a valid file and variable name. */
 const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
@@ -30,7 +31,7 @@ export function validatePluginName(name: string, template?: { name: string; name
   const rules = template?.nameRules;
   if (!rules) return;
   if (rules.reserved?.includes(name)) throw bad(`"${name}" is reserved by the ${template.name} template`);
-  if (rules.pattern && !new RegExp(rules.pattern).test(name)) {
+  if (rules.pattern && !wholeMatch(rules.pattern).test(name)) {
     throw bad(`the ${template.name} template needs ${rules.patternHint ?? `a name matching ${rules.pattern}`}`);
   }
 }

@@ -2,7 +2,7 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSy
 import { lstat, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { ConfigError, InterruptedError, ioReason, UsageError, WorkError } from './errors.js';
-import { isApplicable, type Answers } from './fields.js';
+import { matchesWhen, type Answers } from './fields.js';
 import type { Template } from './templates.js';
 
 /** One file of a rendered plugin, held in memory until the whole tree is ready. */
@@ -103,7 +103,7 @@ function isWanted(relative: string, template: Template, context: RenderContext):
   return Object.entries(template.conditions).every(
     ([condition, when]) =>
       !(path === condition || path.startsWith(`${condition}/`)) ||
-      isApplicable({ name: condition, message: condition, type: 'string', when }, context as Answers),
+      matchesWhen(when, context as Answers),
   );
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, UsageError } from './errors.js';
-import { findFieldProblems, type Field, type When } from './fields.js';
+import { findFieldProblems, findPatternProblem, type Field, type When } from './fields.js';
 import { decodeUtf8 } from './ini.js';
 import { isPlainObject, parseJson } from './jsonfile.js';
 import type { NameRules } from './names.js';
@@ -195,17 +195,10 @@ function findNameRulesProblem(rules: unknown): string | undefined {
   if (!isPlainObject(rules)) return ': expected {"pattern"?, "patternHint"?, "reserved"?}';
   const unknown = Object.keys(rules).find((key) => !NAME_RULES_KEYS.includes(key));
   if (unknown) return `: unknown key "${unknown}"${didYouMean(unknown, NAME_RULES_KEYS)}`;
-  const notText = ['pattern', 'patternHint'].find((key) => rules[key] !== undefined && typeof rules[key] !== 'string');
-  if (notText) return `.${notText}: expected a string`;
   if (rules.reserved !== undefined && !(Array.isArray(rules.reserved) && rules.reserved.every((r) => typeof r === 'string'))) {
     return '.reserved: expected a list of names';
   }
-  try {
-    if (rules.pattern !== undefined) new RegExp(rules.pattern as string);
-  } catch (error) {
-    return `.pattern: ${(error as Error).message}`;
-  }
-  return undefined;
+  return findPatternProblem(rules);
 }
 
 function isConditions(value: unknown): value is Record<string, When> {
