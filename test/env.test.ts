@@ -52,6 +52,17 @@ describe('env in module mode (an ini file)', () => {
     });
   });
 
+  it('layers a file named again: its second place wins over the files before it', async () => {
+    write('a.ini', '[s]\nk = A\n');
+    write('b.ini', '[s]\nk = B\n');
+    expect((await variables(['a.ini', 'b.ini', 'a.ini'])).values).toEqual({ MFSERV_S_K: 'A' });
+  });
+
+  it('names the key that really collides, never a private one', async () => {
+    write('c.ini', '[x]\n_y = 1\n[x-]\ny = 2\n[x_]\ny = 3\n');
+    await expect(variables(['c.ini'])).rejects.toThrow('c.ini:6: [x_] y gives the variable MFSERV_X__Y, as [x-] y at c.ini:4 does');
+  });
+
   it('lends [DEFAULT] keys to every section, as configparser does, and exports no DEFAULT variables', async () => {
     write('c.ini', '[DEFAULT]\nhost = localhost\n[a]\nport = 1\n[b]\nhost = b.example\n');
     expect((await variables(['c.ini'])).values).toEqual({ MFSERV_A_HOST: 'localhost', MFSERV_A_PORT: '1', MFSERV_B_HOST: 'b.example' });

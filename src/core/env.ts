@@ -94,9 +94,9 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
     return seen.get(name);
   };
   const context = { prefix, configName: options.configName.toLowerCase(), lookup, warnings };
-  // A file given twice counts once (its keys would otherwise "collide" with themselves).
+  // In the order given, a file named again included: the last one to set a variable wins.
   let layered = variables;
-  for (const file of new Set(files)) {
+  for (const file of files) {
     const own = fileVariables(await readIniFile(resolve(options.cwd, file), file), context);
     if (layered.size === 0) layered = own;
     else for (const variable of own.values()) layered.set(variable.name, variable);
@@ -177,9 +177,12 @@ function variableName(namePrefix: string, entry: IniEntry): string {
 /** The error for `entry`, naming the earlier key that gave the same name (found again: a rare path). */
 function collision(doc: IniDocument, context: Context, section: string, entry: IniEntry, name: string): ConfigError {
   let earlier = 'another key';
+  // The same walk as fileVariables, private names skipped alike.
   search: for (const other of doc.sections.values()) {
+    if (other.name.startsWith(PRIVATE_PREFIX)) continue;
     const namePrefix = toVariableName(`${context.prefix}_${other.name}_`);
     for (const candidate of chooseVariants(sectionItems(doc, other), doc.file, context.configName)) {
+      if (candidate.name.startsWith(PRIVATE_PREFIX)) continue;
       if (candidate !== entry && variableName(namePrefix, candidate) === name) {
         earlier = `[${other.name}] ${realKey(candidate)} at ${doc.file}:${candidate.line}`;
         break search;
