@@ -196,6 +196,13 @@ describe('config check', () => {
     expect(run).toMatchObject({ code: 0, stdout: `${join('plug', 'config.ini')}: no problems (checked against the mytpl template)\n` });
   });
 
+  it('accepts a [DEFAULT] section, whose keys configparser and env lend to every section', async () => {
+    await createFromUserTemplate();
+    write('plug/config.ini', `[DEFAULT]\nowner = ops\n\n${readFileSync(join(workspace.dir, 'plug', 'config.ini'), 'utf8')}`);
+    const run = await runCli(['config', 'check', 'plug', '--templates-dir', workspace.dir], { cwd: workspace.dir });
+    expect(run).toMatchObject({ code: 0, stdout: `${join('plug', 'config.ini')}: no problems (checked against the mytpl template)\n` });
+  });
+
   it('reports every finding on its own file:line and exits 2', async () => {
     await createFromUserTemplate();
     write('plug/config.ini', [

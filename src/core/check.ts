@@ -6,6 +6,7 @@ import { CONFIG_FILE, readPluginLabel } from './env.js';
 import { ConfigError, UsageError } from './errors.js';
 import { checkAnswer, isApplicable, type Answers } from './fields.js';
 import {
+  DEFAULT_SECTION,
   findSection,
   parseIni,
   readIniFile,
@@ -164,7 +165,8 @@ function toSchema(doc: IniDocument): Schema {
  * families the template has no section of.
  */
 function modelOf(name: string, schema: Schema): { section?: IniSection; open: boolean } | undefined {
-  if (name === OPEN_SECTION || name.startsWith('_') || schema.examples.has(name)) return { open: true };
+  // [DEFAULT] lends its keys to every section (configparser's rule, which env follows): any key.
+  if (name === OPEN_SECTION || name === DEFAULT_SECTION || name.startsWith('_') || schema.examples.has(name)) return { open: true };
   const namesake = findSection(schema.doc, name);
   if (namesake) return { section: namesake, open: false };
   const family = schema.families.find((prefix) => name.startsWith(prefix) && name.length > prefix.length);
