@@ -1,12 +1,11 @@
 import { constants, type Stats } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import Generator, { type BaseOptions, type Storage } from 'yeoman-generator';
-import { stateFile } from '../../src/core/create.js';
-import { UsageError } from '../../src/core/errors.js';
-import { checkAnswer, isApplicable, type Answers, type Field, type FieldValue } from '../../src/core/fields.js';
+import { resolveAnswers, type Ask } from '../../src/core/answers.js';
+import { renderNextSteps, stateFile } from '../../src/core/create.js';
+import { checkAnswer, type Answers, type Field, type FieldValue } from '../../src/core/fields.js';
 import { DEFAULT_MODULE, resolveModule, validatePluginName } from '../../src/core/names.js';
-import { renderContext, renderEjs, renderTemplate } from '../../src/core/render.js';
+import { renderContext, renderTemplate } from '../../src/core/render.js';
 import { findTemplate, listTemplates, type Template } from '../../src/core/templates.js';
 import { toQuestion } from '../../src/prompt.js';
 import { LOOKUP } from '../lookup.js';
@@ -61,10 +60,12 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     this.module = resolveModule(this.options.module ?? previous.module ?? process.env.MFMODULE);
     this.template = findTemplate(await this.#chooseTemplate(previous.template), LOOKUP, this.destinationRoot());
     validatePluginName(this.pluginName, this.template);
-    for (const field of this.template.fields) {
-      if (!isApplicable(field, this.answers)) continue;
-      this.answers[field.name] = await this.#askField(field, storedAnswer(field, previous.answers));
-    }
+    // The CLI's resolution (when, validation, messages), with Yeoman asking and stored answers as defaults.
+    const ask: Ask = async (field, defaultValue) => {
+      const answers = await this.prompt<Record<string, unknown>>([toQuestion(field, storedAnswer(field, previous.answers) ?? defaultValue)] as never);
+      return answers[field.name];
+    };
+    this.answers = (await resolveAnswers(this.template.fields, { set: [], ask })).answers;
   }
 
   async writing(): Promise<void> {
@@ -77,12 +78,10 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
   }
 
   async end(): Promise<void> {
-    const template = this.template!;
     this.log(`Plugin ${this.pluginName} successfully created on directory ${this.target}`);
-    if (!template.nextSteps) return;
-    const dir = relative(this.contextRoot, this.target) || '.';
-    const context = { ...renderContext(this.pluginName, this.module, this.answers), dir };
-    this.log(`\n${(await renderEjs(await readFile(template.nextSteps, 'utf8'), context, template.nextSteps)).trim()}`);
+    const context = renderContext(this.pluginName, this.module, this.answers);
+    const nextSteps = await renderNextSteps(this.template!, context, relative(this.contextRoot, this.target));
+    if (nextSteps) this.log(`\n${nextSteps}`);
   }
 
   /** Through mem-fs, so Yeoman's conflict resolution decides what reaches the disk. */
@@ -127,14 +126,6 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
       },
     ]);
     return template;
-  }
-
-  /** One question per field, so `when` sees the converted answers exactly as the CLI's does. */
-  async #askField(field: Field, previous: FieldValue | undefined): Promise<FieldValue> {
-    const answers = await this.prompt<Record<string, unknown>>([toQuestion(field, previous ?? field.default)] as never);
-    const checked = checkAnswer(field, answers[field.name]);
-    if (!checked.ok) throw new UsageError(`${field.name}: ${checked.reason}`);
-    return checked.value;
   }
 }
 

@@ -4,7 +4,7 @@ import { resolveAnswers, type AnswerSources } from './answers.js';
 import type { Answers } from './fields.js';
 import { UsageError } from './errors.js';
 import { printable, validatePluginName } from './names.js';
-import { assertWritable, renderContext, renderEjs, renderTemplate, writeTree, type RenderedFile } from './render.js';
+import { assertWritable, renderContext, renderEjs, renderTemplate, writeTree, type RenderContext, type RenderedFile } from './render.js';
 import { findTemplate, type Template, type TemplateLookup } from './templates.js';
 
 /** The file a plugin keeps its template and answers in, for later commands (`config check`). */
@@ -54,9 +54,7 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
   const context = renderContext(options.name, options.module, answers);
   const files = await renderTemplate(template, context);
   files.push(stateFile(template, options.module, options.toolVersion, answers));
-  const nextSteps = template.nextSteps
-    ? await renderEjs(await readFile(template.nextSteps, 'utf8'), { ...context, dir: relative(options.cwd, target) || '.' }, template.nextSteps)
-    : '';
+  const nextSteps = await renderNextSteps(template, context, relative(options.cwd, target));
   if (!options.dryRun) await writeTree(files, target, { force: options.force, signal: options.signal });
   return {
     name: options.name,
@@ -65,9 +63,16 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
     answers,
     defaulted,
     files: files.map((f) => f.path).sort(),
-    nextSteps: nextSteps.trim(),
+    nextSteps,
     dryRun: options.dryRun,
   };
+}
+
+/** The template's `next-steps.ejs`, rendered for a plugin at `dir` (relative to where the user is); empty without one. */
+export async function renderNextSteps(template: Template, context: RenderContext, dir: string): Promise<string> {
+  if (!template.nextSteps) return '';
+  const text = await readFile(template.nextSteps, 'utf8');
+  return (await renderEjs(text, { ...context, dir: dir || '.' }, template.nextSteps)).trim();
 }
 
 /**
