@@ -28,8 +28,11 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 const warn = (text: string) => process.stderr.write(`bootstrap-plugin: ${text}\n`);
 
+let version: string | undefined;
+/** This package's version, read once (`--version` and the plugin's state file both want it). */
 function toolVersion(): string {
-  return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  version ??= (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  return version;
 }
 
 function templateLookup(argv: { templatesDir?: string[] }): TemplateLookup {
@@ -232,17 +235,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const verbose = process.argv.includes('--verbose');
-  if (error instanceof BootstrapError) {
-    warn(`error: ${error.message}`);
-    if (verbose) process.stderr.write(`${error.stack}\n`);
-    process.exitCode = error.exitCode;
-    return;
-  }
+  // A typed error is the user's to fix and says how; anything else is ours, worth the stack.
+  const expected = error instanceof BootstrapError;
   warn(`error: ${(error as Error).message ?? String(error)}`);
-  if (verbose) process.stderr.write(`${(error as Error).stack}\n`);
-  else process.stderr.write('(run again with --verbose for details)\n');
-  process.exitCode = EXIT.failure;
+  if (process.argv.includes('--verbose')) process.stderr.write(`${(error as Error).stack}\n`);
+  else if (!expected) process.stderr.write('(run again with --verbose for details)\n');
+  process.exitCode = expected ? error.exitCode : EXIT.failure;
 }).finally(() => {
   if (hungUp) endHungUp();
 });

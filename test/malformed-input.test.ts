@@ -75,7 +75,7 @@ const MANIFESTS: Case[] = [
   { file: 'manifests/invalid-json', line: 5, message: "invalid JSON: unexpected token ']'" },
   { file: 'manifests/not-utf8', line: 1, message: 'not valid UTF-8: save the file as UTF-8' },
   { file: 'manifests/not-an-object', message: 'expected a JSON object' },
-  { file: 'manifests/manifest-is-a-directory', message: 'cannot be read (EISDIR): a template needs a readable template.json file' },
+  { file: 'manifests/manifest-is-a-directory', message: 'cannot be read (it is a directory): a template needs a readable template.json file' },
   { file: 'manifests/unknown-key', message: 'unknown key "feilds" (did you mean "fields"?)' },
   { file: 'manifests/description-not-text', message: 'description: expected a string' },
   { file: 'manifests/name-mismatch', message: 'name "other" differs from its directory "name-mismatch"; make them equal' },

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ConfigError, UsageError } from './errors.js';
+import { ConfigError, ioReason, UsageError } from './errors.js';
 import { checkAnswer, formatValue, isApplicable, type Answers, type Field, type FieldValue } from './fields.js';
 import { decodeUtf8, parseIni, sectionItems } from './ini.js';
 import { isPlainObject, parseJson } from './jsonfile.js';
@@ -44,7 +44,7 @@ export async function readAnswersFile(file: string): Promise<Map<string, unknown
   try {
     bytes = await readFile(file);
   } catch (error) {
-    throw new UsageError(`cannot read answers file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'} (check --answers)`);
+    throw new UsageError(`cannot read answers file ${file}: ${ioReason(error)} (check --answers)`);
   }
   if (INI_ANSWERS_FILE.test(file)) return readIniAnswers(file, decodeUtf8(bytes, file));
   const data = parseJson(file, decodeUtf8(bytes, file));

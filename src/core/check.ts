@@ -209,7 +209,7 @@ function checkSection(section: IniSection, schema: Schema): Finding[] {
  * a configparser boolean word → one of them; anything else (text, `null`, empty, a
  * `{{VARIABLE}}`) → anything. A `{{VARIABLE}}` placeholder is accepted for every type.
  */
-export function valueType(defaultValue: string, comment: string): ValueType {
+function valueType(defaultValue: string, comment: string): ValueType {
   if ((defaultValue === '0' || defaultValue === '1') && /\b0\b/.test(comment) && /\b1\b/.test(comment)) return 'bit';
   if (/^-?\d+$/.test(defaultValue)) return 'integer';
   if (/^-?\d+\.\d+$/.test(defaultValue)) return 'number';

@@ -1,5 +1,5 @@
 import { chmod, open, realpath, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { CONFIG_FILE, toSource, type Source } from './env.js';
 import { InterruptedError, ioReason, UsageError, WorkError } from './errors.js';
 import {
@@ -16,6 +16,7 @@ import {
   type IniSection,
 } from './ini.js';
 import { printable } from './names.js';
+import { tempSibling } from './render.js';
 import { didYouMean } from './suggest.js';
 
 /**
@@ -290,7 +291,7 @@ function snapshot(doc: IniDocument): Map<string, string> {
 export async function writeFileAtomic(path: string, content: string, signal?: AbortSignal): Promise<void> {
   const target = await realpath(path).catch(() => path);
   const existing = await stat(target).catch(() => undefined);
-  const temp = join(dirname(target), `.${basename(target)}.bootstrap-plugin-${process.getBuiltinModule('node:crypto').randomBytes(4).toString('hex')}`);
+  const temp = tempSibling(target);
   try {
     const handle = await open(temp, 'wx', 0o666);
     try {

@@ -47,7 +47,7 @@ export interface Variable {
 }
 
 /** `file:line`, for messages. */
-export function originOf(variable: Variable): string {
+function originOf(variable: Variable): string {
   return variable.line === undefined ? variable.file : `${variable.file}:${variable.line}`;
 }
 
@@ -237,7 +237,7 @@ function variantScore(variant: string, configName: string): number {
 }
 
 /** Every character outside `[A-Za-z0-9_]` (one per code point) becomes `_`, then upper-case. */
-export function toVariableName(text: string): string {
+function toVariableName(text: string): string {
   return (NAME_CHARACTERS.test(text) ? text : text.replace(NOT_IN_NAMES, '_')).toUpperCase();
 }
 
@@ -293,12 +293,12 @@ export function renderProfile(variables: Variable[], format: ProfileFormat): Pro
 }
 
 /** POSIX single quotes hold every byte but NUL literally; a quote is closed, escaped, reopened. */
-export function quoteSh(value: string): string {
+function quoteSh(value: string): string {
   return `'${value.replaceAll("'", "'\\''")}'`;
 }
 
 /** In fish's single quotes only `\\` and `\'` are escapes. */
-export function quoteFish(value: string): string {
+function quoteFish(value: string): string {
   return `'${value.replace(/[\\']/g, '\\$&')}'`;
 }
 

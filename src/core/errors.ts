@@ -31,6 +31,8 @@ export class ConfigError extends BootstrapError {
 }
 
 const IO_REASONS = new Map([
+  ['ENOENT', 'no such file or directory'],
+  ['EISDIR', 'it is a directory'],
   ['ENOSPC', 'the disk is full'],
   ['EACCES', 'permission denied'],
   ['EPERM', 'permission denied'],

@@ -25,7 +25,7 @@ const FIELD_TYPES: readonly FieldType[] = ['string', 'choice', 'confirm', 'integ
 const FIELD_KEYS = ['name', 'message', 'type', 'default', 'choices', 'pattern', 'patternHint', 'when'];
 const FIELD_NAME = /^[a-z][a-z0-9_]*$/;
 /** Names the render context already gives every template. */
-export const RESERVED_FIELD_NAMES = ['name', 'module', 'label', 'secret'];
+const RESERVED_FIELD_NAMES = ['name', 'module', 'label', 'secret'];
 const TRUE_WORDS = ['y', 'yes', 'true', '1', 'on'];
 const FALSE_WORDS = ['n', 'no', 'false', '0', 'off'];
 

@@ -39,6 +39,11 @@ export function renderContext(name: string, module: string, answers: Answers): R
   return { ...answers, name, module, label: `plugin_${name}@${module}`, secret };
 }
 
+/** A hidden, unique name beside `target`: where a tree or a file is written before it is renamed into place. */
+export function tempSibling(target: string): string {
+  return join(dirname(target), `.${basename(target)}.bootstrap-plugin-${crypto().randomBytes(4).toString('hex')}`);
+}
+
 /** A cryptographically random string; the default is Django's secret-key alphabet and length. */
 export function secret(length = 50, alphabet = SECRET_ALPHABET): string {
   return Array.from({ length }, () => alphabet[crypto().randomInt(alphabet.length)]).join('');
@@ -165,7 +170,7 @@ export async function assertWritable(target: string, force: boolean): Promise<vo
  */
 export async function writeTree(files: RenderedFile[], target: string, options: WriteOptions): Promise<void> {
   await assertWritable(target, options.force);
-  const temp = join(dirname(target), `.${basename(target)}.bootstrap-plugin-${crypto().randomBytes(4).toString('hex')}`);
+  const temp = tempSibling(target);
   const checkAbort = () => {
     if (options.signal?.aborted) throw new InterruptedError();
   };

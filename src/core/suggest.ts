@@ -13,7 +13,7 @@ function distance(a: string, b: string): number {
 }
 
 /** The closest candidate to a mistyped word, or undefined when none is plausibly meant. */
-export function suggest(word: string, candidates: readonly string[]): string | undefined {
+function suggest(word: string, candidates: readonly string[]): string | undefined {
   const lower = word.toLowerCase();
   let best: string | undefined;
   let bestDistance = Infinity;

@@ -1,13 +1,13 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { ConfigError, UsageError } from './errors.js';
+import { ConfigError, ioReason, UsageError } from './errors.js';
 import { findFieldProblems, findPatternProblem, type Field, type When } from './fields.js';
 import { decodeUtf8 } from './ini.js';
 import { isPlainObject, parseJson } from './jsonfile.js';
 import type { NameRules } from './names.js';
 import { didYouMean } from './suggest.js';
 
-export const MANIFEST = 'template.json';
+const MANIFEST = 'template.json';
 const CATALOG = 'catalog.json';
 const NEXT_STEPS = 'next-steps.ejs';
 
@@ -165,7 +165,7 @@ function readManifest(file: string, dirName: string): Manifest {
   try {
     bytes = readFileSync(file);
   } catch (error) {
-    throw new ConfigError(file, undefined, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}): a template needs a readable template.json file`);
+    throw new ConfigError(file, undefined, `cannot be read (${ioReason(error)}): a template needs a readable template.json file`);
   }
   const data = parseJson(file, decodeUtf8(bytes, file));
   if (!isPlainObject(data)) throw new ConfigError(file, undefined, 'expected a JSON object');
