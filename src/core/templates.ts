@@ -51,14 +51,16 @@ interface Catalog {
 /** Every available template: built-ins in catalogue order, then packs, then user templates. */
 export function listTemplates(lookup: TemplateLookup): TemplateList {
   const catalog = readCatalog(lookup.builtinDir);
+  // The six MFSERV templates extend one base: read and check it once, not six times.
+  const bases = new Map<string, Template>();
   const templates = [
-    ...catalog.builtin.map((name) => loadTemplate(join(lookup.builtinDir, name), 'builtin')),
-    ...catalog.packs.map((name) => loadTemplate(join(lookup.builtinDir, name), 'pack')),
+    ...catalog.builtin.map((name) => loadTemplate(join(lookup.builtinDir, name), 'builtin', [], bases)),
+    ...catalog.packs.map((name) => loadTemplate(join(lookup.builtinDir, name), 'pack', [], bases)),
   ];
   const warnings: string[] = [];
   for (const dir of lookup.userDirs) {
     for (const templateDir of userTemplateDirs(dir)) {
-      const template = loadTemplate(templateDir, 'user');
+      const template = loadTemplate(templateDir, 'user', [], bases);
       const taken = templates.find((t) => t.name === template.name);
       if (taken) warnings.push(`${templateDir}: ignored, the name "${template.name}" is taken by ${taken.dir}`);
       else templates.push(template);
@@ -116,12 +118,15 @@ function userTemplateDirs(dir: string): string[] {
     .filter((path) => existsSync(join(path, MANIFEST)));
 }
 
-/** Reads and validates `dir/template.json`, following `extends` (a sibling directory name). */
-export function loadTemplate(dir: string, source: TemplateSource, chain: string[] = []): Template {
+/**
+ * Reads and validates `dir/template.json`, following `extends` (a sibling directory name).
+ * `bases` keeps the base templates already loaded by the same listing.
+ */
+export function loadTemplate(dir: string, source: TemplateSource, chain: string[] = [], bases = new Map<string, Template>()): Template {
   const file = join(dir, MANIFEST);
   if (chain.includes(dir)) throw new ConfigError(file, undefined, `"extends" makes a cycle: ${[...chain, dir].join(' -> ')}`);
   const manifest = readManifest(file, basename(dir));
-  const base = manifest.extends === undefined ? undefined : loadBase(dir, manifest.extends, source, [...chain, dir], file);
+  const base = manifest.extends === undefined ? undefined : loadBase(dir, manifest.extends, source, [...chain, dir], file, bases);
   const ownFields = manifest.fields ?? [];
   const fields = [...(base?.fields ?? []).filter((f) => !ownFields.some((own) => own.name === f.name)), ...ownFields];
   const problems = findFieldProblems(fields);
@@ -141,12 +146,16 @@ export function loadTemplate(dir: string, source: TemplateSource, chain: string[
   };
 }
 
-function loadBase(dir: string, name: string, source: TemplateSource, chain: string[], file: string): Template {
+function loadBase(dir: string, name: string, source: TemplateSource, chain: string[], file: string, bases: Map<string, Template>): Template {
   const baseDir = isAbsolute(name) ? name : resolve(dirname(dir), name);
+  const loaded = bases.get(baseDir);
+  if (loaded && loaded.source === source) return loaded;
   if (!existsSync(join(baseDir, MANIFEST))) {
     throw new ConfigError(file, undefined, `extends: no template at ${baseDir}`);
   }
-  return loadTemplate(baseDir, source, chain);
+  const base = loadTemplate(baseDir, source, chain, bases);
+  bases.set(baseDir, base);
+  return base;
 }
 
 interface Manifest {
