@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { checkConfig, type CheckResult } from './core/check.js';
@@ -10,11 +9,9 @@ import { collectVariables, DEFAULT_CONFIG_NAME, PROFILE_FORMATS, renderProfile, 
 import { BootstrapError, EXIT, UsageError } from './core/errors.js';
 import { resolveModule } from './core/names.js';
 import { listTemplates, type Template, type TemplateLookup } from './core/templates.js';
+import { BUILTIN_TEMPLATES, PACKAGE_ROOT } from './paths.js';
 import { createAsk, endHungUp } from './prompt.js';
 
-// Compiled to dist/src/cli.js: the package root is two levels up.
-const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BUILTIN_DIR = join(PACKAGE_ROOT, 'templates');
 const TEMPLATES_ENV = 'BOOTSTRAP_PLUGIN_TEMPLATES';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
@@ -38,7 +35,7 @@ function toolVersion(): string {
 function templateLookup(argv: { templatesDir?: string[] }): TemplateLookup {
   const fromEnv = (process.env[TEMPLATES_ENV] ?? '').split(':').filter(Boolean);
   // Absolute, so a plugin's .bootstrap-plugin.json records a template path valid from anywhere.
-  return { builtinDir: BUILTIN_DIR, userDirs: [...(argv.templatesDir ?? []), ...fromEnv].map((dir) => resolve(dir)) };
+  return { builtinDir: BUILTIN_TEMPLATES, userDirs: [...(argv.templatesDir ?? []), ...fromEnv].map((dir) => resolve(dir)) };
 }
 
 function isInteractive(): boolean {

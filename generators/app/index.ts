@@ -8,11 +8,9 @@ import { DEFAULT_MODULE, resolveModule, validatePluginName } from '../../src/cor
 import { renderContext, renderTemplate } from '../../src/core/render.js';
 import { findTemplate, listTemplates, type Template } from '../../src/core/templates.js';
 import { toQuestion } from '../../src/prompt.js';
-import { LOOKUP } from '../lookup.js';
+import { LOOKUP, MAIN_GENERATOR } from '../lookup.js';
 
 const DEFAULT_TEMPLATE = 'default';
-/** Yeoman's name for a package's main generator; any other (`bootstrap-plugin:flask`) names a template. */
-const MAIN_GENERATOR = 'app';
 
 /** What `.yo-rc.json` keeps under "bootstrap-plugin", so a re-run offers the same answers. */
 interface StoredConfig {

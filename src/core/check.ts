@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { toConfigFile } from './config.js';
 import { STATE_FILE } from './create.js';
-import { CONFIG_FILE, readPluginLabel } from './env.js';
+import { CONFIG_FILE, readPluginName } from './env.js';
 import { ConfigError, UsageError } from './errors.js';
 import { checkAnswer, isApplicable, type Answers } from './fields.js';
 import {
@@ -108,7 +108,7 @@ export async function checkConfig(options: CheckOptions): Promise<CheckResult> {
     const stored = Object.hasOwn(state.answers, field.name) ? checkAnswer(field, state.answers[field.name]) : undefined;
     answers[field.name] = stored?.ok ? stored.value : field.default ?? '';
   }
-  const rendered = await renderTemplate(template, renderContext((await readPluginLabel(pluginDir))?.name ?? basename(pluginDir), state.module ?? options.module, answers));
+  const rendered = await renderTemplate(template, renderContext(await readPluginName(pluginDir), state.module ?? options.module, answers));
   const schemaFile = rendered.find((f) => f.path === CONFIG_FILE);
   if (!schemaFile) throw new UsageError(`template ${template.name} has no ${CONFIG_FILE} to check against`);
   const schema = toSchema(parseIni(schemaFile.content.toString('utf8'), `${join(template.dir, 'files', CONFIG_FILE)} (rendered)`));

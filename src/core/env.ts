@@ -124,6 +124,11 @@ export async function readPluginLabel(dir: string): Promise<{ name: string; modu
   return match ? { name: match[1], module: match[2] } : undefined;
 }
 
+/** A plugin's name as MetWork knows it: from its `.layerapi2_label`, else its directory's name. */
+export async function readPluginName(dir: string): Promise<string> {
+  return (await readPluginLabel(dir))?.name ?? basename(dir);
+}
+
 /** NAME, DIR and LABEL, the name read from `.layerapi2_label`, else the directory's. */
 async function pluginIdentity(source: Source, module: string, prefix: string, warnings: string[]): Promise<Variable[]> {
   const label = await readPluginLabel(source.absolute);
