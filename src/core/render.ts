@@ -1,5 +1,5 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
-import { lstat, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { ConfigError, InterruptedError, ioReason, UsageError, WorkError } from './errors.js';
 import { matchesWhen, type Answers } from './fields.js';
@@ -203,9 +203,10 @@ export async function writeTree(files: RenderedFile[], target: string, options: 
 }
 
 async function swapInto(temp: string, target: string, force: boolean): Promise<void> {
-  const exists = await stat(target).then(() => true, () => false);
+  // Checked again, with the same rules: something may have appeared there while we wrote.
+  await assertWritable(target, force);
+  const exists = await lstat(target).then(() => true, () => false);
   if (!exists) return rename(temp, target);
-  if (!force) throw new UsageError(`directory ${target} already exists (use --force to replace it)`);
   const old = `${temp}-old`;
   await rename(target, old);
   try {
