@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, cleanEnv, makeTempDir } from './helpers/cli.js';
+import { CLI, cleanEnv, makeTempDir, ROOT } from './helpers/cli.js';
 import { writeTemplate } from './helpers/template-fixture.js';
 import { inTerminal } from './helpers/terminal.js';
 
@@ -171,9 +171,9 @@ describe('when the disk or the directory refuses', () => {
     return writeTemplate(freshDir(), 'big', { fields: [] }, Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`f${i}.bin`, chunk])));
   };
   /** Runs the CLI (after `prefix`, a command that runs it as another user), stdout ignored. */
-  const runCommand = (args: string[], cwd: string, prefix: string[] = []) =>
+  const runCommand = (args: string[], cwd: string, prefix: string[] = [], cli = CLI) =>
     new Promise<{ code: number | null; stderr: string }>((done, fail) => {
-      const [command, ...rest] = [...prefix, process.execPath, CLI, ...args];
+      const [command, ...rest] = [...prefix, process.execPath, cli, ...args];
       const child = spawn(command, rest, { cwd, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'], timeout: 15_000 });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
@@ -226,9 +226,15 @@ describe('when the disk or the directory refuses', () => {
     // nobody may enter these directories but not write in `locked` (root would ignore the modes).
     for (const dir of [temp.dir, parent]) chmodSync(dir, 0o755);
     chmodSync(locked, 0o555);
+    // The checkout may sit where nobody cannot enter (a 0700 mktemp directory): run a copy of
+    // the built CLI (the bundled bin needs no node_modules for `create --yes`) from here instead.
+    const cli = join(temp.dir, 'cli');
+    for (const part of ['bin', 'dist/bundle', 'dist/locales', 'package.json', 'templates']) {
+      cpSync(join(ROOT, part), join(cli, part), { recursive: true });
+    }
     const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
     for (const dir of [locked, join(locked, 'new', 'parent')]) {
-      const run = await runCommand(['create', '--template=static', 'foo', '--yes', '--dir', dir], parent, asNobody);
+      const run = await runCommand(['create', '--template=static', 'foo', '--yes', '--dir', dir], parent, asNobody, join(cli, 'bin', 'bootstrap-plugin.js'));
       expect(run.stderr).toMatch(/^bootstrap-plugin: error: cannot write .*\/foo: permission denied .*; nothing was written\n$/);
       expect(run.code).toBe(1);
     }
