@@ -111,7 +111,9 @@ describe('layer files', () => {
     flask: 'python3',
   };
   it.each(Object.entries(RUNTIME))('%s: .layerapi2_dependencies is root plus the %s layer', (key, runtime) => {
-    const expected = ['root@mfserv', ...(runtime ? [`${runtime}@mfserv`] : [])];
+    // The empty template's node daemons load mfext's node runtime, as the original's do.
+    const layer = key === 'empty type=node' ? 'nodejs@mfext' : `${runtime}@mfserv`;
+    const expected = ['root@mfserv', ...(runtime ? [layer] : [])];
     expect(read(key, '.layerapi2_dependencies').trim().split('\n')).toEqual(expected);
   });
 
