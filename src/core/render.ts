@@ -35,8 +35,9 @@ const SECRET_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)';
 /** Loaded on first use, not at start-up: `list`, `env` and `--version` never need randomness. */
 const crypto = () => process.getBuiltinModule('node:crypto');
 
-export function renderContext(name: string, module: string, answers: Answers): RenderContext {
-  return { ...answers, name, module, label: `plugin_${name}@${module}`, secret };
+/** `extra`: values a generation's templates need besides the answers (format 2: `metworkVersion`). */
+export function renderContext(name: string, module: string, answers: Answers, extra: Record<string, unknown> = {}): RenderContext {
+  return { ...extra, ...answers, name, module, label: `plugin_${name}@${module}`, secret };
 }
 
 /** A hidden, unique name beside `target`: where a tree or a file is written before it is renamed into place. */
