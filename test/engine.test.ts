@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderContext, renderTemplate, secret, writeTree, type RenderedFile } from '../packages/bootstrap-plugin/src/core/render.js';
+import { writeTree } from '../packages/bootstrap-plugin/src/core/fs.js';
+import { renderContext, renderTemplate, secret, type RenderedFile } from '../packages/bootstrap-plugin/src/core/render.js';
 import { findTemplate, listTemplates, loadTemplate } from '../packages/bootstrap-plugin/src/core/templates.js';
 import { CLI_PACKAGE, makeTempDir } from './helpers/cli.js';
 import { writeTemplate } from './helpers/template-fixture.js';

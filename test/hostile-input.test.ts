@@ -9,7 +9,8 @@ import { resolveAnswers } from '../packages/bootstrap-plugin/src/core/answers.js
 import { setConfigValues } from '../packages/bootstrap-plugin/src/core/config.js';
 import { createPlugin, type CreateOptions } from '../packages/bootstrap-plugin/src/core/create.js';
 import { validatePluginName } from '../packages/bootstrap-plugin/src/core/names.js';
-import { renderContext, renderTemplate, writeTree, type RenderedFile } from '../packages/bootstrap-plugin/src/core/render.js';
+import { writeTree } from '../packages/bootstrap-plugin/src/core/fs.js';
+import { renderContext, renderTemplate, type RenderedFile } from '../packages/bootstrap-plugin/src/core/render.js';
 import { listTemplates, loadTemplate } from '../packages/bootstrap-plugin/src/core/templates.js';
 import { CLI, CLI_PACKAGE, makeTempDir, ROOT, runCli } from './helpers/cli.js';
 import { writeTemplate } from './helpers/template-fixture.js';

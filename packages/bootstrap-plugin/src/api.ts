@@ -3,7 +3,8 @@
  * front end, needs to make the plugin the CLI makes. Everything else in the package is internal.
  */
 export { resolveAnswers, type Ask } from './core/answers.js';
-export { renderNextSteps, stateFile } from './core/create.js';
+export { renderNextSteps } from './core/create.js';
+export { stateFile } from './core/plugin.js';
 export { checkAnswer, type Answers, type Field, type FieldValue } from './core/fields.js';
 export { DEFAULT_MODULE, resolveModule, validatePluginName } from './core/names.js';
 export { renderContext, renderTemplate } from './core/render.js';
