@@ -40,7 +40,7 @@ export async function createWithOriginal(template: string, name: string, workDir
 }
 
 /** Runs MetWork's plugin library (mfplugin, MetWork >= 1.0): `build DIR OUT` or `read FILE`. */
-export async function mfplugin(args: string[]): Promise<string> {
-  const { stdout } = await run(join(PEERS, 'metwork2', 'mfplugin.sh'), args, { timeout: 60_000 });
+export async function mfplugin(args: string[], env: Record<string, string> = {}): Promise<string> {
+  const { stdout } = await run(join(PEERS, 'metwork2', 'mfplugin.sh'), args, { env: { ...process.env, ...env }, timeout: 60_000 });
   return stdout;
 }
