@@ -9,6 +9,7 @@ const UNIT = [
   'test/ini.test.ts',
   'test/malformed-input.test.ts',
   'test/names.test.ts',
+  'test/releaseignore.test.ts',
 ];
 
 export default defineConfig({

@@ -161,7 +161,8 @@ function buildTime(environment: Record<string, string | undefined>): number {
 }
 
 function readIgnore(home: string): Ignore {
-  const matcher = ignore();
+  // git compares names case-sensitively (core.ignorecase is false on Linux); the library does not by default.
+  const matcher = ignore({ ignorecase: false });
   let text: string;
   try {
     text = readFileSync(join(home, IGNORE_FILE), 'utf8');
