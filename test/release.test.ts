@@ -1,9 +1,9 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, makeTempDir, runCli } from './helpers/cli.js';
+import { CLI, cleanEnv, makeTempDir, runCli } from './helpers/cli.js';
 import { mfplugin, PEERS } from './helpers/original.js';
 
 // `release` against MetWork's own plugin builder and reader (mfplugin, ../shared/peers/metwork2):
@@ -148,6 +148,36 @@ describe('release of a MetWork 0.9 plugin made by create', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/site\/config.ini:\d+: \[general\] version = "..\/..\/etc" cannot name the archive/);
     expect(readdirSync(join(cwd, 'site')).filter((f) => f.endsWith('.plugin'))).toEqual([]);
+  });
+});
+
+describe('release leaves nothing half-written', () => {
+  it('SIGTERM while the archive is written: exit 130, neither the archive nor its temporary file remain', async () => {
+    const cwd = temp.fresh();
+    await runCli(['create', '--template=static', 'site', '--yes'], { cwd });
+    // 2 GiB of (sparse) zeros: seconds of gzip, time enough to be interrupted mid-way.
+    execFileSync('truncate', ['-s', '2G', join(cwd, 'site', 'big.bin')]);
+    const out = join(cwd, 'out');
+    const child = spawn(process.execPath, [CLI, 'release', 'site', '--output-dir', out], { cwd, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    const deadline = Date.now() + 30_000;
+    while (!(existsSync(out) && readdirSync(out).length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(readdirSync(out)[0]).toMatch(/^\.site-0\.0\.1-1\.metwork\.mfserv\.plugin\.bootstrap-plugin-/);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(130);
+    expect(stderr).toBe('bootstrap-plugin: error: interrupted, no archive was written\n');
+    expect(readdirSync(out)).toEqual([]);
+  }, 60_000);
+
+  it('an output directory below a file: exit 2, one line', async () => {
+    const cwd = temp.fresh();
+    await runCli(['create', '--template=static', 'site', '--yes'], { cwd });
+    writeFileSync(join(cwd, 'afile'), '');
+    const cli = await runCli(['release', 'site', '--output-dir', 'afile/sub'], { cwd, env: env() });
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toBe(`bootstrap-plugin: error: cannot create the output directory ${join(cwd, 'afile', 'sub')}: it or one of its parents is a file\n`);
   });
 });
 

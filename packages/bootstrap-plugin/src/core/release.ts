@@ -216,13 +216,19 @@ function toPythonJson(data: unknown): string {
 }
 
 async function writeArchive(entries: TarEntry[], file: string, signal?: AbortSignal): Promise<void> {
-  const temp = tempSibling(file);
   try {
     await mkdir(dirname(file), { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOTDIR' || code === 'EEXIST' ? 'it or one of its parents is a file' : ioReason(error);
+    throw new (code === 'ENOTDIR' || code === 'EEXIST' ? UsageError : WorkError)(`cannot create the output directory ${dirname(file)}: ${reason}`);
+  }
+  const temp = tempSibling(file);
+  try {
     await pipeline(Readable.from(tarChunks(entries)), createGzip(), createWriteStream(temp, { mode: ARCHIVE_MODE, flags: 'wx' }), { signal });
     await rename(temp, file);
   } catch (error) {
-    await rm(temp, { force: true });
+    await rm(temp, { force: true }).catch(() => undefined);
     if (signal?.aborted) throw new InterruptedError('interrupted, no archive was written');
     if (error instanceof WorkError) throw error;
     throw new WorkError(`cannot write ${file}: ${ioReason(error)}; no archive was written`);
