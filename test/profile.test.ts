@@ -6,7 +6,8 @@ import { parseEnv } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/core/errors.js';
-import { collectVariables, quoteDotenv, renderProfile, type ProfileFormat, type Variable } from '../src/core/env.js';
+import { collectVariables, type Variable } from '../src/core/env.js';
+import { quoteDotenv, renderProfile, type ProfileFormat } from '../src/core/profiles.js';
 import { CLI, cleanEnv } from './helpers/cli.js';
 
 /**
