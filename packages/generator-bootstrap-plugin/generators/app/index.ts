@@ -1,18 +1,30 @@
 import { constants, type Stats } from 'node:fs';
 import { join, relative } from 'node:path';
 import Generator, { type BaseOptions, type Storage } from 'yeoman-generator';
-import { resolveAnswers, type Ask } from '../../src/core/answers.js';
-import { renderNextSteps, stateFile } from '../../src/core/create.js';
-import { checkAnswer, type Answers, type Field, type FieldValue } from '../../src/core/fields.js';
-import { DEFAULT_MODULE, resolveModule, validatePluginName } from '../../src/core/names.js';
-import { renderContext, renderTemplate } from '../../src/core/render.js';
-import { findTemplate, listTemplates, type Template } from '../../src/core/templates.js';
-import { toQuestion } from '../../src/prompt.js';
+import {
+  checkAnswer,
+  DEFAULT_MODULE,
+  findTemplate,
+  listTemplates,
+  renderContext,
+  renderNextSteps,
+  renderTemplate,
+  resolveAnswers,
+  resolveModule,
+  stateFile,
+  toQuestion,
+  validatePluginName,
+  type Answers,
+  type Ask,
+  type Field,
+  type FieldValue,
+  type Template,
+} from 'bootstrap-plugin';
 import { LOOKUP, MAIN_GENERATOR } from '../lookup.js';
 
 const DEFAULT_TEMPLATE = 'default';
 
-/** What `.yo-rc.json` keeps under "bootstrap-plugin", so a re-run offers the same answers. */
+/** What `.yo-rc.json` keeps under "generator-bootstrap-plugin" (the package name, as for any generator), so a re-run offers the same answers. */
 interface StoredConfig {
   name?: string;
   template?: string;

@@ -4,11 +4,10 @@ import { resolveAnswers, type AnswerSources } from './answers.js';
 import type { Answers } from './fields.js';
 import { UsageError } from './errors.js';
 import { printable, validatePluginName } from './names.js';
-import { assertWritable, renderContext, renderEjs, renderTemplate, writeTree, type RenderContext, type RenderedFile } from './render.js';
+import { assertWritable, writeTree } from './fs.js';
+import { stateFile } from './plugin.js';
+import { renderContext, renderEjs, renderTemplate, type RenderContext } from './render.js';
 import { findTemplate, type Template, type TemplateLookup } from './templates.js';
-
-/** The file a plugin keeps its template and answers in, for later commands (`config check`). */
-export const STATE_FILE = '.bootstrap-plugin.json';
 
 export interface CreateOptions extends TemplateLookup, AnswerSources {
   name: string;
@@ -75,12 +74,4 @@ export async function renderNextSteps(template: Template, context: RenderContext
   return (await renderEjs(text, { ...context, dir: dir || '.' }, template.nextSteps)).trim();
 }
 
-/**
- * `.bootstrap-plugin.json`: what `config check` and a re-run need to know about the plugin.
- * A user template is recorded by its directory, so it is found again without `--templates-dir`.
- */
-export function stateFile(template: Template, module: string, toolVersion: string, answers: Answers): RenderedFile {
-  const state = { template: template.source === 'user' ? template.dir : template.name, module, toolVersion, answers };
-  return { path: STATE_FILE, content: Buffer.from(`${JSON.stringify(state, null, 2)}\n`), mode: 0o644 };
-}
 
