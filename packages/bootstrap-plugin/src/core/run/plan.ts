@@ -1,7 +1,8 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { collectVariables, CONFIG_FILE, readPluginName, readSettings, toSource, type Setting } from '../env.js';
+import { collectVariables, readSettings, type Setting } from '../env.js';
+import { CONFIG_FILE, readPluginName, toSource } from '../plugin.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { command09, command2, isType09, splitWords, TYPES_09, type Runtime, type WorkerContext } from './commands.js';
 
