@@ -13,28 +13,35 @@ import os
 import signal
 import socket
 import sys
+import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 
 class Server(ThreadingMixIn, WSGIServer):
     daemon_threads = True
-
-
-class UnixServer(Server):
-    address_family = socket.AF_UNIX
+    unix_path = None
 
     def server_bind(self):
-        # HTTPServer.server_bind looks up a host name and port, which a socket path has not.
-        self.socket.bind(self.server_address)
-        self.server_name = "localhost"
-        self.server_port = 80
-        self.setup_environ()
+        if self.unix_path is None:
+            return WSGIServer.server_bind(self)
+        # HTTPServer's version asks the socket for a host name and port; a socket file has none.
+        self.socket.bind(self.unix_path)
+        self.server_name, self.server_port = "localhost", 80
+        return self.setup_environ()
 
     def get_request(self):
-        # A unix socket peer has no address, where wsgiref expects a (host, port) pair.
-        connection, _ = self.socket.accept()
-        return connection, ("local", 0)
+        accepted = self.socket.accept()
+        # wsgiref reads the peer as (host, port); over a socket file there is no such pair.
+        return (accepted[0], ("local", 0)) if self.unix_path else accepted
+
+
+def unix_server(path, handler):
+    """A Server on a socket file instead of a TCP port."""
+    if os.path.exists(path):
+        os.unlink(path)
+    server_class = type("UnixServer", (Server,), {"address_family": socket.AF_UNIX, "unix_path": path})
+    return server_class(path, handler)
 
 
 def load(target):
@@ -76,21 +83,17 @@ def main():
     if port.isdigit() and not args.address.startswith(("/", ".")):
         server = Server((host, int(port)), Handler)
     else:
-        if os.path.exists(args.address):
-            os.unlink(args.address)
-        server = UnixServer(args.address, Handler)
+        server = unix_server(args.address, Handler)
     server.set_app(application)
-    # SIGTERM is how MFSERV (and `run`) stops a worker: end cleanly, socket file removed.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # SIGTERM is how MFSERV (and `run`) stops a worker, SIGINT how a terminal does: both end
+    # the loop, then the socket file goes.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda *_: threading.Thread(target=server.shutdown).start())
     sys.stderr.write("serving %s on %s\n" % (args.target, args.address))
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        if server.address_family == socket.AF_UNIX and os.path.exists(args.address):
-            os.unlink(args.address)
+    server.serve_forever()
+    server.server_close()
+    if server.unix_path and os.path.exists(server.unix_path):
+        os.unlink(server.unix_path)
 
 
 if __name__ == "__main__":
