@@ -20,9 +20,9 @@ const SETUP_TIMEOUT_MS = 180_000;
 const STOP_LIMIT_MS = 5_000;
 const WORKERS = 2;
 
-async function create(template: string, name: string, sets: string[] = []): Promise<string> {
+async function create(template: string, name: string, sets: string[] = [], extra: string[] = []): Promise<string> {
   const cwd = mkdtempSync(join(temp.dir, 'case-'));
-  const created = await runCli(['create', `--template=${template}`, name, '--yes', ...sets.flatMap((s) => ['--set', s])], { cwd });
+  const created = await runCli(['create', `--template=${template}`, name, '--yes', ...extra, ...sets.flatMap((s) => ['--set', s])], { cwd });
   expect(created.code, created.stderr).toBe(0);
   return join(cwd, name);
 }
@@ -34,10 +34,16 @@ interface Started {
   tmp: string;
 }
 
-async function startRun(dir: string, args: string[] = []): Promise<Started> {
+/**
+ * PATH for the runs: the Python with the web runtimes first, and no pyenv: its `python` lacks
+ * them, where MetWork's `python` (which 2.x commands name) is the Python 3 that has them.
+ */
+const RUN_PATH = PYTHON_PATH_ENV.PATH.split(':').filter((dir) => !dir.includes('pyenv')).join(':');
+
+async function startRun(dir: string, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Started> {
   const port = await freePort();
   const tmp = mkdtempSync(join(temp.dir, 'tmp-'));
-  const env = { ...cleanEnv(), PATH: PYTHON_PATH_ENV.PATH, TMPDIR: tmp };
+  const env = { ...cleanEnv(), PATH: RUN_PATH, TMPDIR: tmp, ...extraEnv };
   const running = start(process.execPath, [CLI, 'run', dir, '--port', String(port), ...args], { cwd: dir, env });
   await waitForOutput(running, 'Serving plugin at', START_TIMEOUT_MS);
   return { running, port, tmp };
@@ -108,9 +114,7 @@ const EDIT_CASES: EditCase[] = [
   },
   {
     template: 'node',
-    setup: async (dir) => {
-      await execFileAsync('npm', ['install', '--no-audit', '--no-fund'], { cwd: dir, timeout: SETUP_TIMEOUT_MS });
-    },
+    setup: (dir) => npmInstall(dir),
     edit: (name) => ({ file: `${name}/server.js`, from: 'Hello from the', to: 'Edited hello from the', shows: 'Edited hello from the' }),
   },
 ];
@@ -140,6 +144,73 @@ describe.concurrent('run serves a plugin at /NAME/, picks up code edits and leav
         expectNothingLeft(stopped, started.running.output());
         expect(stopped.code).toBe(130);
       }
+    }, SETUP_TIMEOUT_MS);
+  });
+});
+
+const npmInstall = async (dir: string) => {
+  await execFileAsync('npm', ['install', '--no-audit', '--no-fund'], { cwd: dir, timeout: SETUP_TIMEOUT_MS });
+};
+
+interface ServeCase {
+  title: string;
+  template: string;
+  sets?: string[];
+  metwork2?: boolean;
+  setup?: (dir: string) => Promise<void>;
+  stopWith: NodeJS.Signals;
+}
+
+const SERVE_CASES: ServeCase[] = [
+  { title: '0.9 default python3_sync', template: 'default', sets: ['type=python3_sync'], stopWith: 'SIGTERM' },
+  { title: '0.9 default python2_sync (under python3)', template: 'default', sets: ['type=python2_sync'], stopWith: 'SIGHUP' },
+  { title: '0.9 default gunicorn3_sync', template: 'default', sets: ['type=gunicorn3_sync'], stopWith: 'SIGINT' },
+  { title: '0.9 default gunicorn2_sync (under python3)', template: 'default', sets: ['type=gunicorn2_sync'], stopWith: 'SIGTERM' },
+  { title: '0.9 default gunicorn3_asyncio', template: 'default', sets: ['type=gunicorn3_asyncio'], stopWith: 'SIGHUP' },
+  { title: '0.9 static', template: 'static', stopWith: 'SIGTERM' },
+  {
+    title: '0.9 django, after its postinstall',
+    template: 'django',
+    setup: async (dir) => {
+      await execFileAsync('./postinstall', [], { cwd: dir, env: PYTHON_PATH_ENV, timeout: SETUP_TIMEOUT_MS });
+    },
+    stopWith: 'SIGINT',
+  },
+  { title: '2.x python3_flask (_cmd_and_args with bjoern_wrapper.py)', template: 'python3_flask', metwork2: true, stopWith: 'SIGTERM' },
+  { title: '2.x python3_raw_wsgi', template: 'python3_raw_wsgi', metwork2: true, stopWith: 'SIGINT' },
+  { title: '2.x python3_aiohttp (python {plugin_dir}/{app_name}/application.py)', template: 'python3_aiohttp', metwork2: true, stopWith: 'SIGTERM' },
+  { title: '2.x node ({plugin_name}/server.js)', template: 'node', metwork2: true, setup: npmInstall, stopWith: 'SIGHUP' },
+  { title: '2.x static (_static_directory empty: the application directory)', template: 'static', metwork2: true, stopWith: 'SIGINT' },
+];
+
+/** How a run ends for each signal: 130 for an interruption, and SIGHUP passed on, as a shell expects. */
+const ENDED_BY: Record<string, { code: number | null; signal: string | null }> = {
+  SIGINT: { code: 130, signal: null },
+  SIGTERM: { code: 130, signal: null },
+  SIGHUP: { code: null, signal: 'SIGHUP' },
+};
+
+describe.concurrent('run serves every template at /NAME/ and stops cleanly on SIGINT, SIGTERM and SIGHUP', () => {
+  SERVE_CASES.forEach((c, index) => {
+    it(`${c.title}: a page naming the plugin, then ${c.stopWith} leaves no process or socket`, async () => {
+      const name = `serve_${index}`;
+      const generation = c.metwork2 ? ['--metwork', '2'] : [];
+      const dir = await create(c.template, name, c.sets, generation);
+      await c.setup?.(dir);
+      // MetWork 2 templates take their process count from the hardware; two is enough here.
+      const started = await startRun(dir, [], { MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2: '2' });
+      let stopped: Awaited<ReturnType<typeof stopRun>> | undefined;
+      try {
+        const body = await waitForText(started, `/${name}/`, name);
+        expect(body).toMatch(new RegExp(`Hello (World )?from the ${name} plugin|<h1>Plugin ${name}</h1>`));
+      } finally {
+        stopped = await stopRun(started, c.stopWith);
+      }
+      const output = started.running.output();
+      expect({ code: stopped.code, signal: stopped.signal }, output).toEqual(ENDED_BY[c.stopWith]);
+      expect(stopped.elapsedMs, output).toBeLessThan(STOP_LIMIT_MS);
+      expect(stopped.left, output).toEqual([]);
+      expect(stopped.files, output).toEqual([]);
     }, SETUP_TIMEOUT_MS);
   });
 });
