@@ -2,9 +2,10 @@ import { constants, type Stats } from 'node:fs';
 import { join, relative } from 'node:path';
 import Generator, { type BaseOptions, type Storage } from 'yeoman-generator';
 import { resolveAnswers, type Ask } from '../../src/core/answers.js';
-import { renderNextSteps, stateFile } from '../../src/core/create.js';
+import { renderNextSteps } from '../../src/core/create.js';
 import { checkAnswer, type Answers, type Field, type FieldValue } from '../../src/core/fields.js';
 import { DEFAULT_MODULE, resolveModule, validatePluginName } from '../../src/core/names.js';
+import { baseFile, recordSecrets, stateFile } from '../../src/core/record.js';
 import { renderContext, renderTemplate } from '../../src/core/render.js';
 import { findTemplate, listTemplates, type Template } from '../../src/core/templates.js';
 import { toQuestion } from '../../src/prompt.js';
@@ -69,8 +70,11 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
   async writing(): Promise<void> {
     const template = this.template!;
     this.destinationRoot(this.target);
-    const files = await renderTemplate(template, renderContext(this.pluginName, this.module, this.answers));
-    files.push(stateFile(template, this.module, this.rootGeneratorVersion(), this.answers));
+    const context = renderContext(this.pluginName, this.module, this.answers);
+    const secrets = recordSecrets(context);
+    const files = await renderTemplate(template, context);
+    // The same record as the CLI's, so `bootstrap-plugin update` can merge a plugin made here.
+    files.push(stateFile(template, this.module, this.rootGeneratorVersion(), this.answers), baseFile(files, secrets));
     for (const file of files) this.#writeFile(file.path, file.content, file.mode);
     this.config.set({ name: this.pluginName, template: template.name, module: this.module, answers: this.answers });
   }

@@ -1,9 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { toConfigFile } from './config.js';
-import { STATE_FILE } from './create.js';
 import { CONFIG_FILE, readPluginName } from './env.js';
-import { ConfigError, UsageError } from './errors.js';
+import { UsageError } from './errors.js';
 import { checkAnswer, isApplicable, type Answers } from './fields.js';
 import {
   DEFAULT_SECTION,
@@ -17,8 +15,8 @@ import {
   type IniEntry,
   type IniSection,
 } from './ini.js';
-import { isPlainObject, parseJson } from './jsonfile.js';
 import { printable } from './names.js';
+import { readState, STATE_FILE } from './record.js';
 import { renderContext, renderTemplate } from './render.js';
 import { didYouMean } from './suggest.js';
 import { findTemplate, type TemplateLookup } from './templates.js';
@@ -59,12 +57,6 @@ export interface CheckResult {
   template: string;
   /** Sorted by line; empty when the file is clean. */
   findings: Finding[];
-}
-
-interface State {
-  template?: string;
-  module?: string;
-  answers: Record<string, unknown>;
 }
 
 /** What a key of the template's config.ini accepts, told by its default value there. */
@@ -115,20 +107,6 @@ export async function checkConfig(options: CheckOptions): Promise<CheckResult> {
   const doc = await readIniFile(file.absolute, file.shown);
   const findings = sectionNames(doc).flatMap((name) => checkSection(findSection(doc, name)!, schema));
   return { file: file.shown, template: template.name, findings: findings.sort((a, b) => a.line - b.line) };
-}
-
-async function readState(pluginDir: string): Promise<State> {
-  const file = join(pluginDir, STATE_FILE);
-  const text = await readFile(file, 'utf8').catch(() => undefined);
-  if (text === undefined) return { answers: {} };
-  const data = parseJson(file, text);
-  if (!isPlainObject(data)) throw new ConfigError(file, undefined, 'expected a JSON object {template, module, answers}');
-  const optionalString = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  return {
-    template: optionalString(data.template),
-    module: optionalString(data.module),
-    answers: isPlainObject(data.answers) ? data.answers : {},
-  };
 }
 
 function toSchema(doc: IniDocument): Schema {

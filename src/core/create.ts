@@ -4,11 +4,9 @@ import { resolveAnswers, type AnswerSources } from './answers.js';
 import type { Answers } from './fields.js';
 import { UsageError } from './errors.js';
 import { printable, validatePluginName } from './names.js';
-import { assertWritable, renderContext, renderEjs, renderTemplate, writeTree, type RenderContext, type RenderedFile } from './render.js';
+import { baseFile, recordSecrets, stateFile } from './record.js';
+import { assertWritable, renderContext, renderEjs, renderTemplate, writeTree, type RenderContext } from './render.js';
 import { findTemplate, type Template, type TemplateLookup } from './templates.js';
-
-/** The file a plugin keeps its template and answers in, for later commands (`config check`). */
-export const STATE_FILE = '.bootstrap-plugin.json';
 
 export interface CreateOptions extends TemplateLookup, AnswerSources {
   name: string;
@@ -52,8 +50,10 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
   await assertWritable(target, options.force);
   const { answers, defaulted } = await resolveAnswers(template.fields, options);
   const context = renderContext(options.name, options.module, answers);
+  const secrets = recordSecrets(context);
   const files = await renderTemplate(template, context);
-  files.push(stateFile(template, options.module, options.toolVersion, answers));
+  // What `update` needs later: the answers, and what the template produced to merge against.
+  files.push(stateFile(template, options.module, options.toolVersion, answers), baseFile(files, secrets));
   const nextSteps = await renderNextSteps(template, context, relative(options.cwd, target));
   if (!options.dryRun) await writeTree(files, target, { force: options.force, signal: options.signal });
   return {
@@ -74,13 +74,3 @@ export async function renderNextSteps(template: Template, context: RenderContext
   const text = await readFile(template.nextSteps, 'utf8');
   return (await renderEjs(text, { ...context, dir: dir || '.' }, template.nextSteps)).trim();
 }
-
-/**
- * `.bootstrap-plugin.json`: what `config check` and a re-run need to know about the plugin.
- * A user template is recorded by its directory, so it is found again without `--templates-dir`.
- */
-export function stateFile(template: Template, module: string, toolVersion: string, answers: Answers): RenderedFile {
-  const state = { template: template.source === 'user' ? template.dir : template.name, module, toolVersion, answers };
-  return { path: STATE_FILE, content: Buffer.from(`${JSON.stringify(state, null, 2)}\n`), mode: 0o644 };
-}
-

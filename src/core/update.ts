@@ -1,0 +1,119 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { recordedAnswer, resolveAnswers, type AnswerSources } from './answers.js';
+import { applyChanges, type Change } from './changeset.js';
+import { readPluginName } from './env.js';
+import { BootstrapError, ioReason, UsageError, WorkError } from './errors.js';
+import type { Answers } from './fields.js';
+import type { MergeLabels } from './merge.js';
+import { validatePluginName } from './names.js';
+import { baseFile, readBase, readState, recordSecrets, RECORD_FILES, stateFile, STATE_FILE } from './record.js';
+import { renderContext, renderTemplate, type RenderedFile } from './render.js';
+import { findTemplate, type TemplateLookup } from './templates.js';
+import { planFiles, type FileUpdate } from './update-plan.js';
+
+export interface UpdateOptions extends TemplateLookup, Pick<AnswerSources, 'set' | 'ask'> {
+  /** The plugin directory. */
+  dir: string;
+  cwd: string;
+  /** Template name or path, instead of the one `.bootstrap-plugin.json` records. */
+  template?: string;
+  /** The module, when `.bootstrap-plugin.json` does not record one. */
+  module: string;
+  dryRun: boolean;
+  /** This tool's version, recorded beside the answers. */
+  toolVersion: string;
+  signal?: AbortSignal;
+}
+
+export interface UpdateResult {
+  name: string;
+  /** Absolute path of the plugin directory. */
+  target: string;
+  template: string;
+  /** Every file added, updated, merged, conflicted, removed or kept against the template, by path. */
+  files: FileUpdate[];
+  /** The conflicted paths: the command fails when there are any. */
+  conflicts: string[];
+  /** Every answer the plugin now records. */
+  answers: Answers;
+  /** Fields the recorded answers did not answer (new in the template, or no longer valid). */
+  newFields: string[];
+  /** Fields that took their default without being asked. */
+  defaulted: string[];
+  dryRun: boolean;
+}
+
+/**
+ * `update`: re-renders the plugin's template (the recorded one, or `template`) with its recorded
+ * answers and merges three ways against the base recorded at `create` (or the last update): a
+ * file the user did not touch takes the template's new version, one the template did not change
+ * stays the user's, one both changed is merged line by line, overlaps marked git's way. Files
+ * neither the base nor the template know are never read. All or nothing, like `create`.
+ */
+export async function updatePlugin(options: UpdateOptions): Promise<UpdateResult> {
+  const target = resolve(options.cwd, options.dir);
+  const shown = relative(options.cwd, target) || '.';
+  assertPluginDir(target, shown);
+  const state = await readState(target);
+  const templateName = options.template ?? state.template;
+  if (!templateName) throw new UsageError(`${join(shown, STATE_FILE)} does not name the plugin's template: pass --template=NAME or PATH`);
+  const base = await readBase(target, shown);
+  const template = findTemplate(templateName, options, options.cwd);
+  const name = await readPluginName(target);
+  validatePluginName(name, template);
+  const module = state.module ?? options.module;
+  const newFields = template.fields.filter((field) => recordedAnswer(field, { recorded: state.answers }) === undefined).map((f) => f.name);
+  const { answers, defaulted } = await resolveAnswers(template.fields, { set: options.set, ask: options.ask, recorded: state.answers });
+  const context = renderContext(name, module, answers);
+  const secrets = recordSecrets(context, base.secrets);
+  const rendered = (await renderTemplate(template, context)).filter((file) => !RECORD_FILES.includes(file.path));
+  const labels: MergeLabels = { ours: 'yours', theirs: `template ${template.name}` };
+  const plan = readingPlugin(target, () => planFiles(target, base.files, rendered, labels));
+  const record = [stateFile(template, module, options.toolVersion, answers), baseFile(rendered, secrets)];
+  const changes: Change[] = [...plan.changes, ...readingPlugin(target, () => changedRecord(target, record))];
+  if (!options.dryRun) await applyChanges(target, changes, options.signal);
+  return {
+    name,
+    target,
+    template: template.name,
+    files: plan.files,
+    conflicts: plan.files.filter((file) => file.action === 'conflicted').map((file) => file.path),
+    answers,
+    newFields: newFields.filter((field) => Object.hasOwn(answers, field)),
+    defaulted,
+    dryRun: options.dryRun,
+  };
+}
+
+function assertPluginDir(target: string, shown: string): void {
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(target).isDirectory();
+  } catch {
+    // Reported below, in the same words as a file in the way.
+  }
+  if (!isDirectory) throw new UsageError(`no plugin directory at ${shown} (give the directory created by bootstrap-plugin create)`);
+}
+
+/** The record files whose bytes change: an update that changes nothing writes nothing. */
+function changedRecord(target: string, record: RenderedFile[]): Change[] {
+  return record.filter((file) => {
+    try {
+      return !readFileSync(join(target, file.path)).equals(file.content);
+    } catch {
+      return true;
+    }
+  });
+}
+
+/** Runs a read of the plugin, turning an I/O failure (a file it may not read) into one line. */
+function readingPlugin<T>(target: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof BootstrapError) throw error;
+    const { path } = error as NodeJS.ErrnoException;
+    throw new WorkError(`cannot read ${path ?? target}: ${ioReason(error)}; nothing was written`);
+  }
+}
