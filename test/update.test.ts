@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -146,7 +146,14 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
     expect(readFileSync(join(plugin, 'logo.bin.bootstrap-plugin-new'))).toEqual(Buffer.from([0, 7, 7, 7]));
   });
 
-  it('after the user resolves the conflict, the next update has nothing to do', async () => {
+  it('refuses to merge again over unresolved markers; once resolved, the next update has nothing to do', async () => {
+    const before = snapshot(plugin);
+    const refused = await cli(['update', 'demo'], cwd);
+    expect(refused.stderr).toBe(
+      `bootstrap-plugin: error: ${join('demo', 'app.conf')} still holds the conflict markers of the last update: resolve them first (keep what you want between <<<<<<< yours and >>>>>>> template mine, remove the markers)\n`,
+    );
+    expect(refused.code).toBe(2);
+    expect(snapshot(plugin)).toEqual(before);
     writeFileSync(join(plugin, 'app.conf'), read(join(plugin, 'app.conf')).replace(/<<<<<<< yours\n.*\n=======\n(.*\n)>>>>>>> template mine\n/, '$1'));
     const run = await cli(['update', 'demo'], cwd);
     expect(run).toMatchObject({ code: 0, stdout: 'Plugin demo is up to date with template mine\n' });
@@ -279,6 +286,30 @@ describe('what update never does', () => {
     } finally {
       spawnSync('umount', [disk]);
     }
+  });
+
+  it('leaves the plugin as it was when SIGTERM arrives while the update is written (exit 130)', async () => {
+    const cwd = temp.fresh();
+    const chunk = (fill: string) => Buffer.alloc(16 * 1024, fill);
+    const files = (fill: string) => Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`d${i % 10}/f${i}.txt`, chunk(fill)]));
+    const template = writeTemplate(join(cwd, 't'), 'big', { fields: [] }, files('a'));
+    expect((await cli(['create', '--template', template, 'p', '--yes'], cwd)).code).toBe(0);
+    writeTemplate(join(cwd, 't'), 'big', { fields: [] }, files('b'));
+    const plugin = join(cwd, 'p');
+    const before = snapshot(plugin);
+    const child = spawn(process.execPath, [CLI, 'update', 'p'], { cwd, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+    let stderr = '';
+    child.stderr.on('data', (data: Buffer) => (stderr += data));
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    let sent = false;
+    for (const deadline = Date.now() + 30_000; !sent && Date.now() < deadline && child.exitCode === null; ) {
+      if (readdirSync(plugin).some((entry) => entry.startsWith('.bootstrap-plugin-staging-'))) sent = child.kill('SIGTERM');
+      else await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(sent).toBe(true);
+    expect(await exited).toBe(130);
+    expect(stderr).toBe('bootstrap-plugin: error: interrupted, the plugin was left as it was\n');
+    expect(snapshot(plugin)).toEqual(before);
   });
 
   it('keeps modes: an executable the template ships stays executable after a merge', async () => {

@@ -14,6 +14,9 @@ export interface Change {
 /** A hidden staging directory inside the target: renames from it never cross file systems. */
 const STAGING_PREFIX = '.bootstrap-plugin-staging-';
 
+/** How many files are staged between two looks at the abort signal. */
+const FILES_BETWEEN_SIGNAL_CHECKS = 32;
+
 /** What one committed step did, so it can be undone. */
 interface Step {
   target: string;
@@ -40,14 +43,18 @@ export async function applyChanges(dir: string, changes: Change[], signal?: Abor
   try {
     checkAbort();
     await mkdir(staging, { mode: 0o700 });
-    changes.forEach((change, index) => {
-      if (change.content === undefined) return;
+    for (const [index, change] of changes.entries()) {
+      if (index % FILES_BETWEEN_SIGNAL_CHECKS === 0) {
+        await yieldToSignals();
+        checkAbort();
+      }
+      if (change.content === undefined) continue;
       const staged = join(staging, `${index}`);
       writeFileSync(staged, change.content, { mode: change.mode });
       chmodSync(staged, change.mode ?? 0o644);
-    });
-    // Renames take microseconds; the event loop gets a turn first, so a pending signal is seen.
-    await new Promise((resolve) => setImmediate(resolve));
+    }
+    // The swaps below are renames, done in one go: a signal is seen before them or after them.
+    await yieldToSignals();
     checkAbort();
     changes.forEach((change, index) => {
       const target = join(dir, change.path);
@@ -70,6 +77,14 @@ export async function applyChanges(dir: string, changes: Change[], signal?: Abor
   }
   await rm(staging, { recursive: true, force: true });
   removeEmptiedDirs(dir, changes.filter((c) => c.content === undefined).map((c) => c.path));
+}
+
+/**
+ * Lets a pending signal's handler run. A signal is read in the event loop's poll phase; one
+ * setImmediate may resume in the same loop turn without passing it, two cannot.
+ */
+async function yieldToSignals(): Promise<void> {
+  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
 }
 
 function undo(steps: Step[], madeDirs: string[]): void {

@@ -35,6 +35,14 @@ export function mergeText(base: string, ours: string, theirs: string, labels: Me
   return { text, conflicts };
 }
 
+/** Whether a text still holds a conflict block `mergeText` wrote with these labels: its first and last lines. */
+export function hasConflictMarkers(text: string, labels: MergeLabels): boolean {
+  const start = `${'<'.repeat(MARKER_WIDTH)} ${labels.ours}\n`;
+  const end = `${'>'.repeat(MARKER_WIDTH)} ${labels.theirs}\n`;
+  const at = text.startsWith(start) ? 0 : text.indexOf(`\n${start}`);
+  return at >= 0 && text.includes(`\n${end}`, at);
+}
+
 /**
  * Whether to leave a file out of line merging: a NUL byte in its first 8000 bytes (git's test)
  * or bytes that are not UTF-8. Markers written into an image or an archive would only break it.

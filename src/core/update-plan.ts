@@ -1,7 +1,7 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Change } from './changeset.js';
-import { isBinary, mergeText, type MergeLabels } from './merge.js';
+import { hasConflictMarkers, isBinary, mergeText, type MergeLabels } from './merge.js';
 import type { BaseFile } from './record.js';
 import type { RenderedFile } from './render.js';
 
@@ -24,6 +24,8 @@ export interface FileUpdate {
 export interface FilePlan {
   files: FileUpdate[];
   changes: Change[];
+  /** Files still holding the conflict markers of an earlier update: merging again would nest them. */
+  unresolved: string[];
 }
 
 /**
@@ -41,8 +43,12 @@ type Current = { kind: 'file'; content: Buffer; mode: number } | { kind: 'absent
 export function planFiles(dir: string, base: Map<string, BaseFile>, rendered: RenderedFile[], labels: MergeLabels): FilePlan {
   const next = new Map(rendered.map((file) => [file.path, file]));
   const paths = [...new Set([...base.keys(), ...next.keys()])].sort();
-  const plan: FilePlan = { files: [], changes: [] };
-  for (const path of paths) planFile(plan, path, base.get(path), readCurrent(dir, path), next.get(path), labels);
+  const plan: FilePlan = { files: [], changes: [], unresolved: [] };
+  for (const path of paths) {
+    const ours = readCurrent(dir, path);
+    if (ours.kind === 'file' && !isBinary(ours.content) && hasConflictMarkers(ours.content.toString('utf8'), labels)) plan.unresolved.push(path);
+    planFile(plan, path, base.get(path), ours, next.get(path), labels);
+  }
   return plan;
 }
 

@@ -70,6 +70,10 @@ export async function updatePlugin(options: UpdateOptions): Promise<UpdateResult
   const rendered = (await renderTemplate(template, context)).filter((file) => !RECORD_FILES.includes(file.path));
   const labels: MergeLabels = { ours: 'yours', theirs: `template ${template.name}` };
   const plan = readingPlugin(target, () => planFiles(target, base.files, rendered, labels));
+  if (plan.unresolved.length > 0) {
+    const files = plan.unresolved.map((path) => join(shown, path)).join(', ');
+    throw new UsageError(`${files} still hold${plan.unresolved.length > 1 ? '' : 's'} the conflict markers of the last update: resolve them first (keep what you want between <<<<<<< ${labels.ours} and >>>>>>> ${labels.theirs}, remove the markers)`);
+  }
   const record = [stateFile(template, module, options.toolVersion, answers), baseFile(rendered, secrets)];
   const changes: Change[] = [...plan.changes, ...readingPlugin(target, () => changedRecord(target, record))];
   if (!options.dryRun) await applyChanges(target, changes, options.signal);
