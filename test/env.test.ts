@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { collectVariables, type EnvOptions } from '../src/core/env.js';
+import { collectVariables, type EnvOptions } from '../packages/bootstrap-plugin/src/core/env.js';
 import { cleanEnv, runCli } from './helpers/cli.js';
 import { useWorkspace } from './helpers/workspace.js';
 

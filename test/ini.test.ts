@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readAnswersFile } from '../src/core/answers.js';
-import { parseIni, readIniFile, sectionItems } from '../src/core/ini.js';
+import { readAnswersFile } from '../packages/bootstrap-plugin/src/core/answers.js';
+import { parseIni, readIniFile, sectionItems } from '../packages/bootstrap-plugin/src/core/ini.js';
 import { runCli } from './helpers/cli.js';
 import { differences, readWithOurs } from './helpers/configparser.js';
 

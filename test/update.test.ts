@@ -3,7 +3,7 @@ import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readF
 import { join, relative } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, makeTempDir, runCli, type CliRun } from './helpers/cli.js';
+import { CLI, CLI_PACKAGE, makeTempDir, ROOT, runCli, type CliRun } from './helpers/cli.js';
 import { PYTHON, start, stop, waitForPage, freePort } from './helpers/server-process.js';
 import { writeTemplate } from './helpers/template-fixture.js';
 
@@ -164,9 +164,8 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
 describe('a built-in template after the tool itself is upgraded', () => {
   /** A copy of the installed tool whose flask template moved on, and whose version is newer. */
   function upgradedTool(dir: string): string {
-    const root = join(CLI, '..', '..');
-    for (const entry of ['bin', 'dist', 'templates', 'package.json']) cpSync(join(root, entry), join(dir, entry), { recursive: true });
-    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+    for (const entry of ['bin', 'dist', 'templates', 'package.json']) cpSync(join(CLI_PACKAGE, entry), join(dir, entry), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
     const pkg = JSON.parse(read(join(dir, 'package.json')));
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ ...pkg, version: '9.9.9' }));
     const wsgi = join(dir, 'templates', 'flask', 'files', 'main', 'wsgi.py.ejs');

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listTemplates } from '../src/core/templates.js';
+import { listTemplates } from 'bootstrap-plugin';
 import { LOOKUP, MAIN_GENERATOR } from './lookup.js';
 
 /**

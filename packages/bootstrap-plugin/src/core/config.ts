@@ -1,7 +1,5 @@
-import { chmod, open, realpath, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { CONFIG_FILE, toSource, type Source } from './env.js';
-import { InterruptedError, ioReason, UsageError, WorkError } from './errors.js';
+import { UsageError } from './errors.js';
+import { writeFileAtomic } from './fs.js';
 import {
   findSection,
   isCommentStart,
@@ -16,7 +14,7 @@ import {
   type IniSection,
 } from './ini.js';
 import { printable } from './names.js';
-import { tempSibling } from './render.js';
+import { toConfigFile } from './plugin.js';
 import { didYouMean } from './suggest.js';
 
 /**
@@ -26,13 +24,6 @@ import { didYouMean } from './suggest.js';
 
 const CONTINUATION_INDENT = '    ';
 const DEFAULT_DELIMITER = ' = ';
-
-/** PATH is a plugin directory (its config.ini) or an ini file. */
-export async function toConfigFile(path: string, cwd: string): Promise<Omit<Source, 'isDirectory'>> {
-  const source = await toSource(path, cwd);
-  if (!source.isDirectory) return source;
-  return { absolute: join(source.absolute, CONFIG_FILE), shown: join(path, CONFIG_FILE) };
-}
 
 export interface GetOptions {
   path: string;
@@ -283,29 +274,3 @@ function snapshot(doc: IniDocument): Map<string, string> {
   return values;
 }
 
-/**
- * Replaces a file atomically: a temporary file in the same directory, flushed, then renamed over
- * it (a symbolic link's target is replaced, the link kept); an existing file keeps its mode.
- * Aborted before the rename, it removes the temporary file and leaves the file as it was.
- */
-export async function writeFileAtomic(path: string, content: string, signal?: AbortSignal): Promise<void> {
-  const target = await realpath(path).catch(() => path);
-  const existing = await stat(target).catch(() => undefined);
-  const temp = tempSibling(target);
-  try {
-    const handle = await open(temp, 'wx', 0o666);
-    try {
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    if (existing) await chmod(temp, existing.mode & 0o7777);
-    if (signal?.aborted) throw new InterruptedError('interrupted, the file is unchanged');
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { force: true });
-    if (error instanceof InterruptedError) throw error;
-    throw new WorkError(`cannot write ${path}: ${ioReason(error)}; the file is unchanged`);
-  }
-}

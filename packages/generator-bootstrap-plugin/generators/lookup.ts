@@ -1,5 +1,4 @@
-import type { TemplateLookup } from '../src/core/templates.js';
-import { BUILTIN_TEMPLATES } from '../src/paths.js';
+import { BUILTIN_TEMPLATES, type TemplateLookup } from 'bootstrap-plugin';
 
 /** The generators offer the templates shipped with the package (built-ins and packs). */
 export const LOOKUP: TemplateLookup = { builtinDir: BUILTIN_TEMPLATES, userDirs: [] };

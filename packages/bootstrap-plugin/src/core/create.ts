@@ -4,8 +4,10 @@ import { resolveAnswers, type AnswerSources } from './answers.js';
 import type { Answers } from './fields.js';
 import { UsageError } from './errors.js';
 import { printable, validatePluginName } from './names.js';
-import { baseFile, recordSecrets, stateFile } from './record.js';
-import { assertWritable, renderContext, renderEjs, renderTemplate, writeTree, type RenderContext } from './render.js';
+import { assertWritable, writeTree } from './fs.js';
+import { stateFile } from './plugin.js';
+import { baseFile, recordSecrets } from './record.js';
+import { renderContext, renderEjs, renderTemplate, type RenderContext } from './render.js';
 import { findTemplate, type Template, type TemplateLookup } from './templates.js';
 
 export interface CreateOptions extends TemplateLookup, AnswerSources {
@@ -74,3 +76,5 @@ export async function renderNextSteps(template: Template, context: RenderContext
   const text = await readFile(template.nextSteps, 'utf8');
   return (await renderEjs(text, { ...context, dir: dir || '.' }, template.nextSteps)).trim();
 }
+
+

@@ -1,6 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ConfigError, UsageError } from './errors.js';
+import { CONFIG_FILE, LABEL_FILE, readPluginLabel, toSource, type Source } from './plugin.js';
 import { readIniFile, sectionItems, type IniDocument, type IniEntry } from './ini.js';
 
 /**
@@ -13,9 +13,6 @@ export type ProfileFormat = 'sh' | 'fish' | 'dotenv' | 'json';
 export const PROFILE_FORMATS: readonly ProfileFormat[] = ['sh', 'fish', 'dotenv', 'json'];
 /** MetWork's configuration name when `MFCONFIG` is not set. */
 export const DEFAULT_CONFIG_NAME = 'GENERIC';
-export const CONFIG_FILE = 'config.ini';
-const LABEL_FILE = '.layerapi2_label';
-const LABEL_PATTERN = /^plugin_(.+)@(.+)$/;
 const CURRENT_PLUGIN = 'CURRENT_PLUGIN';
 const PRIVATE_PREFIX = '_';
 const VARIANT_KEY = /^([^[\]]+)\[([^[\]]+)\]$/;
@@ -55,14 +52,6 @@ export interface EnvResult {
   variables: Variable[];
   /** Undefined placeholders, a label naming another module: worth saying, not worth failing. */
   warnings: string[];
-}
-
-/** A PATH argument: a plugin directory or an ini file. */
-export interface Source {
-  /** As the user wrote it, for messages. */
-  shown: string;
-  absolute: string;
-  isDirectory: boolean;
 }
 
 /**
@@ -107,26 +96,6 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
 function ownString(environment: Record<string, string | undefined>, name: string): string | undefined {
   const value = environment[name];
   return typeof value === 'string' ? value : undefined;
-}
-
-/** Resolves a PATH argument; one that does not exist is a usage error saying what is expected. */
-export async function toSource(path: string, cwd: string): Promise<Source> {
-  const absolute = resolve(cwd, path);
-  const info = await stat(absolute).catch(() => undefined);
-  if (!info) throw new UsageError(`${path}: no such file or directory (expected a plugin directory or an ini file)`);
-  return { shown: path, absolute, isDirectory: info.isDirectory() };
-}
-
-/** The plugin's name and module from its `.layerapi2_label` (`plugin_NAME@module`), as MetWork reads them. */
-export async function readPluginLabel(dir: string): Promise<{ name: string; module: string } | undefined> {
-  const label = (await readFile(join(dir, LABEL_FILE), 'utf8').catch(() => '')).trim();
-  const match = LABEL_PATTERN.exec(label);
-  return match ? { name: match[1], module: match[2] } : undefined;
-}
-
-/** A plugin's name as MetWork knows it: from its `.layerapi2_label`, else its directory's name. */
-export async function readPluginName(dir: string): Promise<string> {
-  return (await readPluginLabel(dir))?.name ?? basename(dir);
 }
 
 /** NAME, DIR and LABEL, the name read from `.layerapi2_label`, else the directory's. */

@@ -1,7 +1,6 @@
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
-import { lstat, mkdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join, posix } from 'node:path';
-import { ConfigError, InterruptedError, ioReason, UsageError, WorkError } from './errors.js';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { ConfigError } from './errors.js';
 import { matchesWhen, type Answers } from './fields.js';
 import type { Template } from './templates.js';
 
@@ -29,19 +28,12 @@ const RENAMES = new Map([
   ['_npmignore', '.npmignore'],
   ['_npmrc', '.npmrc'],
 ]);
-/** How many files are written between two looks at the abort signal. */
-const FILES_BETWEEN_SIGNAL_CHECKS = 32;
 const SECRET_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)';
 /** Loaded on first use, not at start-up: `list`, `env` and `--version` never need randomness. */
 const crypto = () => process.getBuiltinModule('node:crypto');
 
 export function renderContext(name: string, module: string, answers: Answers): RenderContext {
   return { ...answers, name, module, label: `plugin_${name}@${module}`, secret };
-}
-
-/** A hidden, unique name beside `target`: where a tree or a file is written before it is renamed into place. */
-export function tempSibling(target: string): string {
-  return join(dirname(target), `.${basename(target)}.bootstrap-plugin-${crypto().randomBytes(4).toString('hex')}`);
 }
 
 /** A cryptographically random string; the default is Django's secret-key alphabet and length. */
@@ -134,93 +126,6 @@ function tidy(text: string, path: string): string {
   const kept = path.endsWith('.py') ? 2 : 1;
   const run = new RegExp(`\\n(?:[ \\t]*\\n){${kept + 1},}`, 'g');
   return text.replace(run, '\n'.repeat(kept + 1)).replace(/^(?:[ \t]*\n)+/, '');
-}
-
-export interface WriteOptions {
-  /** Replace an existing directory, only once the new tree is complete. */
-  force: boolean;
-  /** Aborting (Ctrl-C, SIGTERM) stops the write and removes everything written so far. */
-  signal?: AbortSignal;
-}
-
-/**
- * Fails when the target exists and may not be replaced, or cannot be made: a parent that is a
- * file. A symbolic link is refused even with `force`: replacing it would surprise whoever made
- * it, and writing through it would put the plugin somewhere else.
- */
-export async function assertWritable(target: string, force: boolean): Promise<void> {
-  let existing: Stats;
-  try {
-    existing = await lstat(target);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') {
-      throw new UsageError(`cannot create ${target}: one of its parents is a file, not a directory (check --dir)`);
-    }
-    return;
-  }
-  if (existing.isSymbolicLink()) throw new UsageError(`${target} is a symbolic link; remove it or choose another name`);
-  if (!existing.isDirectory()) throw new UsageError(`${target} exists and is not a directory; remove it or choose another name`);
-  if (!force) throw new UsageError(`directory ${target} already exists (use --force to replace it)`);
-}
-
-/**
- * Writes the tree into a temporary sibling of `target`, then renames it into place, so the
- * target is either absent, untouched, or complete. With `force`, the old directory is swapped
- * out only after the new one is fully written.
- */
-export async function writeTree(files: RenderedFile[], target: string, options: WriteOptions): Promise<void> {
-  await assertWritable(target, options.force);
-  const temp = tempSibling(target);
-  const checkAbort = () => {
-    if (options.signal?.aborted) throw new InterruptedError();
-  };
-  // `--dir` may name parents that do not exist yet; they are removed again if the write fails.
-  // Only what this run made is removed: never a directory it failed to create.
-  let created: string | undefined;
-  try {
-    checkAbort();
-    created = await mkdir(dirname(target), { recursive: true });
-    await mkdir(temp, { mode: 0o755 });
-    created ??= temp;
-    // Small files are written faster one after the other than through the thread pool; every few
-    // files the event loop gets a turn, so Ctrl-C and SIGTERM stop a big tree while it is written.
-    for (const [index, file] of files.entries()) {
-      if (index % FILES_BETWEEN_SIGNAL_CHECKS === 0) {
-        await new Promise((resolve) => setImmediate(resolve));
-        checkAbort();
-      }
-      const path = join(temp, file.path);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, file.content, { mode: file.mode });
-      chmodSync(path, file.mode);
-    }
-    checkAbort();
-    await swapInto(temp, target, options.force);
-  } catch (error) {
-    if (created) await rm(created, { recursive: true, force: true });
-    throw error instanceof InterruptedError || error instanceof UsageError ? error : toWorkError(error, target);
-  }
-}
-
-async function swapInto(temp: string, target: string, force: boolean): Promise<void> {
-  // Checked again, with the same rules: something may have appeared there while we wrote.
-  await assertWritable(target, force);
-  const exists = await lstat(target).then(() => true, () => false);
-  if (!exists) return rename(temp, target);
-  const old = `${temp}-old`;
-  await rename(target, old);
-  try {
-    await rename(temp, target);
-  } catch (error) {
-    await rename(old, target);
-    throw error;
-  }
-  await rm(old, { recursive: true, force: true });
-}
-
-function toWorkError(error: unknown, target: string): WorkError {
-  const { path } = error as NodeJS.ErrnoException;
-  return new WorkError(`cannot write ${target}: ${ioReason(error)}${path ? ` (${path})` : ''}; nothing was written`);
 }
 
 /** Code-point order: the same tree listing whatever the locale. */

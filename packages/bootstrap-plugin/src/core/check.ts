@@ -1,6 +1,4 @@
 import { dirname, join } from 'node:path';
-import { toConfigFile } from './config.js';
-import { CONFIG_FILE, readPluginName } from './env.js';
 import { UsageError } from './errors.js';
 import { checkAnswer, isApplicable, type Answers } from './fields.js';
 import {
@@ -16,7 +14,7 @@ import {
   type IniSection,
 } from './ini.js';
 import { printable } from './names.js';
-import { readState, STATE_FILE } from './record.js';
+import { CONFIG_FILE, readPluginName, readState, STATE_FILE, toConfigFile } from './plugin.js';
 import { renderContext, renderTemplate } from './render.js';
 import { didYouMean } from './suggest.js';
 import { findTemplate, type TemplateLookup } from './templates.js';

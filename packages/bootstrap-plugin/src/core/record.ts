@@ -1,34 +1,24 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, ioReason, UsageError, WorkError } from './errors.js';
-import type { Answers } from './fields.js';
 import { isPlainObject, parseJson } from './jsonfile.js';
 import { printable } from './names.js';
+import { STATE_FILE } from './plugin.js';
 import type { RenderContext, RenderedFile } from './render.js';
-import type { Template } from './templates.js';
 
 /**
- * What a plugin keeps about its own making: `.bootstrap-plugin.json` (template, module, answers:
- * what `config check` and `update` start from) and `.bootstrap-plugin.base.gz`, every file the
- * template produced, compressed: the common ancestor `update` merges against. Keeping the
+ * What a plugin keeps about its own making, beside `.bootstrap-plugin.json` (template, module,
+ * answers: see plugin.ts): `.bootstrap-plugin.base.gz`, every file the template produced,
+ * compressed: the common ancestor `update` merges against. Keeping the
  * content itself, not a way to re-render it, makes the base independent of git, of the network,
  * of this tool's version and of a user template edited in place since.
  */
 
-/** The file a plugin keeps its template and answers in. */
-export const STATE_FILE = '.bootstrap-plugin.json';
 /** The generated files, gzip'd JSON; `.releaseignore` keeps it out of `.plugin` archives. */
 export const BASE_FILE = '.bootstrap-plugin.base.gz';
 /** The files of the record itself, never merged: each run writes them anew. */
 export const RECORD_FILES: readonly string[] = [STATE_FILE, BASE_FILE];
 const BASE_FORMAT = 1;
-
-export interface PluginState {
-  /** A built-in's or pack's name, or a user template's absolute directory. */
-  template?: string;
-  module?: string;
-  answers: Record<string, unknown>;
-}
 
 /** One generated file as the base remembers it. */
 export interface BaseFile {
@@ -40,15 +30,6 @@ export interface PluginBase {
   files: Map<string, BaseFile>;
   /** What `secret()` returned, in call order: a re-render replays them so a secret never changes by itself. */
   secrets: string[];
-}
-
-/**
- * `.bootstrap-plugin.json`: what later commands need to know about the plugin. A user template
- * is recorded by its directory, so it is found again without `--templates-dir`.
- */
-export function stateFile(template: Template, module: string, toolVersion: string, answers: Answers): RenderedFile {
-  const state = { template: template.source === 'user' ? template.dir : template.name, module, toolVersion, answers };
-  return { path: STATE_FILE, content: Buffer.from(`${JSON.stringify(state, null, 2)}\n`), mode: 0o644 };
 }
 
 /**
@@ -83,21 +64,6 @@ export function recordSecrets(context: RenderContext, replay: string[] = []): st
     return value;
   };
   return handedOut;
-}
-
-/** Reads `.bootstrap-plugin.json`; absent, it is an empty state (a plugin made by hand). */
-export async function readState(pluginDir: string): Promise<PluginState> {
-  const file = join(pluginDir, STATE_FILE);
-  const text = await readFile(file, 'utf8').catch(() => undefined);
-  if (text === undefined) return { answers: {} };
-  const data = parseJson(file, text);
-  if (!isPlainObject(data)) throw new ConfigError(file, undefined, 'expected a JSON object {template, module, answers}');
-  const optionalString = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  return {
-    template: optionalString(data.template),
-    module: optionalString(data.module),
-    answers: isPlainObject(data.answers) ? data.answers : {},
-  };
 }
 
 /** Reads `.bootstrap-plugin.base.gz`; a missing or damaged one is the user's to fix, with the reason. */

@@ -1,16 +1,16 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { recordedAnswer, resolveAnswers, type AnswerSources } from './answers.js';
-import { applyChanges, type Change } from './changeset.js';
-import { readPluginName } from './env.js';
 import { BootstrapError, ioReason, UsageError, WorkError } from './errors.js';
 import type { Answers } from './fields.js';
 import type { MergeLabels } from './merge.js';
+import { applyChanges, type Change } from './fs.js';
 import { validatePluginName } from './names.js';
-import { baseFile, readBase, readState, recordSecrets, RECORD_FILES, stateFile, STATE_FILE } from './record.js';
+import { readPluginName, readState, stateFile, STATE_FILE } from './plugin.js';
+import { baseFile, readBase, recordSecrets, RECORD_FILES, type PluginBase } from './record.js';
 import { renderContext, renderTemplate, type RenderedFile } from './render.js';
-import { findTemplate, type TemplateLookup } from './templates.js';
-import { planFiles, type FileUpdate } from './update-plan.js';
+import { findTemplate, type Template, type TemplateLookup } from './templates.js';
+import { planFiles, type FilePlan, type FileUpdate } from './update-plan.js';
 
 export interface UpdateOptions extends TemplateLookup, Pick<AnswerSources, 'set' | 'ask'> {
   /** The plugin directory. */
@@ -58,6 +58,7 @@ export async function updatePlugin(options: UpdateOptions): Promise<UpdateResult
   const state = await readState(target);
   const templateName = options.template ?? state.template;
   if (!templateName) throw new UsageError(`${join(shown, STATE_FILE)} does not name the plugin's template: pass --template=NAME or PATH`);
+  // Before any question: without a base there is nothing to merge against.
   const base = await readBase(target, shown);
   const template = findTemplate(templateName, options, options.cwd);
   const name = await readPluginName(target);
@@ -65,17 +66,8 @@ export async function updatePlugin(options: UpdateOptions): Promise<UpdateResult
   const module = state.module ?? options.module;
   const newFields = template.fields.filter((field) => recordedAnswer(field, { recorded: state.answers }) === undefined).map((f) => f.name);
   const { answers, defaulted } = await resolveAnswers(template.fields, { set: options.set, ask: options.ask, recorded: state.answers });
-  const context = renderContext(name, module, answers);
-  const secrets = recordSecrets(context, base.secrets);
-  const rendered = (await renderTemplate(template, context)).filter((file) => !RECORD_FILES.includes(file.path));
-  const labels: MergeLabels = { ours: 'yours', theirs: `template ${template.name}` };
-  const plan = readingPlugin(target, () => planFiles(target, base.files, rendered, labels));
-  if (plan.unresolved.length > 0) {
-    const files = plan.unresolved.map((path) => join(shown, path)).join(', ');
-    throw new UsageError(`${files} still hold${plan.unresolved.length > 1 ? '' : 's'} the conflict markers of the last update: resolve them first (keep what you want between <<<<<<< ${labels.ours} and >>>>>>> ${labels.theirs}, remove the markers)`);
-  }
-  const record = [stateFile(template, module, options.toolVersion, answers), baseFile(rendered, secrets)];
-  const changes: Change[] = [...plan.changes, ...readingPlugin(target, () => changedRecord(target, record))];
+  const plan = await mergeTemplate({ target, shown, base, template, name, module, answers, toolVersion: options.toolVersion });
+  const changes: Change[] = [...plan.changes, ...readingPlugin(target, () => changedRecord(target, plan.record))];
   if (!options.dryRun) await applyChanges(target, changes, options.signal);
   return {
     name,
@@ -88,6 +80,45 @@ export async function updatePlugin(options: UpdateOptions): Promise<UpdateResult
     defaulted,
     dryRun: options.dryRun,
   };
+}
+
+export interface MergeOptions {
+  /** The plugin directory, absolute. */
+  target: string;
+  /** The same, as shown in messages. */
+  shown: string;
+  /** The plugin's recorded base; read from `target` when absent. */
+  base?: PluginBase;
+  template: Template;
+  name: string;
+  module: string;
+  answers: Answers;
+  toolVersion: string;
+}
+
+export interface Merge extends FilePlan {
+  /** The plugin's record after the merge: its state file and its new base, to write with the changes. */
+  record: RenderedFile[];
+}
+
+/**
+ * Renders `template` for the plugin and merges it three ways with the plugin's files against
+ * their recorded base, writing nothing: what `update` applies, and what a front end with its
+ * own writer (the Yeoman generator's re-run) writes through that writer.
+ */
+export async function mergeTemplate(options: MergeOptions): Promise<Merge> {
+  const { target, shown, template } = options;
+  const base = options.base ?? (await readBase(target, shown));
+  const context = renderContext(options.name, options.module, options.answers);
+  const secrets = recordSecrets(context, base.secrets);
+  const rendered = (await renderTemplate(template, context)).filter((file) => !RECORD_FILES.includes(file.path));
+  const labels: MergeLabels = { ours: 'yours', theirs: `template ${template.name}` };
+  const plan = readingPlugin(target, () => planFiles(target, base.files, rendered, labels));
+  if (plan.unresolved.length > 0) {
+    const files = plan.unresolved.map((path) => join(shown, path)).join(', ');
+    throw new UsageError(`${files} still hold${plan.unresolved.length > 1 ? '' : 's'} the conflict markers of the last update: resolve them first (keep what you want between <<<<<<< ${labels.ours} and >>>>>>> ${labels.theirs}, remove the markers)`);
+  }
+  return { ...plan, record: [stateFile(template, options.module, options.toolVersion, options.answers), baseFile(rendered, secrets)] };
 }
 
 function assertPluginDir(target: string, shown: string): void {

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError, ioReason, UsageError } from './errors.js';
 import { checkAnswer, formatValue, isApplicable, type Answers, type Field, type FieldValue } from './fields.js';
-import { decodeUtf8, parseIni, sectionItems } from './ini.js';
+import { decodeUtf8 } from './fs.js';
+import { parseIni, sectionItems } from './ini.js';
 import { isPlainObject, parseJson } from './jsonfile.js';
 import { printable } from './names.js';
 import { didYouMean } from './suggest.js';

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError, UsageError } from './errors.js';
+import { decodeUtf8 } from './fs.js';
 
 /**
  * An ini reader that reads exactly what Python's `configparser.ConfigParser(interpolation=None)`
@@ -255,34 +256,6 @@ export async function readIniFile(path: string, shown = path): Promise<IniDocume
     throw new UsageError(`cannot read ${shown}: ${code === 'ENOENT' ? 'no such file' : code ?? 'error'}`);
   }
   return parseIni(decodeUtf8(bytes, shown), shown);
-}
-
-export function decodeUtf8(bytes: Buffer, file: string): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    const bad = firstInvalidUtf8(bytes);
-    const line = bytes.subarray(0, bad).toString('latin1').split(/\r\n|\r|\n/).length;
-    throw new ConfigError(file, line, 'not valid UTF-8: save the file as UTF-8');
-  }
-}
-
-/** Offset of the first byte that does not start a valid UTF-8 sequence (only called on invalid input). */
-function firstInvalidUtf8(bytes: Buffer): number {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  let at = 0;
-  while (at < bytes.length) {
-    const lead = bytes[at];
-    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
-    if (length === 0 || at + length > bytes.length) return at;
-    try {
-      decoder.decode(bytes.subarray(at, at + length));
-    } catch {
-      return at;
-    }
-    at += length;
-  }
-  return at;
 }
 
 /**

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, ioReason, UsageError } from './errors.js';
 import { findFieldProblems, findPatternProblem, type Field, type When } from './fields.js';
-import { decodeUtf8 } from './ini.js';
+import { decodeUtf8 } from './fs.js';
 import { isPlainObject, parseJson } from './jsonfile.js';
 import type { NameRules } from './names.js';
 import { didYouMean } from './suggest.js';

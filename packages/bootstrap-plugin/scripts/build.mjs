@@ -8,6 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+// The workspace installs the dependencies at its root.
+const NODE_MODULES = join(ROOT, '..', '..', 'node_modules');
 // Two levels under the package root, like tsc's dist/src/cli.js, so PACKAGE_ROOT still holds.
 // bin/bootstrap-plugin.js runs it unless a later plain `tsc` run left it stale.
 // BUNDLE_OUT writes elsewhere, for comparing builds without touching dist/.
@@ -15,10 +17,10 @@ const OUTFILE = process.env.BUNDLE_OUT ?? join(ROOT, 'dist', 'bundle', 'cli.cjs'
 // Only for prompts: stays a runtime import() from node_modules. EJS is bundled too, evaluated on
 // first render: importing it from node_modules would start the ES module loader (~20 ms).
 const LAZY_PACKAGES = ['inquirer'];
-const YARGS_LOCALES = join(ROOT, 'node_modules', 'yargs', 'locales');
+const YARGS_LOCALES = join(NODE_MODULES, 'yargs', 'locales');
 const BUNDLED_LOCALES = join(dirname(dirname(OUTFILE)), 'locales');
 // yargs' own copy; cliui and wrap-ansi pin older copies without its printable-ASCII fast path.
-const STRING_WIDTH = join(ROOT, 'node_modules', 'string-width', 'index.js');
+const STRING_WIDTH = join(NODE_MODULES, 'string-width', 'index.js');
 
 /**
  * Source edits applied while bundling, each for start-up time and none changing output:
