@@ -3,7 +3,7 @@ import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readF
 import { join, relative } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, CLI_PACKAGE, makeTempDir, ROOT, runCli, type CliRun } from './helpers/cli.js';
+import { cleanEnv, CLI, CLI_PACKAGE, makeTempDir, ROOT, runCli, type CliRun } from './helpers/cli.js';
 import { PYTHON, start, stop, waitForPage, freePort } from './helpers/server-process.js';
 import { writeTemplate } from './helpers/template-fixture.js';
 
@@ -210,6 +210,20 @@ describe('a built-in template after the tool itself is upgraded', () => {
     const run = await cli(['update', 'site'], cwd);
     expect(run).toMatchObject({ code: 0, stdout: 'Plugin site is up to date with template django\n' });
     expect(snapshot(join(cwd, 'site'))).toEqual(before);
+  });
+});
+
+describe('a MetWork 2 plugin', () => {
+  it('is updated from the format-2 catalogue and keeps its .plugin_format_version, whatever MetWork the shell has', async () => {
+    const cwd = temp.fresh();
+    expect((await cli(['create', '--template', 'python3_flask', 'm2', '--yes'], cwd, cleanEnv({ MFMODULE_VERSION: '2.4.0' }))).code).toBe(0);
+    expect(read(join(cwd, 'm2', '.plugin_format_version'))).toBe('2.4.0\n');
+    const before = snapshot(join(cwd, 'm2'));
+    for (const env of [cleanEnv(), cleanEnv({ MFMODULE_VERSION: '2.5.1' })]) {
+      const run = await cli(['update', 'm2'], cwd, env);
+      expect(run).toMatchObject({ code: 0, stdout: 'Plugin m2 is up to date with template python3_flask\n' });
+    }
+    expect(snapshot(join(cwd, 'm2'))).toEqual(before);
   });
 });
 

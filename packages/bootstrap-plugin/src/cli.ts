@@ -8,6 +8,7 @@ import { writeFileAtomic } from './core/fs.js';
 import { createPlugin, type CreateResult } from './core/create.js';
 import { collectVariables, DEFAULT_CONFIG_NAME, PROFILE_FORMATS, renderProfile, type ProfileFormat } from './core/env.js';
 import { BootstrapError, EXIT, UsageError } from './core/errors.js';
+import { METWORK_GENERATIONS, resolveMetwork } from './core/metwork.js';
 import { resolveModule } from './core/names.js';
 import { listTemplates, type Template, type TemplateLookup } from './core/templates.js';
 import { FILE_ACTIONS } from './core/update-plan.js';
@@ -35,10 +36,11 @@ function toolVersion(): string {
   return version;
 }
 
-function templateLookup(argv: { templatesDir?: string[] }): TemplateLookup {
+function templateLookup(argv: { templatesDir?: string[]; metwork?: string }): TemplateLookup {
   const fromEnv = (process.env[TEMPLATES_ENV] ?? '').split(':').filter(Boolean);
   // Absolute, so a plugin's .bootstrap-plugin.json records a template path valid from anywhere.
-  return { builtinDir: BUILTIN_TEMPLATES, userDirs: [...(argv.templatesDir ?? []), ...fromEnv].map((dir) => resolve(dir)) };
+  const userDirs = [...(argv.templatesDir ?? []), ...fromEnv].map((dir) => resolve(dir));
+  return { builtinDir: BUILTIN_TEMPLATES, userDirs, generation: resolveMetwork(argv.metwork, process.env).generation };
 }
 
 function isInteractive(): boolean {
@@ -107,7 +109,12 @@ function abortOnSignals(): AbortSignal {
 let hungUp = false;
 
 const templateOptions = (y: Argv) =>
-  y.option('templates-dir', { type: 'array', string: true, describe: `extra template directory (repeatable; also $${TEMPLATES_ENV}, ":"-separated)` });
+  y
+    .option('templates-dir', { type: 'array', string: true, describe: `extra template directory (repeatable; also $${TEMPLATES_ENV}, ":"-separated)` })
+    .option('metwork', {
+      type: 'string',
+      describe: `MetWork generation of the MFSERV templates: ${METWORK_GENERATIONS.join(' or ')} (default: 2 when $MFMODULE_VERSION is >= 1, else 0.9)`,
+    });
 
 async function main(): Promise<void> {
   await yargs(hideBin(process.argv))
@@ -160,6 +167,7 @@ async function main(): Promise<void> {
           force: argv.force,
           dryRun: argv.dryRun,
           toolVersion: toolVersion(),
+          metworkVersion: resolveMetwork(argv.metwork, process.env).formatVersion,
           signal,
         });
         if (argv.json) out(JSON.stringify(result, null, 2));

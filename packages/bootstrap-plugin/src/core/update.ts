@@ -1,10 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { recordedAnswer, resolveAnswers, type AnswerSources } from './answers.js';
 import { BootstrapError, ioReason, UsageError, WorkError } from './errors.js';
 import type { Answers } from './fields.js';
 import type { MergeLabels } from './merge.js';
 import { applyChanges, type Change } from './fs.js';
+import { FORMAT_VERSION_FILE, METWORK2_REFERENCE_VERSION } from './metwork.js';
 import { validatePluginName } from './names.js';
 import { readPluginName, readState, stateFile, STATE_FILE } from './plugin.js';
 import { baseFile, readBase, recordSecrets, RECORD_FILES, type PluginBase } from './record.js';
@@ -60,13 +62,15 @@ export async function updatePlugin(options: UpdateOptions): Promise<UpdateResult
   if (!templateName) throw new UsageError(`${join(shown, STATE_FILE)} does not name the plugin's template: pass --template=NAME or PATH`);
   // Before any question: without a base there is nothing to merge against.
   const base = await readBase(target, shown);
-  const template = findTemplate(templateName, options, options.cwd);
+  // The plugin says its generation: a format-2 plugin has a .plugin_format_version, whatever the shell's MetWork.
+  const formatVersion = await readFormatVersion(target);
+  const template = findTemplate(templateName, { ...options, generation: formatVersion ? '2' : '0.9' }, options.cwd);
   const name = await readPluginName(target);
   validatePluginName(name, template);
   const module = state.module ?? options.module;
   const newFields = template.fields.filter((field) => recordedAnswer(field, { recorded: state.answers }) === undefined).map((f) => f.name);
   const { answers, defaulted } = await resolveAnswers(template.fields, { set: options.set, ask: options.ask, recorded: state.answers });
-  const plan = await mergeTemplate({ target, shown, base, template, name, module, answers, toolVersion: options.toolVersion });
+  const plan = await mergeTemplate({ target, shown, base, template, name, module, answers, toolVersion: options.toolVersion, metworkVersion: formatVersion });
   const changes: Change[] = [...plan.changes, ...readingPlugin(target, () => changedRecord(target, plan.record))];
   if (!options.dryRun) await applyChanges(target, changes, options.signal);
   return {
@@ -94,6 +98,8 @@ export interface MergeOptions {
   module: string;
   answers: Answers;
   toolVersion: string;
+  /** What a format-2 plugin's `.plugin_format_version` holds; by default, what the plugin's own says. */
+  metworkVersion?: string;
 }
 
 export interface Merge extends FilePlan {
@@ -109,7 +115,8 @@ export interface Merge extends FilePlan {
 export async function mergeTemplate(options: MergeOptions): Promise<Merge> {
   const { target, shown, template } = options;
   const base = options.base ?? (await readBase(target, shown));
-  const context = renderContext(options.name, options.module, options.answers);
+  const metworkVersion = options.metworkVersion ?? (await readFormatVersion(target)) ?? METWORK2_REFERENCE_VERSION;
+  const context = renderContext(options.name, options.module, options.answers, { metworkVersion });
   const secrets = recordSecrets(context, base.secrets);
   const rendered = (await renderTemplate(template, context)).filter((file) => !RECORD_FILES.includes(file.path));
   const labels: MergeLabels = { ours: 'yours', theirs: `template ${template.name}` };
@@ -119,6 +126,12 @@ export async function mergeTemplate(options: MergeOptions): Promise<Merge> {
     throw new UsageError(`${files} still hold${plan.unresolved.length > 1 ? '' : 's'} the conflict markers of the last update: resolve them first (keep what you want between <<<<<<< ${labels.ours} and >>>>>>> ${labels.theirs}, remove the markers)`);
   }
   return { ...plan, record: [stateFile(template, options.module, options.toolVersion, options.answers), baseFile(rendered, secrets)] };
+}
+
+/** A format-2 plugin's MetWork version, as its `.plugin_format_version` says: an update keeps it. */
+async function readFormatVersion(target: string): Promise<string | undefined> {
+  const text = await readFile(join(target, FORMAT_VERSION_FILE), 'utf8').catch(() => undefined);
+  return text?.trim() || undefined;
 }
 
 function assertPluginDir(target: string, shown: string): void {
