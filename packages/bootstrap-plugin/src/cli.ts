@@ -6,14 +6,16 @@ import { checkConfig, type CheckResult } from './core/check.js';
 import { getConfigValue, setConfigValues, type SetResult } from './core/config.js';
 import { writeFileAtomic } from './core/fs.js';
 import { createPlugin, type CreateResult } from './core/create.js';
-import { collectVariables, DEFAULT_CONFIG_NAME, PROFILE_FORMATS, renderProfile, type ProfileFormat } from './core/env.js';
+import { collectVariables, DEFAULT_CONFIG_NAME } from './core/env.js';
 import { BootstrapError, EXIT, UsageError } from './core/errors.js';
 import { METWORK_GENERATIONS, resolveMetwork } from './core/metwork.js';
 import { resolveModule } from './core/names.js';
+import { PROFILE_FORMATS, renderProfile, type ProfileFormat } from './core/profiles.js';
 import { listTemplates, type Template, type TemplateLookup } from './core/templates.js';
 import { FILE_ACTIONS } from './core/update-plan.js';
 import { updatePlugin, type UpdateResult } from './core/update.js';
-import { BUILTIN_TEMPLATES, PACKAGE_ROOT } from './paths.js';
+import { DEFAULT_PORT, runPlugin, type RunEvent } from './core/run/run.js';
+import { BUILTIN_TEMPLATES, PACKAGE_ROOT, RUNTIME_BIN } from './paths.js';
 import { createAsk, endHungUp } from './prompt.js';
 
 const TEMPLATES_ENV = 'BOOTSTRAP_PLUGIN_TEMPLATES';
@@ -21,7 +23,8 @@ const TEMPLATES_ENV = 'BOOTSTRAP_PLUGIN_TEMPLATES';
 const out = (text: string) => process.stdout.write(`${text}\n`);
 // `bootstrap-plugin list | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(EXIT.ok);
+  // `run` has processes to stop first: exiting here would leave them behind.
+  if (error.code === 'EPIPE') return running ? running.abort() : process.exit(EXIT.ok);
   // A closed terminal fails writes with EIO, sometimes before its SIGHUP arrives; output
   // happens only before (prompts) or after (results) writing files, so there is nothing to undo.
   if (error.code === 'EIO') return endHungUp();
@@ -82,6 +85,32 @@ function printSet(result: SetResult): void {
   }
 }
 
+function printRunEvent(event: RunEvent): void {
+  switch (event.kind) {
+    case 'ready':
+      out(`Serving plugin at ${event.url} (Ctrl-C stops everything)`);
+      for (const app of event.apps) out(`  app ${app.name}: ${app.workers === 0 ? 'static files' : `${app.workers} worker(s)`} at ${app.urls.join(' ')}`);
+      for (const daemon of event.daemons) out(`  extra daemon ${daemon.name}: ${daemon.copies} process(es)`);
+      return;
+    case 'output':
+      out(`${event.worker} | ${event.line}`);
+      return;
+    case 'exited': {
+      const how = event.error ?? (event.signal ? `killed by ${event.signal}` : `exited with code ${event.code}`);
+      warn(`${event.worker} ${how}; restarting it in ${event.restartInMs / 1000} s`);
+      return;
+    }
+    case 'restarting':
+      out(`${event.changed.slice(0, 3).join(', ')}${event.changed.length > 3 ? ` and ${event.changed.length - 3} more` : ''} changed: restarting ${event.workers} process(es)`);
+      return;
+    case 'warning':
+      warn(`warning: ${event.message}`);
+      return;
+    case 'stopping':
+      warn('stopping every process of the plugin');
+  }
+}
+
 function printCheck(result: CheckResult): void {
   for (const finding of result.findings) out(`${result.file}:${finding.line}: ${finding.message}`);
   if (result.findings.length === 0) out(`${result.file}: no problems (checked against the ${result.template} template)`);
@@ -95,6 +124,7 @@ function printCheck(result: CheckResult): void {
  */
 function abortOnSignals(): AbortSignal {
   const controller = new AbortController();
+  running = controller;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       if (controller.signal.aborted) process.exit(EXIT.interrupted);
@@ -104,6 +134,9 @@ function abortOnSignals(): AbortSignal {
   }
   return controller.signal;
 }
+
+/** The work a signal aborts. */
+let running: AbortController | undefined;
 
 /** After a SIGHUP, the process ends by SIGHUP once the work is cleaned up (see endHungUp). */
 let hungUp = false;
@@ -284,7 +317,33 @@ async function main(): Promise<void> {
         )
         .demandCommand(1, 'name a config command: get, set or check (see config --help)'),
     )
-    .demandCommand(1, 'name a command: list, create, update, env or config (see --help)')
+    .command(
+      'run [dir]',
+      'run a plugin as MFSERV would: its apps behind a local proxy, its daemons, restarts on change',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', default: '.', describe: 'plugin directory' })
+          .option('port', { type: 'number', default: DEFAULT_PORT, describe: 'port of the proxy on 127.0.0.1 (MFSERV\'s nginx port by default)' })
+          .option('config-name', { type: 'string', describe: `chooses key[VARIANT] values (default: $MFCONFIG, else ${DEFAULT_CONFIG_NAME})` })
+          .option('module', { type: 'string', describe: 'module name (default: $MFMODULE, else mfserv)' }),
+      async (argv) => {
+        if (!Number.isInteger(argv.port) || argv.port < 1 || argv.port > 65535) throw new UsageError(`--port ${argv.port}: expected a whole number from 1 to 65535`);
+        const signal = abortOnSignals();
+        await runPlugin({
+          dir: argv.dir,
+          cwd: process.cwd(),
+          port: argv.port,
+          module: resolveModule(argv.module ?? process.env.MFMODULE),
+          configName: argv.configName || process.env.MFCONFIG || DEFAULT_CONFIG_NAME,
+          environment: process.env,
+          runtime: { binDir: RUNTIME_BIN, python: 'python3' },
+          signal,
+          onEvent: printRunEvent,
+        });
+        process.exitCode = EXIT.interrupted;
+      },
+    )
+    .demandCommand(1, 'name a command: list, create, update, env, config or run (see --help)')
     .strict()
     .version(toolVersion())
     .help()
