@@ -112,9 +112,14 @@ function printRunEvent(event: RunEvent): void {
 }
 
 function printCheck(result: CheckResult): void {
-  for (const finding of result.findings) out(`${result.file}:${finding.line}: ${finding.message}`);
-  if (result.findings.length === 0) out(`${result.file}: no problems (checked against the ${result.template} template)`);
+  for (const finding of result.findings) {
+    const where = `${finding.file ?? result.file}${finding.line > 0 ? `:${finding.line}` : ''}`;
+    out(`${where}: ${finding.severity === 'warning' ? 'warning: ' : ''}${finding.message}`);
+  }
+  if (!result.findings.some(isError)) out(`${result.file}: no problems (checked against the ${result.template} template)`);
 }
+
+const isError = (finding: CheckResult['findings'][number]) => finding.severity !== 'warning';
 
 /**
  * Ctrl-C, SIGTERM and a closed terminal (SIGHUP) abort the work in progress; the core removes
@@ -221,7 +226,7 @@ async function main(): Promise<void> {
           .option('config-name', { type: 'string', describe: `chooses key[VARIANT] values (default: $MFCONFIG, else ${DEFAULT_CONFIG_NAME})` })
           .option('output', { alias: 'o', type: 'string', describe: 'write the profile to FILE (atomically) instead of printing it' }),
       async (argv) => {
-        const { variables, warnings } = await collectVariables({
+        const { variables, warnings, notes } = await collectVariables({
           paths: argv.paths,
           cwd: process.cwd(),
           module: resolveModule(argv.module ?? process.env.MFMODULE),
@@ -230,6 +235,7 @@ async function main(): Promise<void> {
         });
         const profile = renderProfile(variables, argv.format);
         for (const warning of [...warnings, ...profile.warnings]) warn(`warning: ${warning}`);
+        for (const note of notes) warn(`note: ${note}`);
         if (argv.output) await writeFileAtomic(argv.output, profile.text, abortOnSignals());
         else process.stdout.write(profile.text);
       },
@@ -310,9 +316,10 @@ async function main(): Promise<void> {
               cwd: process.cwd(),
               template: argv.template,
               module: resolveModule(argv.module ?? process.env.MFMODULE),
+              environment: process.env,
             });
             printCheck(result);
-            if (result.findings.length > 0) process.exitCode = EXIT.usage;
+            if (result.findings.some(isError)) process.exitCode = EXIT.usage;
           },
         )
         .demandCommand(1, 'name a config command: get, set or check (see config --help)'),
