@@ -10,6 +10,7 @@ const UNIT = [
   'test/malformed-input.test.ts',
   'test/names.test.ts',
   'test/releaseignore.test.ts',
+  'test/run-core.test.ts',
 ];
 
 export default defineConfig({

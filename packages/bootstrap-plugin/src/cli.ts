@@ -8,12 +8,16 @@ import { writeFileAtomic } from './core/fs.js';
 import { createPlugin, type CreateOptions, type CreateResult } from './core/create.js';
 import { checkMakeFlags, makePlugin, type MakeResult } from './core/make.js';
 import { buildRelease } from './core/release.js';
-import { collectVariables, DEFAULT_CONFIG_NAME, PROFILE_FORMATS, renderProfile, type ProfileFormat } from './core/env.js';
+import { collectVariables, DEFAULT_CONFIG_NAME } from './core/env.js';
 import { BootstrapError, EXIT, UsageError } from './core/errors.js';
 import { METWORK_GENERATIONS, resolveMetwork } from './core/metwork.js';
 import { resolveModule } from './core/names.js';
+import { PROFILE_FORMATS, renderProfile, type ProfileFormat } from './core/profiles.js';
 import { listTemplates, type Template, type TemplateLookup } from './core/templates.js';
-import { BUILTIN_TEMPLATES, PACKAGE_ROOT } from './paths.js';
+import { FILE_ACTIONS } from './core/update-plan.js';
+import { updatePlugin, type UpdateResult } from './core/update.js';
+import { DEFAULT_PORT, runPlugin, type RunEvent } from './core/run/run.js';
+import { BUILTIN_TEMPLATES, PACKAGE_ROOT, RUNTIME_BIN } from './paths.js';
 import { createAsk, endHungUp } from './prompt.js';
 
 const TEMPLATES_ENV = 'BOOTSTRAP_PLUGIN_TEMPLATES';
@@ -21,7 +25,8 @@ const TEMPLATES_ENV = 'BOOTSTRAP_PLUGIN_TEMPLATES';
 const out = (text: string) => process.stdout.write(`${text}\n`);
 // `bootstrap-plugin list | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(EXIT.ok);
+  // `run` has processes to stop first: exiting here would leave them behind.
+  if (error.code === 'EPIPE') return running ? running.abort() : process.exit(EXIT.ok);
   // A closed terminal fails writes with EIO, sometimes before its SIGHUP arrives; output
   // happens only before (prompts) or after (results) writing files, so there is nothing to undo.
   if (error.code === 'EIO') return endHungUp();
@@ -74,16 +79,60 @@ function printMade(made: MakeResult): void {
   else if (made.created.nextSteps) out(`\n${made.created.nextSteps}`);
 }
 
+function printUpdated(result: UpdateResult): void {
+  const width = Math.max(0, ...result.files.map((f) => f.action.length));
+  for (const file of result.files) out(`  ${file.action.padEnd(width)}  ${file.path}${file.reason ? ` (${file.reason})` : ''}`);
+  const summary = FILE_ACTIONS.map((action) => [action, result.files.filter((f) => f.action === action).length] as const)
+    .filter(([, count]) => count > 0)
+    .map(([action, count]) => `${count} ${action}`)
+    .join(', ');
+  if (result.dryRun) {
+    out(`Dry run: ${summary ? `updating ${result.name} from template ${result.template} would give ${summary}` : `${result.name} is up to date with template ${result.template}`}; nothing was written`);
+  } else out(summary ? `Plugin ${result.name} updated from template ${result.template}: ${summary}` : `Plugin ${result.name} is up to date with template ${result.template}`);
+  if (result.newFields.length > 0) out(`New fields: ${result.newFields.map((field) => `${field}=${String(result.answers[field])}`).join(', ')}`);
+}
+
 function printSet(result: SetResult): void {
   for (const change of result.changes) {
     out(`${result.file}: [${change.section}] ${change.key} ${change.previous === undefined ? 'added' : 'changed'}`);
   }
 }
 
-function printCheck(result: CheckResult): void {
-  for (const finding of result.findings) out(`${result.file}:${finding.line}: ${finding.message}`);
-  if (result.findings.length === 0) out(`${result.file}: no problems (checked against the ${result.template} template)`);
+function printRunEvent(event: RunEvent): void {
+  switch (event.kind) {
+    case 'ready':
+      out(`Serving plugin at ${event.url} (Ctrl-C stops everything)`);
+      for (const app of event.apps) out(`  app ${app.name}: ${app.workers === 0 ? 'static files' : `${app.workers} worker(s)`} at ${app.urls.join(' ')}`);
+      for (const daemon of event.daemons) out(`  extra daemon ${daemon.name}: ${daemon.copies} process(es)`);
+      return;
+    case 'output':
+      out(`${event.worker} | ${event.line}`);
+      return;
+    case 'exited': {
+      const how = event.error ?? (event.signal ? `killed by ${event.signal}` : `exited with code ${event.code}`);
+      warn(`${event.worker} ${how}; restarting it in ${event.restartInMs / 1000} s`);
+      return;
+    }
+    case 'restarting':
+      out(`${event.changed.slice(0, 3).join(', ')}${event.changed.length > 3 ? ` and ${event.changed.length - 3} more` : ''} changed: restarting ${event.workers} process(es)`);
+      return;
+    case 'warning':
+      warn(`warning: ${event.message}`);
+      return;
+    case 'stopping':
+      warn('stopping every process of the plugin');
+  }
 }
+
+function printCheck(result: CheckResult): void {
+  for (const finding of result.findings) {
+    const where = `${finding.file ?? result.file}${finding.line > 0 ? `:${finding.line}` : ''}`;
+    out(`${where}: ${finding.severity === 'warning' ? 'warning: ' : ''}${finding.message}`);
+  }
+  if (!result.findings.some(isError)) out(`${result.file}: no problems (checked against the ${result.template} template)`);
+}
+
+const isError = (finding: CheckResult['findings'][number]) => finding.severity !== 'warning';
 
 /**
  * Ctrl-C, SIGTERM and a closed terminal (SIGHUP) abort the work in progress; the core removes
@@ -93,6 +142,7 @@ function printCheck(result: CheckResult): void {
  */
 function abortOnSignals(): AbortSignal {
   const controller = new AbortController();
+  running = controller;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       if (controller.signal.aborted) process.exit(EXIT.interrupted);
@@ -102,6 +152,9 @@ function abortOnSignals(): AbortSignal {
   }
   return controller.signal;
 }
+
+/** The work a signal aborts. */
+let running: AbortController | undefined;
 
 /** After a SIGHUP, the process ends by SIGHUP once the work is cleaned up (see endHungUp). */
 let hungUp = false;
@@ -206,7 +259,7 @@ async function main(): Promise<void> {
           .option('config-name', { type: 'string', describe: `chooses key[VARIANT] values (default: $MFCONFIG, else ${DEFAULT_CONFIG_NAME})` })
           .option('output', { alias: 'o', type: 'string', describe: 'write the profile to FILE (atomically) instead of printing it' }),
       async (argv) => {
-        const { variables, warnings } = await collectVariables({
+        const { variables, warnings, notes } = await collectVariables({
           paths: argv.paths,
           cwd: process.cwd(),
           module: resolveModule(argv.module ?? process.env.MFMODULE),
@@ -215,8 +268,48 @@ async function main(): Promise<void> {
         });
         const profile = renderProfile(variables, argv.format);
         for (const warning of [...warnings, ...profile.warnings]) warn(`warning: ${warning}`);
+        for (const note of notes) warn(`note: ${note}`);
         if (argv.output) await writeFileAtomic(argv.output, profile.text, abortOnSignals());
         else process.stdout.write(profile.text);
+      },
+    )
+    .command(
+      'update [dir]',
+      'bring a plugin to the current version of its template, merging three ways with your changes',
+      (y) =>
+        templateOptions(y)
+          .positional('dir', { type: 'string', default: '.', describe: 'plugin directory' })
+          .option('template', { alias: 't', type: 'string', describe: 'template name or path (default: the one in .bootstrap-plugin.json)' })
+          .option('yes', { alias: ['y', 'no-input'], type: 'boolean', describe: "take the default of every field the template adds; never prompt" })
+          .option('set', { type: 'array', string: true, default: [], describe: 'FIELD=VALUE answer (repeatable); wins over the recorded one' })
+          .option('module', { type: 'string', describe: 'module name, when .bootstrap-plugin.json has none (default: $MFMODULE, else mfserv)' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'print what would be added, updated, merged, conflicted, removed; write nothing' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }),
+      async (argv) => {
+        const signal = abortOnSignals();
+        const interactive = !argv.yes && isInteractive();
+        const result = await updatePlugin({
+          ...templateLookup(argv),
+          dir: argv.dir,
+          cwd: process.cwd(),
+          template: argv.template,
+          module: resolveModule(argv.module ?? process.env.MFMODULE),
+          set: argv.set,
+          ask: interactive ? createAsk(signal) : undefined,
+          dryRun: argv.dryRun,
+          toolVersion: toolVersion(),
+          signal,
+        });
+        if (argv.json) out(JSON.stringify(result, null, 2));
+        else printUpdated(result);
+        if (!argv.yes && !interactive && result.defaulted.length > 0) {
+          warn(`no terminal to ask on, so these new fields took their defaults: ${result.defaulted.join(', ')} (choose with --set FIELD=VALUE; --yes silences this note)`);
+        }
+        if (result.conflicts.length > 0) {
+          const count = `${result.conflicts.length} file${result.conflicts.length > 1 ? 's' : ''}`;
+          warn(`error: ${result.dryRun ? 'would leave conflicts' : 'conflicts'} in ${count}: ${result.conflicts.join(', ')} (resolve the <<<<<<< blocks and *.bootstrap-plugin-new files by hand)`);
+          process.exitCode = EXIT.failure;
+        }
       },
     )
     .command('config', "read, edit and check a plugin's config.ini", (y) =>
@@ -256,14 +349,41 @@ async function main(): Promise<void> {
               cwd: process.cwd(),
               template: argv.template,
               module: resolveModule(argv.module ?? process.env.MFMODULE),
+              environment: process.env,
             });
             printCheck(result);
-            if (result.findings.length > 0) process.exitCode = EXIT.usage;
+            if (result.findings.some(isError)) process.exitCode = EXIT.usage;
           },
         )
         .demandCommand(1, 'name a config command: get, set or check (see config --help)'),
     )
-    .demandCommand(1, 'name a command: list, create, release, env or config (see --help)')
+    .command(
+      'run [dir]',
+      'run a plugin as MFSERV would: its apps behind a local proxy, its daemons, restarts on change',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', default: '.', describe: 'plugin directory' })
+          .option('port', { type: 'number', default: DEFAULT_PORT, describe: 'port of the proxy on 127.0.0.1 (MFSERV\'s nginx port by default)' })
+          .option('config-name', { type: 'string', describe: `chooses key[VARIANT] values (default: $MFCONFIG, else ${DEFAULT_CONFIG_NAME})` })
+          .option('module', { type: 'string', describe: 'module name (default: $MFMODULE, else mfserv)' }),
+      async (argv) => {
+        if (!Number.isInteger(argv.port) || argv.port < 1 || argv.port > 65535) throw new UsageError(`--port ${argv.port}: expected a whole number from 1 to 65535`);
+        const signal = abortOnSignals();
+        await runPlugin({
+          dir: argv.dir,
+          cwd: process.cwd(),
+          port: argv.port,
+          module: resolveModule(argv.module ?? process.env.MFMODULE),
+          configName: argv.configName || process.env.MFCONFIG || DEFAULT_CONFIG_NAME,
+          environment: process.env,
+          runtime: { binDir: RUNTIME_BIN, python: 'python3' },
+          signal,
+          onEvent: printRunEvent,
+        });
+        process.exitCode = EXIT.interrupted;
+      },
+    )
+    .demandCommand(1, 'name a command: list, create, update, release, env, config or run (see --help)')
     .strict()
     .version(toolVersion())
     .help()

@@ -1,7 +1,9 @@
 import { basename, join, resolve } from 'node:path';
 import { ConfigError, UsageError } from './errors.js';
 import { CONFIG_FILE, LABEL_FILE, readPluginLabel, toSource, type Source } from './plugin.js';
+import { format2Environment, isFormat2Plugin } from './format2-env.js';
 import { readIniFile, sectionItems, type IniDocument, type IniEntry } from './ini.js';
+import { metworkLookup } from './metwork-defaults.js';
 
 /**
  * `bootstrap-plugin env`: config.ini → environment variables, with MetWork's naming
@@ -9,8 +11,6 @@ import { readIniFile, sectionItems, type IniDocument, type IniEntry } from './in
  * sanitised and checked for collisions, values are quoted so no shell ever runs them.
  */
 
-export type ProfileFormat = 'sh' | 'fish' | 'dotenv' | 'json';
-export const PROFILE_FORMATS: readonly ProfileFormat[] = ['sh', 'fish', 'dotenv', 'json'];
 /** MetWork's configuration name when `MFCONFIG` is not set. */
 export const DEFAULT_CONFIG_NAME = 'GENERIC';
 const CURRENT_PLUGIN = 'CURRENT_PLUGIN';
@@ -20,7 +20,6 @@ const PLACEHOLDER = /\{\{(.*?)\}\}/gs;
 const PLACEHOLDER_NAME = /^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*$/;
 const NOT_IN_NAMES = /[^A-Za-z0-9_]/gu;
 const NAME_CHARACTERS = /^[A-Za-z0-9_]*$/;
-const PROFILE_HEADER = '# written by bootstrap-plugin env';
 
 export interface EnvOptions {
   /** Plugin directories or ini files, relative to `cwd`; the first one decides the mode. */
@@ -43,15 +42,12 @@ export interface Variable {
   line?: number;
 }
 
-/** `file:line`, for messages. */
-function originOf(variable: Variable): string {
-  return variable.line === undefined ? variable.file : `${variable.file}:${variable.line}`;
-}
-
 export interface EnvResult {
   variables: Variable[];
   /** Undefined placeholders, a label naming another module: worth saying, not worth failing. */
   warnings: string[];
+  /** MetWork variables computed from this machine because no MetWork environment set them. */
+  notes: string[];
 }
 
 /**
@@ -66,7 +62,11 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
   if (misplaced) {
     throw new UsageError(`${misplaced.shown} is a directory: only the first PATH may be a plugin directory, the others are ini files layered over it`);
   }
+  if (first.isDirectory && isFormat2Plugin(first.absolute)) {
+    return format2Environment({ shown: first.shown, dir: first.absolute, extraFiles: rest.map((s) => s.absolute), module: options.module, configName: options.configName, environment: options.environment });
+  }
   const warnings: string[] = [];
+  const notes: string[] = [];
   const variables = new Map<string, Variable>();
   const module = options.module.toUpperCase();
   let prefix = module;
@@ -77,9 +77,9 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
     for (const variable of await pluginIdentity(first, options.module, module, warnings)) variables.set(variable.name, variable);
   }
   const seen = new Map<string, string | undefined>();
+  const fromEnvironment = metworkLookup(options.environment, options.module, notes);
   const lookup = (name: string) => {
-    // Only the environment's own strings: `{{toString}}` must not reach Object.prototype.
-    if (!seen.has(name)) seen.set(name, ownString(options.environment, name));
+    if (!seen.has(name)) seen.set(name, fromEnvironment(name));
     return seen.get(name);
   };
   const context = { prefix, configName: options.configName.toLowerCase(), lookup, warnings };
@@ -90,7 +90,33 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
     if (layered.size === 0) layered = own;
     else for (const variable of own.values()) layered.set(variable.name, variable);
   }
-  return { variables: [...layered.values()], warnings };
+  return { variables: [...layered.values()], warnings, notes };
+}
+
+/** A value as `run` reads it: its variant chosen, `{{VAR}}` replaced, and the line it came from. */
+export interface Setting {
+  value: string;
+  line: number;
+}
+
+/**
+ * Every section of one ini file by name, keys lower-case, with the same variants and
+ * placeholders as the variables, private (`_`) sections and keys included: `run` needs
+ * `_cmd_and_args`, which MetWork keeps out of the environment.
+ */
+export async function readSettings(options: { file: string; shown: string; configName: string; environment: EnvOptions['environment'] }) {
+  const doc = await readIniFile(options.file, options.shown);
+  const warnings: string[] = [];
+  const context = { prefix: '', configName: options.configName.toLowerCase(), lookup: (name: string) => ownString(options.environment, name), warnings };
+  const sections = new Map<string, Map<string, Setting>>();
+  for (const section of doc.sections.values()) {
+    const settings = new Map<string, Setting>();
+    for (const entry of chooseVariants(sectionItems(doc, section), doc.file, context.configName)) {
+      settings.set(realKey(entry), { value: expand(entry, doc.file, context), line: entry.line });
+    }
+    sections.set(section.name, settings);
+  }
+  return { sections, warnings };
 }
 
 function ownString(environment: Record<string, string | undefined>, name: string): string | undefined {
@@ -233,66 +259,4 @@ function expand(entry: IniEntry, file: string, context: Context): string {
     throw new ConfigError(file, entry.line, `the value of "${entry.key}" holds a NUL character, which no environment variable can carry`);
   }
   return value;
-}
-
-export interface Profile {
-  text: string;
-  warnings: string[];
-}
-
-/** The profile text in a format; values come out byte for byte (see each writer). */
-export function renderProfile(variables: Variable[], format: ProfileFormat): Profile {
-  if (format === 'json') {
-    return { text: `${JSON.stringify(Object.fromEntries(variables.map((v) => [v.name, v.value])), null, 2)}\n`, warnings: [] };
-  }
-  const warnings: string[] = [];
-  // Pieces joined once: no intermediate string per line (a profile can have 100k lines).
-  const pieces = [PROFILE_HEADER, '\n'];
-  for (const variable of variables) {
-    const { name, value } = variable;
-    if (format === 'sh') pieces.push('export ', name, '=', quoteSh(value), '\n');
-    else if (format === 'fish') pieces.push('set -gx ', name, ' ', quoteFish(value), '\n');
-    else {
-      if (value.endsWith('\\')) {
-        throw new UsageError(`${originOf(variable)}: the value of ${name} ends with a backslash, which dotenv readers take for an escaped quote (python-dotenv then misreads the lines after it too): use --format sh or json`);
-      }
-      const quoted = quoteDotenv(value);
-      if (quoted.misreadBy.length > 0) {
-        warnings.push(`${name}: no dotenv quoting keeps this value exact for every reader; ${quoted.misreadBy.join(' and ')} will read it differently (use --format sh or json)`);
-      }
-      pieces.push(name, '=', quoted.text, '\n');
-    }
-  }
-  return { text: pieces.join(''), warnings };
-}
-
-/** POSIX single quotes hold every byte but NUL literally; a quote is closed, escaped, reopened. */
-function quoteSh(value: string): string {
-  return `'${value.replaceAll("'", "'\\''")}'`;
-}
-
-/** In fish's single quotes only `\\` and `\'` are escapes. */
-function quoteFish(value: string): string {
-  return `'${value.replace(/[\\']/g, '\\$&')}'`;
-}
-
-/** python-dotenv's `${NAME}` / `${NAME:-default}` expansion, which it applies whatever the quotes. */
-const PYTHON_DOTENV_EXPANSION = /\$\{[^}:]*(?::-[^}]*)?\}/;
-
-/**
- * Single quotes when the value holds no `'`, `\` or CR: Node's `--env-file`, motdotla/dotenv and
- * python-dotenv all read those literally (newlines included). Otherwise double quotes with
- * `\\ \" \n \r` escapes, which python-dotenv (and docker compose) decode; Node's reader and
- * motdotla/dotenv decode only `\n` there. python-dotenv also expands `${NAME}` in any quotes
- * (unless `interpolate=False`), and nothing escapes it: such values are reported too.
- */
-export function quoteDotenv(value: string): { text: string; misreadBy: string[] } {
-  const single = !/['\\\r]/.test(value);
-  const misreadBy = [
-    ...(!single && /[\\"\r]/.test(value) ? ["Node's --env-file and motdotla/dotenv"] : []),
-    ...(PYTHON_DOTENV_EXPANSION.test(value) ? ['python-dotenv (it expands ${…})'] : []),
-  ];
-  if (single) return { text: `'${value}'`, misreadBy };
-  const escaped = value.replace(/[\\"]/g, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-  return { text: `"${escaped}"`, misreadBy };
 }
