@@ -138,8 +138,7 @@ async function writeOver(target: string, files: RenderedFile[], staging: Staging
     const createdDir = makeParents(dirname(path));
     if (createdDir) staging.add(createdDir);
     const temp = tempSibling(path);
-    staging.add(temp);
-    writeNewFile(temp, file);
+    writeNewFile(temp, file, staging);
     staged.push([temp, path]);
   }
   await staging.yield();
@@ -158,9 +157,13 @@ async function writeOver(target: string, files: RenderedFile[], staging: Staging
   }
 }
 
-/** Creates `path` with its final mode from the start (never readable by others for a moment), failing if the name is taken. */
-function writeNewFile(path: string, file: RenderedFile): void {
+/**
+ * Creates `path` with its final mode from the start (never readable by others for a moment),
+ * failing if the name is taken: what is there is not ours, so it is not `staging`'s to remove.
+ */
+function writeNewFile(path: string, file: RenderedFile, staging?: Staging): void {
   const fd = openSync(path, 'wx', file.mode);
+  staging?.add(path);
   try {
     // The umask narrowed the mode given to open; the template's mode is the contract.
     fchmodSync(fd, file.mode);
