@@ -72,14 +72,15 @@ describe('create --force writes only the files the template produces', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const after = snapshot(plugin);
-    const produced = run.stdout.split('\n').filter((line) => line.startsWith('  ')).map((line) => line.trim());
+    const listed = /\nReplaced \d+ existing files:\n((?: {2}.+\n)+)/.exec(run.stdout);
+    const produced = listed![1].trimEnd().split('\n').map((line) => line.trim());
     // Every path that is not one of the template's files is byte for byte, mode for mode, as it was.
     const untouched = [...before.keys()].filter((path) => !produced.includes(path));
     expect(untouched.length).toBeGreaterThan(20);
     for (const path of untouched) expect({ path, entry: after.get(path) }).toEqual({ path, entry: before.get(path) });
     expect(after.get('main/views.py')?.data).toBe('def mine(): pass\n');
     // The replaced ones are listed, and were really rewritten.
-    expect(run.stdout).toMatch(/^Plugin foo successfully created on directory .*\nReplaced 12 existing files:\n {2}\.bootstrap-plugin\.json\n/);
+    expect(run.stdout).toMatch(/^Plugin foo successfully created on directory .*\nReplaced 13 existing files:\n {2}\.bootstrap-plugin\.json\n/);
     expect(produced).toContain('main/wsgi.py');
     expect(after.get('main/wsgi.py')?.data).toContain('Flask');
     expect(spawnSync('git', ['status', '--porcelain'], { cwd: plugin, encoding: 'utf8' }).stdout.split('\n').sort().filter(Boolean)).toEqual(['?? .venv/', '?? main/views.py', '?? notes.txt', '?? tpl/']);
@@ -106,7 +107,7 @@ describe('create --force writes only the files the template produces', () => {
     const before = snapshot(cwd);
     const run = await runCli(['create', '--template=static', 'foo', '--yes', '--force', '--dry-run'], { cwd });
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^Dry run: would create .*\/foo with 8 files, replacing 7 existing ones:\n/);
+    expect(run.stdout).toMatch(/^Dry run: would create .*\/foo with 9 files, replacing 8 existing ones:\n/);
     expect(run.stdout).toContain('\n  Makefile (replaces the existing file)\n');
     expect(run.stdout).toContain('\n  main/index.html\n');
     expect(snapshot(cwd)).toEqual(before);
@@ -255,7 +256,8 @@ describe('two runs creating the same name at once', () => {
       expect({ round, codes }).toEqual({ round, codes: [0, 2, 2, 2] });
       for (const run of runs.filter((r) => r.code === 2)) expect(run.stderr).toMatch(/^bootstrap-plugin: error: directory .*\/foo already exists \(use --force to write over it\)\n$/);
       expect(readdirSync(cwd)).toEqual(['foo']);
-      expect(readdirSync(join(cwd, 'foo'), { recursive: true }).length).toBe(400 + 10 + 1);
+      // 400 files in 10 directories, the state file and the base `update` merges against.
+      expect(readdirSync(join(cwd, 'foo'), { recursive: true }).length).toBe(400 + 10 + 2);
     }
   }, 300_000);
 });

@@ -1,16 +1,13 @@
 import { closeSync, fchmodSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
 import { BootstrapError, InterruptedError, ioReason, UsageError, WorkError } from './errors.js';
-import { alreadyExists, assertWritable, findLeftovers, tempSibling } from './fs.js';
+import { alreadyExists, assertWritable, FILES_BETWEEN_SIGNAL_CHECKS, findLeftovers, tempSibling, yieldToSignals } from './fs.js';
 import { compareText, type RenderedFile } from './render.js';
 
 /**
  * Writing a rendered tree of files: a new plugin directory, or the template's files over an
  * existing one (`--force`), never leaving a half-written file.
  */
-
-/** How many files are written between two looks at the abort signal. */
-const FILES_BETWEEN_SIGNAL_CHECKS = 32;
 
 export interface WriteFilesOptions {
   /**
@@ -84,7 +81,7 @@ class Staging {
 
   /** Lets Ctrl-C and SIGTERM in, then stops if one came. */
   async yield(): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve));
+    await yieldToSignals();
     this.check();
   }
 
