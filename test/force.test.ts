@@ -80,7 +80,7 @@ describe('create --force writes only the files the template produces', () => {
     for (const path of untouched) expect({ path, entry: after.get(path) }).toEqual({ path, entry: before.get(path) });
     expect(after.get('main/views.py')?.data).toBe('def mine(): pass\n');
     // The replaced ones are listed, and were really rewritten.
-    expect(run.stdout).toMatch(/^Plugin foo successfully created on directory .*\nReplaced 13 existing files:\n {2}\.bootstrap-plugin\.json\n/);
+    expect(run.stdout).toMatch(/^Plugin foo successfully created on directory .*\nReplaced 13 existing files:\n {2}\.bootstrap-plugin\.base\.gz\n {2}\.bootstrap-plugin\.json\n/);
     expect(produced).toContain('main/wsgi.py');
     expect(after.get('main/wsgi.py')?.data).toContain('Flask');
     expect(spawnSync('git', ['status', '--porcelain'], { cwd: plugin, encoding: 'utf8' }).stdout.split('\n').sort().filter(Boolean)).toEqual(['?? .venv/', '?? main/views.py', '?? notes.txt', '?? tpl/']);
