@@ -12,6 +12,8 @@ import { METWORK_GENERATIONS, resolveMetwork } from './core/metwork.js';
 import { resolveModule } from './core/names.js';
 import { PROFILE_FORMATS, renderProfile, type ProfileFormat } from './core/profiles.js';
 import { listTemplates, type Template, type TemplateLookup } from './core/templates.js';
+import { FILE_ACTIONS } from './core/update-plan.js';
+import { updatePlugin, type UpdateResult } from './core/update.js';
 import { DEFAULT_PORT, runPlugin, type RunEvent } from './core/run/run.js';
 import { BUILTIN_TEMPLATES, PACKAGE_ROOT, RUNTIME_BIN } from './paths.js';
 import { createAsk, endHungUp } from './prompt.js';
@@ -62,6 +64,19 @@ function printCreated(result: CreateResult): void {
   }
   out(`Plugin ${result.name} successfully created on directory ${result.target}`);
   if (result.nextSteps) out(`\n${result.nextSteps}`);
+}
+
+function printUpdated(result: UpdateResult): void {
+  const width = Math.max(0, ...result.files.map((f) => f.action.length));
+  for (const file of result.files) out(`  ${file.action.padEnd(width)}  ${file.path}${file.reason ? ` (${file.reason})` : ''}`);
+  const summary = FILE_ACTIONS.map((action) => [action, result.files.filter((f) => f.action === action).length] as const)
+    .filter(([, count]) => count > 0)
+    .map(([action, count]) => `${count} ${action}`)
+    .join(', ');
+  if (result.dryRun) {
+    out(`Dry run: ${summary ? `updating ${result.name} from template ${result.template} would give ${summary}` : `${result.name} is up to date with template ${result.template}`}; nothing was written`);
+  } else out(summary ? `Plugin ${result.name} updated from template ${result.template}: ${summary}` : `Plugin ${result.name} is up to date with template ${result.template}`);
+  if (result.newFields.length > 0) out(`New fields: ${result.newFields.map((field) => `${field}=${String(result.answers[field])}`).join(', ')}`);
 }
 
 function printSet(result: SetResult): void {
@@ -225,6 +240,45 @@ async function main(): Promise<void> {
         else process.stdout.write(profile.text);
       },
     )
+    .command(
+      'update [dir]',
+      'bring a plugin to the current version of its template, merging three ways with your changes',
+      (y) =>
+        templateOptions(y)
+          .positional('dir', { type: 'string', default: '.', describe: 'plugin directory' })
+          .option('template', { alias: 't', type: 'string', describe: 'template name or path (default: the one in .bootstrap-plugin.json)' })
+          .option('yes', { alias: ['y', 'no-input'], type: 'boolean', describe: "take the default of every field the template adds; never prompt" })
+          .option('set', { type: 'array', string: true, default: [], describe: 'FIELD=VALUE answer (repeatable); wins over the recorded one' })
+          .option('module', { type: 'string', describe: 'module name, when .bootstrap-plugin.json has none (default: $MFMODULE, else mfserv)' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'print what would be added, updated, merged, conflicted, removed; write nothing' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }),
+      async (argv) => {
+        const signal = abortOnSignals();
+        const interactive = !argv.yes && isInteractive();
+        const result = await updatePlugin({
+          ...templateLookup(argv),
+          dir: argv.dir,
+          cwd: process.cwd(),
+          template: argv.template,
+          module: resolveModule(argv.module ?? process.env.MFMODULE),
+          set: argv.set,
+          ask: interactive ? createAsk(signal) : undefined,
+          dryRun: argv.dryRun,
+          toolVersion: toolVersion(),
+          signal,
+        });
+        if (argv.json) out(JSON.stringify(result, null, 2));
+        else printUpdated(result);
+        if (!argv.yes && !interactive && result.defaulted.length > 0) {
+          warn(`no terminal to ask on, so these new fields took their defaults: ${result.defaulted.join(', ')} (choose with --set FIELD=VALUE; --yes silences this note)`);
+        }
+        if (result.conflicts.length > 0) {
+          const count = `${result.conflicts.length} file${result.conflicts.length > 1 ? 's' : ''}`;
+          warn(`error: ${result.dryRun ? 'would leave conflicts' : 'conflicts'} in ${count}: ${result.conflicts.join(', ')} (resolve the <<<<<<< blocks and *.bootstrap-plugin-new files by hand)`);
+          process.exitCode = EXIT.failure;
+        }
+      },
+    )
     .command('config', "read, edit and check a plugin's config.ini", (y) =>
       y
         .command(
@@ -296,7 +350,7 @@ async function main(): Promise<void> {
         process.exitCode = EXIT.interrupted;
       },
     )
-    .demandCommand(1, 'name a command: list, create, env, config or run (see --help)')
+    .demandCommand(1, 'name a command: list, create, update, env, config or run (see --help)')
     .strict()
     .version(toolVersion())
     .help()
