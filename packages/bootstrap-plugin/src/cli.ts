@@ -7,7 +7,7 @@ import { getConfigValue, setConfigValues, type SetResult } from './core/config.j
 import { writeFileAtomic } from './core/fs.js';
 import { createPlugin, type CreateResult } from './core/create.js';
 import { collectVariables, DEFAULT_CONFIG_NAME } from './core/env.js';
-import { BootstrapError, EXIT, UsageError } from './core/errors.js';
+import { BootstrapError, EXIT, ioReason, UsageError } from './core/errors.js';
 import { METWORK_GENERATIONS, resolveMetwork } from './core/metwork.js';
 import { resolveModule } from './core/names.js';
 import { PROFILE_FORMATS, renderProfile, type ProfileFormat } from './core/profiles.js';
@@ -28,7 +28,10 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   // A closed terminal fails writes with EIO, sometimes before its SIGHUP arrives; output
   // happens only before (prompts) or after (results) writing files, so there is nothing to undo.
   if (error.code === 'EIO') return endHungUp();
-  throw error;
+  // `> /dev/full`, a full disk: one line, not a stack trace. Output comes after the work, so
+  // what was written stays written.
+  process.stderr.write(`bootstrap-plugin: error: cannot write the output to standard output: ${ioReason(error)}; check where it is redirected\n`);
+  process.exit(EXIT.failure);
 });
 const warn = (text: string) => process.stderr.write(`bootstrap-plugin: ${text}\n`);
 
@@ -46,8 +49,9 @@ function templateLookup(argv: { templatesDir?: string[]; metwork?: string }): Te
   return { builtinDir: BUILTIN_TEMPLATES, userDirs, generation: resolveMetwork(argv.metwork, process.env).generation };
 }
 
+/** A terminal to read answers from and one to ask on: `create foo | tee log` still asks, on stderr. */
 function isInteractive(): boolean {
-  return Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI;
+  return Boolean(process.stdin.isTTY && (process.stdout.isTTY || process.stderr.isTTY)) && !process.env.CI;
 }
 
 function printList(templates: Template[]): void {

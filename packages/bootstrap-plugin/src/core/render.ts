@@ -3,6 +3,7 @@ import { join, posix } from 'node:path';
 import { ConfigError, ioReason } from './errors.js';
 import { matchesWhen, type Answers } from './fields.js';
 import { readRegularFile } from './fs.js';
+import { printable } from './names.js';
 import type { Template } from './templates.js';
 
 /** One file of a rendered plugin, held in memory until the whole tree is ready. */
@@ -69,10 +70,26 @@ export async function renderEjs(text: string, context: RenderContext, filename: 
   try {
     return ejs.render(text, context, { filename, async: false });
   } catch (error) {
-    const line = /ejs:(\d+)/.exec((error as Error).message);
-    const reason = (error as Error).message.split('\n').pop() ?? '';
-    throw new ConfigError(filename, line ? Number(line[1]) : undefined, `template error: ${reason}`);
+    const { line, reason } = explainEjsError(error);
+    throw new ConfigError(filename, line, `template error: ${reason}`);
   }
+}
+
+/**
+ * The line and the reason of an EJS failure, from the shapes EJS gives them: a compile error
+ * ("REASON in FILE while compiling ejs", then advice), a runtime error ("FILE:LINE", the
+ * context, a blank line, then the reason, maybe several lines or none), or a thrown non-Error.
+ */
+function explainEjsError(error: unknown): { line?: number; reason: string } {
+  const message = error instanceof Error ? error.message : String(error);
+  const compiling = / in \S.* while compiling ejs/.exec(message);
+  if (compiling) return { reason: `${message.slice(0, compiling.index)} (check that each <% has its %> and each { its })` };
+  // EJS sets `path` on what was thrown: on a string that fails, and the string is the reason.
+  const thrown = /^Cannot create property 'path' on string '(.*)'$/s.exec(message);
+  if (thrown) return { reason: `it threw "${printable(thrown[1])}"` };
+  const located = /:(\d+)\n[\s\S]*?\n\n([\s\S]*)$/.exec(message);
+  const reason = (located ? located[2] : message).replace(/\s*\n\s*/g, ' ').trim();
+  return { line: located ? Number(located[1]) : undefined, reason: reason || `${error instanceof Error ? error.name : 'an error'} with no message` };
 }
 
 interface SourceFile {
