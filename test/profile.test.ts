@@ -6,7 +6,8 @@ import { parseEnv } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../packages/bootstrap-plugin/src/core/errors.js';
-import { collectVariables, quoteDotenv, renderProfile, type ProfileFormat, type Variable } from '../packages/bootstrap-plugin/src/core/env.js';
+import { collectVariables, type Variable } from '../packages/bootstrap-plugin/src/core/env.js';
+import { quoteDotenv, renderProfile, type ProfileFormat } from '../packages/bootstrap-plugin/src/core/profiles.js';
 import { CLI, cleanEnv } from './helpers/cli.js';
 
 /**

@@ -19,7 +19,7 @@ export interface CliRun {
 /** Environment for a non-interactive run: no inherited module/config/template settings. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra };
-  for (const name of ['MFMODULE', 'MFCONFIG', 'BOOTSTRAP_PLUGIN_TEMPLATES']) if (!(name in extra)) delete env[name];
+  for (const name of ['MFMODULE', 'MFCONFIG', 'MFMODULE_VERSION', 'BOOTSTRAP_PLUGIN_TEMPLATES']) if (!(name in extra)) delete env[name];
   return env;
 }
 

@@ -5,3 +5,5 @@ import { fileURLToPath } from 'node:url';
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The templates shipped with the package: the built-ins, the packs and their catalogue. */
 export const BUILTIN_TEMPLATES = join(PACKAGE_ROOT, 'templates');
+/** Stand-ins for the MetWork runtime commands `run` needs (bjoern_wrapper.py). */
+export const RUNTIME_BIN = join(PACKAGE_ROOT, 'runtime', 'bin');

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DEFAULT_CONFIG_NAME } from '../core/env.js';
 import { EXIT } from '../core/errors.js';
+import { METWORK_GENERATIONS, resolveMetwork } from '../core/metwork.js';
 import type { TemplateLookup } from '../core/templates.js';
 import { BUILTIN_TEMPLATES, PACKAGE_ROOT } from '../paths.js';
 import { endHungUp } from '../prompt.js';
@@ -13,7 +15,8 @@ export const warn = (text: string) => process.stderr.write(`bootstrap-plugin: ${
 
 // `bootstrap-plugin list | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(EXIT.ok);
+  // `run` has processes to stop first: exiting here would leave them behind.
+  if (error.code === 'EPIPE') return running ? running.abort() : process.exit(EXIT.ok);
   // A closed terminal fails writes with EIO, sometimes before its SIGHUP arrives; output
   // happens only before (prompts) or after (results) writing files, so there is nothing to undo.
   if (error.code === 'EIO') return endHungUp();
@@ -34,6 +37,9 @@ export function isInteractive(): boolean {
 /** After a SIGHUP, the process ends by SIGHUP once the work is cleaned up (see endHungUp). */
 export let hungUp = false;
 
+/** The work a signal aborts. */
+let running: AbortController | undefined;
+
 /**
  * Ctrl-C, SIGTERM and a closed terminal (SIGHUP) abort the work in progress; the core removes
  * what it had written. The listeners stay for the whole run: inquirer's signal-exit re-raises a
@@ -42,6 +48,7 @@ export let hungUp = false;
  */
 export function abortOnSignals(): AbortSignal {
   const controller = new AbortController();
+  running = controller;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       if (controller.signal.aborted) process.exit(EXIT.interrupted);
@@ -68,8 +75,24 @@ export const MODULE_OPTION = {
   summary: 'module name (default: $MFMODULE, else mfserv)',
 } as const satisfies OptionSpec;
 
-export function templateLookup(templatesDir: readonly string[] | undefined): TemplateLookup {
+export const CONFIG_NAME_OPTION = {
+  type: 'string',
+  value: 'N',
+  summary: `chooses key[VARIANT] values (default: $MFCONFIG, else ${DEFAULT_CONFIG_NAME})`,
+} as const satisfies OptionSpec;
+
+export const METWORK_OPTION = {
+  type: 'string',
+  value: 'G',
+  summary: `MetWork generation of the MFSERV templates: ${METWORK_GENERATIONS.join(' or ')} (default: 2 when $MFMODULE_VERSION is >= 1, else 0.9)`,
+} as const satisfies OptionSpec;
+
+/** The template options of list, create and config check: `--templates-dir` and `--metwork`. */
+export const TEMPLATE_OPTIONS = { 'templates-dir': TEMPLATES_DIR_OPTION, metwork: METWORK_OPTION } as const;
+
+export function templateLookup(options: { 'templates-dir'?: readonly string[]; metwork?: string }): TemplateLookup {
   const fromEnv = (process.env[TEMPLATES_ENV] ?? '').split(':').filter(Boolean);
   // Absolute, so a plugin's .bootstrap-plugin.json records a template path valid from anywhere.
-  return { builtinDir: BUILTIN_TEMPLATES, userDirs: [...(templatesDir ?? []), ...fromEnv].map((dir) => resolve(dir)) };
+  const userDirs = [...(options['templates-dir'] ?? []), ...fromEnv].map((dir) => resolve(dir));
+  return { builtinDir: BUILTIN_TEMPLATES, userDirs, generation: resolveMetwork(options.metwork, process.env).generation };
 }

@@ -3,7 +3,7 @@ import { getConfigValue, setConfigValues, type SetResult } from '../core/config.
 import { EXIT } from '../core/errors.js';
 import { resolveModule } from '../core/names.js';
 import { defineCommand } from '../cli/command.js';
-import { abortOnSignals, out, TEMPLATES_DIR_OPTION, templateLookup } from '../cli/io.js';
+import { abortOnSignals, out, TEMPLATE_OPTIONS, templateLookup } from '../cli/io.js';
 
 const PATH = { name: 'path', required: true, completes: 'files', summary: 'plugin directory or ini file' } as const;
 
@@ -43,13 +43,13 @@ export const configCheck = defineCommand({
   summary: "check a plugin's config.ini against its template (exit 2 on findings)",
   args: [{ ...PATH, required: false, default: '.', summary: 'plugin directory or its config.ini' }],
   options: {
-    'templates-dir': TEMPLATES_DIR_OPTION,
+    ...TEMPLATE_OPTIONS,
     template: { type: 'string', short: 't', value: 'T', completes: 'templates', summary: 'template to check against (default: the one in .bootstrap-plugin.json)' },
     module: { type: 'string', value: 'M', summary: 'module name, when .bootstrap-plugin.json has none (default: $MFMODULE, else mfserv)' },
   },
   async run({ options, args }) {
     const result = await checkConfig({
-      ...templateLookup(options['templates-dir']),
+      ...templateLookup(options),
       path: args.path,
       cwd: process.cwd(),
       template: options.template,

@@ -1,8 +1,9 @@
 import { createPlugin, type CreateResult } from '../core/create.js';
+import { resolveMetwork } from '../core/metwork.js';
 import { resolveModule } from '../core/names.js';
 import { createAsk } from '../prompt.js';
 import { defineCommand } from '../cli/command.js';
-import { abortOnSignals, isInteractive, MODULE_OPTION, out, TEMPLATES_DIR_OPTION, templateLookup, toolVersion, warn } from '../cli/io.js';
+import { abortOnSignals, isInteractive, MODULE_OPTION, out, TEMPLATE_OPTIONS, templateLookup, toolVersion, warn } from '../cli/io.js';
 
 function printCreated(result: CreateResult): void {
   if (result.dryRun) {
@@ -28,13 +29,13 @@ export const create = defineCommand({
     force: { type: 'boolean', summary: 'replace an existing plugin directory' },
     'dry-run': { type: 'boolean', summary: 'print the files that would be written; write nothing' },
     json: { type: 'boolean', summary: 'print the result as JSON' },
-    'templates-dir': TEMPLATES_DIR_OPTION,
+    ...TEMPLATE_OPTIONS,
   },
   async run({ options, args }) {
     const signal = abortOnSignals();
     const interactive = !options.yes && isInteractive();
     const result = await createPlugin({
-      ...templateLookup(options['templates-dir']),
+      ...templateLookup(options),
       name: args.name,
       template: options.template,
       dir: options.dir,
@@ -46,6 +47,7 @@ export const create = defineCommand({
       force: options.force,
       dryRun: options['dry-run'],
       toolVersion: toolVersion(),
+      metworkVersion: resolveMetwork(options.metwork, process.env).formatVersion,
       signal,
     });
     if (options.json) out(JSON.stringify(result, null, 2));

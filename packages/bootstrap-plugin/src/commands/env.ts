@@ -1,8 +1,9 @@
-import { collectVariables, DEFAULT_CONFIG_NAME, PROFILE_FORMATS, renderProfile, type ProfileFormat } from '../core/env.js';
+import { collectVariables, DEFAULT_CONFIG_NAME } from '../core/env.js';
+import { PROFILE_FORMATS, renderProfile, type ProfileFormat } from '../core/profiles.js';
 import { writeFileAtomic } from '../core/fs.js';
 import { resolveModule } from '../core/names.js';
 import { defineCommand } from '../cli/command.js';
-import { abortOnSignals, MODULE_OPTION, warn } from '../cli/io.js';
+import { abortOnSignals, CONFIG_NAME_OPTION, MODULE_OPTION, warn } from '../cli/io.js';
 
 export const env = defineCommand({
   name: 'env',
@@ -11,7 +12,7 @@ export const env = defineCommand({
   options: {
     format: { type: 'string', choices: PROFILE_FORMATS, default: 'sh', value: 'F', summary: 'profile format' },
     module: MODULE_OPTION,
-    'config-name': { type: 'string', value: 'N', summary: `chooses key[VARIANT] values (default: $MFCONFIG, else ${DEFAULT_CONFIG_NAME})` },
+    'config-name': CONFIG_NAME_OPTION,
     output: { type: 'string', short: 'o', value: 'FILE', completes: 'files', summary: 'write the profile to FILE (atomically) instead of printing it' },
   },
   async run({ options, args }) {

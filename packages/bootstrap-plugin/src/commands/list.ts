@@ -1,6 +1,6 @@
 import { listTemplates, type Template } from '../core/templates.js';
 import { defineCommand } from '../cli/command.js';
-import { out, TEMPLATES_DIR_OPTION, templateLookup, warn } from '../cli/io.js';
+import { out, TEMPLATE_OPTIONS, templateLookup, warn } from '../cli/io.js';
 
 function printList(templates: Template[]): void {
   const width = Math.max(10, ...templates.map((t) => t.name.length));
@@ -13,11 +13,11 @@ export const list = defineCommand({
   summary: 'list the available plugin templates',
   args: [],
   options: {
-    'templates-dir': TEMPLATES_DIR_OPTION,
+    ...TEMPLATE_OPTIONS,
     json: { type: 'boolean', summary: 'print an array of {name, description, source, fields}' },
   },
   run({ options }) {
-    const { templates, warnings } = listTemplates(templateLookup(options['templates-dir']));
+    const { templates, warnings } = listTemplates(templateLookup(options));
     warnings.forEach(warn);
     if (options.json) {
       const rows = templates.map((t) => ({ name: t.name, description: t.description, source: t.source, fields: t.fields }));

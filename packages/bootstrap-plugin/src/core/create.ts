@@ -7,6 +7,7 @@ import { printable, validatePluginName } from './names.js';
 import { assertWritable, writeTree } from './fs.js';
 import { stateFile } from './plugin.js';
 import { renderContext, renderEjs, renderTemplate, type RenderContext } from './render.js';
+import { METWORK2_REFERENCE_VERSION } from './metwork.js';
 import { findTemplate, type Template, type TemplateLookup } from './templates.js';
 
 export interface CreateOptions extends TemplateLookup, AnswerSources {
@@ -21,6 +22,8 @@ export interface CreateOptions extends TemplateLookup, AnswerSources {
   dryRun: boolean;
   /** This tool's version, stored beside the answers. */
   toolVersion: string;
+  /** What format-2 templates write in `.plugin_format_version` (see resolveMetwork). */
+  metworkVersion?: string;
   signal?: AbortSignal;
 }
 
@@ -50,7 +53,7 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
   // Before any question: a user should not answer ten prompts to learn the directory exists.
   await assertWritable(target, options.force);
   const { answers, defaulted } = await resolveAnswers(template.fields, options);
-  const context = renderContext(options.name, options.module, answers);
+  const context = renderContext(options.name, options.module, answers, { metworkVersion: options.metworkVersion ?? METWORK2_REFERENCE_VERSION });
   const files = await renderTemplate(template, context);
   files.push(stateFile(template, options.module, options.toolVersion, answers));
   const nextSteps = await renderNextSteps(template, context, relative(options.cwd, target));

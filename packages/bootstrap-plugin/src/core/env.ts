@@ -9,8 +9,6 @@ import { readIniFile, sectionItems, type IniDocument, type IniEntry } from './in
  * sanitised and checked for collisions, values are quoted so no shell ever runs them.
  */
 
-export type ProfileFormat = 'sh' | 'fish' | 'dotenv' | 'json';
-export const PROFILE_FORMATS: readonly ProfileFormat[] = ['sh', 'fish', 'dotenv', 'json'];
 /** MetWork's configuration name when `MFCONFIG` is not set. */
 export const DEFAULT_CONFIG_NAME = 'GENERIC';
 const CURRENT_PLUGIN = 'CURRENT_PLUGIN';
@@ -20,7 +18,6 @@ const PLACEHOLDER = /\{\{(.*?)\}\}/gs;
 const PLACEHOLDER_NAME = /^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*$/;
 const NOT_IN_NAMES = /[^A-Za-z0-9_]/gu;
 const NAME_CHARACTERS = /^[A-Za-z0-9_]*$/;
-const PROFILE_HEADER = '# written by bootstrap-plugin env';
 
 export interface EnvOptions {
   /** Plugin directories or ini files, relative to `cwd`; the first one decides the mode. */
@@ -41,11 +38,6 @@ export interface Variable {
   file: string;
   /** The key's line. */
   line?: number;
-}
-
-/** `file:line`, for messages. */
-function originOf(variable: Variable): string {
-  return variable.line === undefined ? variable.file : `${variable.file}:${variable.line}`;
 }
 
 export interface EnvResult {
@@ -91,6 +83,32 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
     else for (const variable of own.values()) layered.set(variable.name, variable);
   }
   return { variables: [...layered.values()], warnings };
+}
+
+/** A value as `run` reads it: its variant chosen, `{{VAR}}` replaced, and the line it came from. */
+export interface Setting {
+  value: string;
+  line: number;
+}
+
+/**
+ * Every section of one ini file by name, keys lower-case, with the same variants and
+ * placeholders as the variables, private (`_`) sections and keys included: `run` needs
+ * `_cmd_and_args`, which MetWork keeps out of the environment.
+ */
+export async function readSettings(options: { file: string; shown: string; configName: string; environment: EnvOptions['environment'] }) {
+  const doc = await readIniFile(options.file, options.shown);
+  const warnings: string[] = [];
+  const context = { prefix: '', configName: options.configName.toLowerCase(), lookup: (name: string) => ownString(options.environment, name), warnings };
+  const sections = new Map<string, Map<string, Setting>>();
+  for (const section of doc.sections.values()) {
+    const settings = new Map<string, Setting>();
+    for (const entry of chooseVariants(sectionItems(doc, section), doc.file, context.configName)) {
+      settings.set(realKey(entry), { value: expand(entry, doc.file, context), line: entry.line });
+    }
+    sections.set(section.name, settings);
+  }
+  return { sections, warnings };
 }
 
 function ownString(environment: Record<string, string | undefined>, name: string): string | undefined {
@@ -233,66 +251,4 @@ function expand(entry: IniEntry, file: string, context: Context): string {
     throw new ConfigError(file, entry.line, `the value of "${entry.key}" holds a NUL character, which no environment variable can carry`);
   }
   return value;
-}
-
-export interface Profile {
-  text: string;
-  warnings: string[];
-}
-
-/** The profile text in a format; values come out byte for byte (see each writer). */
-export function renderProfile(variables: Variable[], format: ProfileFormat): Profile {
-  if (format === 'json') {
-    return { text: `${JSON.stringify(Object.fromEntries(variables.map((v) => [v.name, v.value])), null, 2)}\n`, warnings: [] };
-  }
-  const warnings: string[] = [];
-  // Pieces joined once: no intermediate string per line (a profile can have 100k lines).
-  const pieces = [PROFILE_HEADER, '\n'];
-  for (const variable of variables) {
-    const { name, value } = variable;
-    if (format === 'sh') pieces.push('export ', name, '=', quoteSh(value), '\n');
-    else if (format === 'fish') pieces.push('set -gx ', name, ' ', quoteFish(value), '\n');
-    else {
-      if (value.endsWith('\\')) {
-        throw new UsageError(`${originOf(variable)}: the value of ${name} ends with a backslash, which dotenv readers take for an escaped quote (python-dotenv then misreads the lines after it too): use --format sh or json`);
-      }
-      const quoted = quoteDotenv(value);
-      if (quoted.misreadBy.length > 0) {
-        warnings.push(`${name}: no dotenv quoting keeps this value exact for every reader; ${quoted.misreadBy.join(' and ')} will read it differently (use --format sh or json)`);
-      }
-      pieces.push(name, '=', quoted.text, '\n');
-    }
-  }
-  return { text: pieces.join(''), warnings };
-}
-
-/** POSIX single quotes hold every byte but NUL literally; a quote is closed, escaped, reopened. */
-function quoteSh(value: string): string {
-  return `'${value.replaceAll("'", "'\\''")}'`;
-}
-
-/** In fish's single quotes only `\\` and `\'` are escapes. */
-function quoteFish(value: string): string {
-  return `'${value.replace(/[\\']/g, '\\$&')}'`;
-}
-
-/** python-dotenv's `${NAME}` / `${NAME:-default}` expansion, which it applies whatever the quotes. */
-const PYTHON_DOTENV_EXPANSION = /\$\{[^}:]*(?::-[^}]*)?\}/;
-
-/**
- * Single quotes when the value holds no `'`, `\` or CR: Node's `--env-file`, motdotla/dotenv and
- * python-dotenv all read those literally (newlines included). Otherwise double quotes with
- * `\\ \" \n \r` escapes, which python-dotenv (and docker compose) decode; Node's reader and
- * motdotla/dotenv decode only `\n` there. python-dotenv also expands `${NAME}` in any quotes
- * (unless `interpolate=False`), and nothing escapes it: such values are reported too.
- */
-export function quoteDotenv(value: string): { text: string; misreadBy: string[] } {
-  const single = !/['\\\r]/.test(value);
-  const misreadBy = [
-    ...(!single && /[\\"\r]/.test(value) ? ["Node's --env-file and motdotla/dotenv"] : []),
-    ...(PYTHON_DOTENV_EXPANSION.test(value) ? ['python-dotenv (it expands ${…})'] : []),
-  ];
-  if (single) return { text: `'${value}'`, misreadBy };
-  const escaped = value.replace(/[\\"]/g, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-  return { text: `"${escaped}"`, misreadBy };
 }

@@ -32,8 +32,9 @@ const SECRET_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)';
 /** Loaded on first use, not at start-up: `list`, `env` and `--version` never need randomness. */
 const crypto = () => process.getBuiltinModule('node:crypto');
 
-export function renderContext(name: string, module: string, answers: Answers): RenderContext {
-  return { ...answers, name, module, label: `plugin_${name}@${module}`, secret };
+/** `extra`: values a generation's templates need besides the answers (format 2: `metworkVersion`). */
+export function renderContext(name: string, module: string, answers: Answers, extra: Record<string, unknown> = {}): RenderContext {
+  return { ...extra, ...answers, name, module, label: `plugin_${name}@${module}`, secret };
 }
 
 /** A cryptographically random string; the default is Django's secret-key alphabet and length. */

@@ -5,6 +5,7 @@ import { findFieldProblems, findPatternProblem, type Field, type When } from './
 import { decodeUtf8 } from './fs.js';
 import { isPlainObject, parseJson } from './jsonfile.js';
 import type { NameRules } from './names.js';
+import { METWORK2_TEMPLATES_DIR, type MetworkGeneration } from './metwork.js';
 import { didYouMean } from './suggest.js';
 
 const MANIFEST = 'template.json';
@@ -35,6 +36,8 @@ export interface TemplateLookup {
   builtinDir: string;
   /** User template directories, in order (`--templates-dir`, then `BOOTSTRAP_PLUGIN_TEMPLATES`). */
   userDirs: string[];
+  /** Which MetWork's MFSERV templates are the built-ins (default `0.9`); packs and user templates are the same for both. */
+  generation?: MetworkGeneration;
 }
 
 export interface TemplateList {
@@ -51,10 +54,11 @@ interface Catalog {
 /** Every available template: built-ins in catalogue order, then packs, then user templates. */
 export function listTemplates(lookup: TemplateLookup): TemplateList {
   const catalog = readCatalog(lookup.builtinDir);
-  // The six MFSERV templates extend one base: read and check it once, not six times.
+  const builtins = builtinCatalog(lookup);
+  // The MFSERV templates extend one base: read and check it once, not once per template.
   const bases = new Map<string, Template>();
   const templates = [
-    ...catalog.builtin.map((name) => loadTemplate(join(lookup.builtinDir, name), 'builtin', [], bases)),
+    ...builtins.names.map((name) => loadTemplate(join(builtins.dir, name), 'builtin', [], bases)),
     ...catalog.packs.map((name) => loadTemplate(join(lookup.builtinDir, name), 'pack', [], bases)),
   ];
   const warnings: string[] = [];
@@ -82,15 +86,22 @@ export function findTemplate(nameOrPath: string, lookup: TemplateLookup, cwd: st
     return loadTemplate(dir, 'user');
   }
   const catalog = readCatalog(lookup.builtinDir);
-  if (catalog.builtin.includes(nameOrPath)) return loadTemplate(join(lookup.builtinDir, nameOrPath), 'builtin');
+  const builtins = builtinCatalog(lookup);
+  if (builtins.names.includes(nameOrPath)) return loadTemplate(join(builtins.dir, nameOrPath), 'builtin');
   if (catalog.packs.includes(nameOrPath)) return loadTemplate(join(lookup.builtinDir, nameOrPath), 'pack');
   const userDirs = lookup.userDirs.flatMap(userTemplateDirs);
   const match = userDirs.find((dir) => basename(dir) === nameOrPath);
   if (match) return loadTemplate(match, 'user');
-  const known = [...catalog.builtin, ...catalog.packs, ...userDirs.map((dir) => basename(dir))];
+  const known = [...builtins.names, ...catalog.packs, ...userDirs.map((dir) => basename(dir))];
   throw new UsageError(
     `unknown template "${nameOrPath}"${didYouMean(nameOrPath, known)} (see: bootstrap-plugin list)`,
   );
+}
+
+/** The built-in MFSERV templates of the chosen MetWork generation: their directory and names, in catalogue order. */
+function builtinCatalog(lookup: TemplateLookup): { dir: string; names: string[] } {
+  const dir = lookup.generation === '2' ? join(lookup.builtinDir, METWORK2_TEMPLATES_DIR) : lookup.builtinDir;
+  return { dir, names: readCatalog(dir).builtin };
 }
 
 function readCatalog(builtinDir: string): Catalog {
