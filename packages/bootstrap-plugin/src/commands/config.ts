@@ -14,9 +14,14 @@ function printSet(result: SetResult): void {
 }
 
 function printCheck(result: CheckResult): void {
-  for (const finding of result.findings) out(`${result.file}:${finding.line}: ${finding.message}`);
-  if (result.findings.length === 0) out(`${result.file}: no problems (checked against the ${result.template} template)`);
+  for (const finding of result.findings) {
+    const where = `${finding.file ?? result.file}${finding.line > 0 ? `:${finding.line}` : ''}`;
+    out(`${where}: ${finding.severity === 'warning' ? 'warning: ' : ''}${finding.message}`);
+  }
+  if (!result.findings.some(isError)) out(`${result.file}: no problems (checked against the ${result.template} template)`);
 }
+
+const isError = (finding: CheckResult['findings'][number]) => finding.severity !== 'warning';
 
 export const configGet = defineCommand({
   name: 'config get',
@@ -54,8 +59,9 @@ export const configCheck = defineCommand({
       cwd: process.cwd(),
       template: options.template,
       module: resolveModule(options.module ?? process.env.MFMODULE),
+      environment: process.env,
     });
     printCheck(result);
-    if (result.findings.length > 0) process.exitCode = EXIT.usage;
+    if (result.findings.some(isError)) process.exitCode = EXIT.usage;
   },
 });

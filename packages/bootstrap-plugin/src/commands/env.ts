@@ -16,7 +16,7 @@ export const env = defineCommand({
     output: { type: 'string', short: 'o', value: 'FILE', completes: 'files', summary: 'write the profile to FILE (atomically) instead of printing it' },
   },
   async run({ options, args }) {
-    const { variables, warnings } = await collectVariables({
+    const { variables, warnings, notes } = await collectVariables({
       paths: args.paths,
       cwd: process.cwd(),
       module: resolveModule(options.module ?? process.env.MFMODULE),
@@ -25,6 +25,7 @@ export const env = defineCommand({
     });
     const profile = renderProfile(variables, options.format as ProfileFormat);
     for (const warning of [...warnings, ...profile.warnings]) warn(`warning: ${warning}`);
+    for (const note of notes) warn(`note: ${note}`);
     if (options.output) await writeFileAtomic(options.output, profile.text, abortOnSignals());
     else process.stdout.write(profile.text);
   },
