@@ -5,6 +5,8 @@
 export { resolveAnswers, type Ask } from './core/answers.js';
 export { renderNextSteps } from './core/create.js';
 export { stateFile } from './core/plugin.js';
+export { BASE_FILE, baseFile, recordSecrets } from './core/record.js';
+export { mergeTemplate, type Merge } from './core/update.js';
 export { checkAnswer, type Answers, type Field, type FieldValue } from './core/fields.js';
 export { DEFAULT_MODULE, resolveModule, validatePluginName } from './core/names.js';
 export { renderContext, renderTemplate } from './core/render.js';

@@ -6,6 +6,7 @@ import { UsageError } from './errors.js';
 import { printable, validatePluginName } from './names.js';
 import { assertWritable, writeTree } from './fs.js';
 import { stateFile } from './plugin.js';
+import { baseFile, recordSecrets } from './record.js';
 import { renderContext, renderEjs, renderTemplate, type RenderContext } from './render.js';
 import { METWORK2_REFERENCE_VERSION } from './metwork.js';
 import { findTemplate, type Template, type TemplateLookup } from './templates.js';
@@ -54,8 +55,10 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
   await assertWritable(target, options.force);
   const { answers, defaulted } = await resolveAnswers(template.fields, options);
   const context = renderContext(options.name, options.module, answers, { metworkVersion: options.metworkVersion ?? METWORK2_REFERENCE_VERSION });
+  const secrets = recordSecrets(context);
   const files = await renderTemplate(template, context);
-  files.push(stateFile(template, options.module, options.toolVersion, answers));
+  // What `update` needs later: the answers, and what the template produced to merge against.
+  files.push(stateFile(template, options.module, options.toolVersion, answers), baseFile(files, secrets));
   const nextSteps = await renderNextSteps(template, context, relative(options.cwd, target));
   if (!options.dryRun) await writeTree(files, target, { force: options.force, signal: options.signal });
   return {

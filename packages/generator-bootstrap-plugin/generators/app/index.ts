@@ -1,4 +1,4 @@
-import { constants, type Stats } from 'node:fs';
+import { constants, existsSync, type Stats } from 'node:fs';
 import { join, relative } from 'node:path';
 import Generator, { type BaseOptions, type Storage } from 'yeoman-generator';
 import {
@@ -11,6 +11,10 @@ import {
   renderTemplate,
   resolveAnswers,
   resolveModule,
+  BASE_FILE,
+  baseFile,
+  mergeTemplate,
+  recordSecrets,
   stateFile,
   toQuestion,
   validatePluginName,
@@ -50,6 +54,8 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
   private answers: Answers = {};
   /** The plugin directory: `./NAME`, or the current one when it is that plugin (a re-run). */
   private target = '';
+  /** Files a re-run's merge left with conflicts, with the reason. */
+  private conflicts: string[] = [];
 
   constructor(args: string[], options: Options) {
     super(args, options);
@@ -81,17 +87,49 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
   async writing(): Promise<void> {
     const template = this.template!;
     this.destinationRoot(this.target);
-    const files = await renderTemplate(template, renderContext(this.pluginName, this.module, this.answers));
-    files.push(stateFile(template, this.module, this.rootGeneratorVersion(), this.answers));
-    for (const file of files) this.#writeFile(file.path, file.content, file.mode);
+    if (existsSync(this.destinationPath(BASE_FILE))) await this.#writeMerged(template);
+    else await this.#writeRendered(template);
     this.config.set({ name: this.pluginName, template: template.name, module: this.module, answers: this.answers });
   }
 
   async end(): Promise<void> {
     this.log(`Plugin ${this.pluginName} successfully created on directory ${this.target}`);
+    if (this.conflicts.length > 0) this.log(`Conflicts to resolve by hand:\n${this.conflicts.map((c) => `  ${c}`).join('\n')}`);
     const context = renderContext(this.pluginName, this.module, this.answers);
     const nextSteps = await renderNextSteps(this.template!, context, relative(this.contextRoot, this.target));
     if (nextSteps) this.log(`\n${nextSteps}`);
+  }
+
+  /**
+   * A re-run over a plugin with a recorded base merges three ways, as `bootstrap-plugin update`
+   * does: the user's edits stay, the template's changes come in, and Yeoman's per-file question
+   * shows the merged result. Without a base, the plain rendering goes to Yeoman's question.
+   */
+  async #writeMerged(template: Template): Promise<void> {
+    const merge = await mergeTemplate({
+      target: this.target,
+      shown: this.target,
+      template,
+      name: this.pluginName,
+      module: this.module,
+      answers: this.answers,
+      toolVersion: this.rootGeneratorVersion(),
+    });
+    for (const change of merge.changes) {
+      if (change.content) this.#writeFile(change.path, change.content, change.mode ?? 0o644);
+      else this.fs.delete(this.destinationPath(change.path));
+    }
+    for (const file of merge.record) this.#writeFile(file.path, file.content, file.mode);
+    this.conflicts = merge.files.filter((f) => f.action === 'conflicted').map((f) => `${f.path}: ${f.reason}`);
+  }
+
+  async #writeRendered(template: Template): Promise<void> {
+    const context = renderContext(this.pluginName, this.module, this.answers);
+    const secrets = recordSecrets(context);
+    const files = await renderTemplate(template, context);
+    // The CLI's record, so `bootstrap-plugin update` can merge a plugin made here.
+    files.push(stateFile(template, this.module, this.rootGeneratorVersion(), this.answers), baseFile(files, secrets));
+    for (const file of files) this.#writeFile(file.path, file.content, file.mode);
   }
 
   /** Through mem-fs, so Yeoman's conflict resolution decides what reaches the disk. */
