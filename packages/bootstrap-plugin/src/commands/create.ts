@@ -6,12 +6,16 @@ import { defineCommand } from '../cli/command.js';
 import { abortOnSignals, isInteractive, MODULE_OPTION, out, TEMPLATE_OPTIONS, templateLookup, toolVersion, warn } from '../cli/io.js';
 
 function printCreated(result: CreateResult): void {
+  for (const leftover of result.leftovers) warn(`${result.dryRun ? 'would remove' : 'removed'} ${leftover}, left by an interrupted run`);
   if (result.dryRun) {
-    out(`Dry run: would create ${result.target} with ${result.files.length} files:`);
-    for (const file of result.files) out(`  ${file}`);
+    const replaced = new Set(result.replaced);
+    const replacing = replaced.size > 0 ? `, replacing ${replaced.size} existing ones` : '';
+    out(`Dry run: would create ${result.target} with ${result.files.length} files${replacing}:`);
+    for (const file of result.files) out(`  ${file}${replaced.has(file) ? ' (replaces the existing file)' : ''}`);
     return;
   }
   out(`Plugin ${result.name} successfully created on directory ${result.target}`);
+  if (result.replaced.length > 0) out(`Replaced ${result.replaced.length} existing files:\n${result.replaced.map((file) => `  ${file}`).join('\n')}`);
   if (result.nextSteps) out(`\n${result.nextSteps}`);
 }
 
@@ -26,7 +30,7 @@ export const create = defineCommand({
     answers: { type: 'string', value: 'FILE', completes: 'files', summary: 'answers file: JSON object of field: value, or .ini/.cfg with an [answers] section' },
     dir: { type: 'string', default: '.', value: 'DIR', completes: 'dirs', summary: 'parent directory of the plugin' },
     module: MODULE_OPTION,
-    force: { type: 'boolean', summary: 'replace an existing plugin directory' },
+    force: { type: 'boolean', summary: 'write over an existing plugin: replace only the files the template produces' },
     'dry-run': { type: 'boolean', summary: 'print the files that would be written; write nothing' },
     json: { type: 'boolean', summary: 'print the result as JSON' },
     ...TEMPLATE_OPTIONS,
