@@ -112,7 +112,7 @@ describe('yo bootstrap-plugin makes the plugin the CLI makes from the same answe
       const made = readTree(join(result.cwd, NAME));
       expect(comparable(made)).toEqual(comparable(expected));
       expect(JSON.parse(made['.yo-rc.json'].content)).toEqual({
-        'generator-bootstrap-plugin': { name: NAME, template: template.name, module: 'mfserv', answers },
+        'generator-bootstrap-plugin': { name: NAME, template: template.name, module: 'mfserv', metwork: '0.9', answers },
       });
       expect(result.askedQuestions.map((q) => q.name)).toEqual(['template', ...Object.keys(answers)]);
     } finally {
