@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, CLI_PACKAGE, cleanEnv, makeTempDir } from './helpers/cli.js';
+import { CLI, CLI_PACKAGE, cleanEnv, makeTempDir, ROOT } from './helpers/cli.js';
 import { writeTemplate } from './helpers/template-fixture.js';
 import { inTerminal } from './helpers/terminal.js';
 
@@ -129,7 +129,9 @@ describe('raw Node errors never reach the user', () => {
     for (let dir = cwd; dir !== temp.dir; dir = join(dir, '..')) chmodSync(dir, 0o777);
     chmodSync(temp.dir, 0o755);
     const cli = join(temp.dir, 'cli');
-    for (const part of ['bin', 'dist/bundle', 'dist/locales', 'package.json', 'templates']) cpSync(join(CLI_PACKAGE, part), join(cli, part), { recursive: true });
+    // A copy of the built CLI where nobody can enter (as in interruptions.test.ts); EJS has no dependencies.
+    for (const part of ['bin', 'dist', 'package.json', 'templates']) cpSync(join(CLI_PACKAGE, part), join(cli, part), { recursive: true });
+    cpSync(join(ROOT, 'node_modules', 'ejs'), join(cli, 'node_modules', 'ejs'), { recursive: true });
     const result = await run(['create', `--template=${template}`, 'foo', '--yes'], cwd, { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], cli: join(cli, 'bin', 'bootstrap-plugin.js') });
     expectRefused(result, /\/private\.txt: cannot be read \(permission denied\): make it readable, or remove it from the template$/m, cwd, ['tpl']);
   });
