@@ -86,7 +86,7 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
 /** The template's `next-steps.ejs`, rendered for a plugin at `dir` (relative to where the user is); empty without one. */
 export async function renderNextSteps(template: Template, context: RenderContext, dir: string): Promise<string> {
   if (!template.nextSteps) return '';
-  const text = await readFile(template.nextSteps, 'utf8');
+  const text = await readFile(template.nextSteps.path, 'utf8');
   return (await renderEjs(text, { ...context, dir: dir || '.' }, template.nextSteps)).trim();
 }
 
