@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, runCli } from './helpers/cli.js';
-import { descendants } from './helpers/processes.js';
+import { alive, descendants } from './helpers/processes.js';
 import { RUN_PATH, create, eventually, expectNothingLeft, sockets, startRun, stopRun, waitForText } from './helpers/run-plugin.js';
 import { freePort, get } from './helpers/server-process.js';
 
@@ -119,6 +119,35 @@ describe.concurrent('run supervises', () => {
     } finally {
       expectNothingLeft(await stopRun(started), started.running.output());
     }
+  });
+});
+
+describe.concurrent('run stops what ignores SIGTERM', () => {
+  const stubborn = async (name: string) => {
+    const dir = await create(temp.dir, 'empty', name);
+    appendFileSync(join(dir, 'config.ini'), ['[extra_daemon_stubborn]', `cmd_and_args = sh -c 'trap "" TERM INT HUP; echo ready; while true; do sleep 0.1; done'`, ''].join('\n'));
+    const started = await startRun(dir);
+    expect(await eventually(() => started.running.output().includes('stubborn.1 | ready'))).toBe(true);
+    return started;
+  };
+
+  it('Ctrl-C: SIGKILL after the grace period, everything gone within the limit', async () => {
+    const started = await stubborn('stubborn_one');
+    const stopped = await stopRun(started, 'SIGINT');
+    expectNothingLeft(stopped, started.running.output());
+    expect(stopped.elapsedMs).toBeGreaterThanOrEqual(2_500);
+    expect(stopped.code).toBe(130);
+  });
+
+  it('a second Ctrl-C ends it at once, still leaving no process or socket', async () => {
+    const started = await stubborn('stubborn_two');
+    const processes = descendants(started.running.child.pid!);
+    started.running.child.kill('SIGINT');
+    await pause(300);
+    const stopped = await stopRun(started, 'SIGINT');
+    expectNothingLeft({ ...stopped, processes, left: alive(processes) }, started.running.output());
+    expect(stopped.elapsedMs).toBeLessThan(1_500);
+    expect(stopped.code).toBe(130);
   });
 });
 
