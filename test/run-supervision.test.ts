@@ -168,7 +168,7 @@ describe.concurrent('run refuses what cannot run, in one line', () => {
     }
   });
 
-  it('exits 2 naming config.ini:line for an unknown type, a missing program, and nothing to run', async () => {
+  it('exits 2 naming the file for an unknown type, a missing program, node dependencies not installed, and nothing to run', async () => {
     const dir = await create(temp.dir, 'default', 'bad_type', ['type=python3_sync']);
     const config = join(dir, 'config.ini');
     const text = readFileSync(config, 'utf8');
@@ -183,6 +183,12 @@ describe.concurrent('run refuses what cannot run, in one line', () => {
     const missing = await runOnce(dir, []);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(new RegExp(`^bootstrap-plugin: error: .*config\\.ini:${typeLine}: \\[app_main\\] _cmd_and_args runs "php_wrapper", which is not on the PATH`));
+    const node = await create(temp.dir, 'node', 'not_installed');
+    const notInstalled = await runOnce(node, []);
+    expect({ code: notInstalled.code, stderr: notInstalled.stderr }).toEqual({
+      code: 2,
+      stderr: `bootstrap-plugin: error: ${node}/package.json: its dependencies are not installed: run "npm install" in ${node} first (MFSERV does it when it builds the plugin)\n`,
+    });
     const empty = await create(temp.dir, 'empty', 'nothing');
     const nothing = await runOnce(empty, []);
     expect({ code: nothing.code, stderr: nothing.stderr }).toEqual({ code: 2, stderr: `bootstrap-plugin: error: ${empty}/config.ini: nothing to run (no [app_*] or [extra_daemon_*] section)\n` });

@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { collectVariables, readSettings, type Setting } from '../env.js';
@@ -161,6 +161,7 @@ function planApp(reader: SectionReader, context: AppContext): AppPlan {
     const line = reader.get('cmd_and_args');
     if (cmdAndArgs && line !== undefined) {
       checkProgram(reader, cmdAndArgs, reader.words('cmd_and_args')[0], context);
+      if (reader.words('cmd_and_args')[0] === 'node') checkNodeModules(context.pluginDir);
       reader.words('debug_extra_options');
       command = (socketPath) => command2(line, reader.get('debug_extra_options') ?? '', worker(socketPath));
     }
@@ -182,6 +183,7 @@ function planApp(reader: SectionReader, context: AppContext): AppPlan {
     if (type === 'static') for (const prefix of prefixes) statics.push({ urlPrefix: prefix, dir: appDir });
     else {
       command = (socketPath) => command09(type, mainArg, nodeOptions, context.runtime, worker(socketPath))!;
+      if (type === 'node') checkNodeModules(context.pluginDir);
       if (reader.flag('static_routing', true)) for (const prefix of prefixes) statics.push({ urlPrefix: `${prefix}/static`, dir: join(appDir, 'static') });
     }
   }
@@ -222,6 +224,23 @@ function checkProgram(reader: SectionReader, setting: Setting & { key: string },
   if (program.includes('{')) return;
   if (!findProgram(program, context.env.PATH ?? '', context.pluginDir)) {
     throw reader.error(setting, `runs "${program}", which is not on the PATH (it is part of MetWork's runtime, or a program to install)`);
+  }
+}
+
+/**
+ * MFSERV installs a node plugin's dependencies when it builds it; without them every worker
+ * would fail and restart forever, so say what to run instead.
+ */
+function checkNodeModules(pluginDir: string): void {
+  let dependencies = 0;
+  try {
+    const manifest = JSON.parse(readFileSync(join(pluginDir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    dependencies = Object.keys(manifest.dependencies ?? {}).length;
+  } catch {
+    return;
+  }
+  if (dependencies > 0 && !existsSync(join(pluginDir, 'node_modules'))) {
+    throw new UsageError(`${join(pluginDir, 'package.json')}: its dependencies are not installed: run "npm install" in ${pluginDir} first (MFSERV does it when it builds the plugin)`);
   }
 }
 
