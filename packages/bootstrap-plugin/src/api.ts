@@ -8,6 +8,7 @@ export { stateFile } from './core/plugin.js';
 export { BASE_FILE, baseFile, recordSecrets } from './core/record.js';
 export { mergeTemplate, type Merge } from './core/update.js';
 export { checkAnswer, type Answers, type Field, type FieldValue } from './core/fields.js';
+export { METWORK_GENERATIONS, resolveMetwork, type MetworkGeneration } from './core/metwork.js';
 export { DEFAULT_MODULE, resolveModule, validatePluginName } from './core/names.js';
 export { renderContext, renderTemplate } from './core/render.js';
 export { findTemplate, listTemplates, type Template, type TemplateLookup } from './core/templates.js';

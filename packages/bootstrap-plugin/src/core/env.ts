@@ -227,7 +227,7 @@ function splitVariant(entry: IniEntry, file: string): { key: string; variant: st
  * MetWork's rule: the variant equal to the configuration name wins, then the longest `_`-prefix
  * of it (`dev` for `dev_john`), then the plain key; any other variant is dropped (-1).
  */
-function variantScore(variant: string, configName: string): number {
+export function variantScore(variant: string, configName: string): number {
   if (variant === configName) return Infinity;
   const parts = configName.split('_');
   for (let length = parts.length - 1; length >= 1; length--) {

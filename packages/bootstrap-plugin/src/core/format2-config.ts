@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from './errors.js';
+import { variantScore } from './env.js';
 import { DEFAULT_SECTION, readIniFile, type IniDocument, type IniEntry, type IniSection } from './ini.js';
 import { CONFIG_FILE } from './plugin.js';
 
@@ -129,30 +130,18 @@ function dialectFindings(doc: IniDocument): Format2Finding[] {
   return findings;
 }
 
-/**
- * mfplugin's rule: `key[CONFIG]` applies when CONFIG is the configuration name (it wins), or a
- * `_`-prefix of it (a longer prefix wins); the plain key comes before any matching variant.
- */
+/** MetWork's variant rule (env's), on keys as written: a variant matching neither the name nor a prefix is dropped. */
 function chooseVariants(entries: Map<string, IniEntry & { file: string }>, configName: string): Map<string, IniEntry & { file: string }> {
   const chosen = new Map<string, { entry: IniEntry & { file: string }; score: number }>();
   for (const entry of entries.values()) {
     const match = entry.key.endsWith(']') ? VARIANT.exec(entry.key) : null;
     const key = match ? match[1] : entry.key;
-    const score = match ? variantScore(match[2].toLowerCase(), configName) : 0.5;
-    if (score === 0) continue;
+    const score = match ? variantScore(match[2].toLowerCase(), configName) : 0;
+    if (score < 0) continue;
     const previous = chosen.get(key);
     if (!previous || score > previous.score) chosen.set(key, { entry, score });
   }
   return new Map([...chosen].map(([key, { entry }]) => [key, entry]));
-}
-
-function variantScore(variant: string, configName: string): number {
-  if (variant === configName) return Number.MAX_SAFE_INTEGER;
-  const parts = configName.split('_');
-  for (let length = parts.length - 1; length >= 1; length--) {
-    if (variant === parts.slice(0, length).join('_')) return length;
-  }
-  return 0;
 }
 
 /** `{{VARIABLE}}` → its value; mfplugin renders values with Jinja2, whose other syntax is kept as written here. */
