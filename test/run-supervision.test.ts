@@ -77,6 +77,7 @@ describe.concurrent('run supervises', () => {
       writeFileSync(join(dir, 'notes.txt'), 'hello');
       await pause(2_000);
       expect(lines(started.running.output(), 'changed: restarting')).toEqual(['main/a.py, main/b.py, main/c.py and 2 more changed: restarting 1 process(es)']);
+      await waitForText(started, '/burst/', 'Hello from the burst plugin!');
     } finally {
       expectNothingLeft(await stopRun(started), started.running.output());
     }
@@ -97,6 +98,8 @@ describe.concurrent('run supervises', () => {
       writeFileSync(join(dir, 'notes.txt'), 'included\n');
       expect(await eventually(() => lines(started.running.output(), 'changed: restarting').length > 0)).toBe(true);
       expect(lines(started.running.output(), 'changed: restarting')).toEqual(['notes.txt changed: restarting 1 process(es)']);
+      // Stopped once the restarted worker serves, so there is a process to see go.
+      await waitForText(started, '/patterns/', 'Hello from the patterns plugin!');
     } finally {
       expectNothingLeft(await stopRun(started), started.running.output());
     }
