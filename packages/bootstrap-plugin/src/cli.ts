@@ -57,12 +57,16 @@ function printList(templates: Template[]): void {
 }
 
 function printCreated(result: CreateResult): void {
+  for (const leftover of result.leftovers) warn(`${result.dryRun ? 'would remove' : 'removed'} ${leftover}, left by an interrupted run`);
   if (result.dryRun) {
-    out(`Dry run: would create ${result.target} with ${result.files.length} files:`);
-    for (const file of result.files) out(`  ${file}`);
+    const replaced = new Set(result.replaced);
+    const replacing = replaced.size > 0 ? `, replacing ${replaced.size} existing ones` : '';
+    out(`Dry run: would create ${result.target} with ${result.files.length} files${replacing}:`);
+    for (const file of result.files) out(`  ${file}${replaced.has(file) ? ' (replaces the existing file)' : ''}`);
     return;
   }
   out(`Plugin ${result.name} successfully created on directory ${result.target}`);
+  if (result.replaced.length > 0) out(`Replaced ${result.replaced.length} existing files:\n${result.replaced.map((file) => `  ${file}`).join('\n')}`);
   if (result.nextSteps) out(`\n${result.nextSteps}`);
 }
 
@@ -186,7 +190,7 @@ async function main(): Promise<void> {
           .option('answers', { type: 'string', describe: 'answers file: JSON object of field: value, or .ini/.cfg with an [answers] section' })
           .option('dir', { type: 'string', default: '.', describe: 'parent directory of the plugin' })
           .option('module', { type: 'string', describe: 'module name (default: $MFMODULE, else mfserv)' })
-          .option('force', { type: 'boolean', default: false, describe: 'replace an existing plugin directory' })
+          .option('force', { type: 'boolean', default: false, describe: 'write over an existing plugin: replace only the files the template produces' })
           .option('dry-run', { type: 'boolean', default: false, describe: 'print the files that would be written; write nothing' })
           .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }),
       async (argv) => {

@@ -1,8 +1,7 @@
-import { chmodSync, lstatSync, mkdirSync, renameSync, rmdirSync, rmSync, writeFileSync, type Stats } from 'node:fs';
-import { chmod, lstat, mkdir, open, realpath, rename, rm, stat } from 'node:fs/promises';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { chmod, mkdir, open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError, InterruptedError, ioReason, UsageError, WorkError } from './errors.js';
-import type { RenderedFile } from './render.js';
 
 /**
  * The one place that writes to the file system: temporary names, atomic file and tree writes,
@@ -10,20 +9,61 @@ import type { RenderedFile } from './render.js';
  */
 
 /** How many files are written between two looks at the abort signal. */
-const FILES_BETWEEN_SIGNAL_CHECKS = 32;
+export const FILES_BETWEEN_SIGNAL_CHECKS = 32;
 /** Loaded on first use, not at start-up: `list`, `env` and `--version` never need randomness. */
 const crypto = () => process.getBuiltinModule('node:crypto');
+/** Bytes of a file name kept in its temporary name: the rest (`.bootstrap-plugin-PID-RANDOM`) must fit in NAME_MAX (255). */
+const NAME_BYTES_IN_TEMP = 200;
+const TEMP_MARK = '.bootstrap-plugin-';
+/** A temporary name this tool made: the name it stands for (maybe cut), then the pid of the run that made it. */
+const TEMP_NAME = /^\.(.*)\.bootstrap-plugin-(\d+)-[0-9a-f]{8}$/s;
 
-/** A hidden, unique name beside `target`: where a tree or a file is written before it is renamed into place. */
+/**
+ * A hidden, unique name beside `target`: where a tree or a file is written before it is renamed
+ * into place. It carries the writer's pid, so a later run can tell a live writer's temporary
+ * file from a leftover of one that was killed (see findLeftovers).
+ */
 export function tempSibling(target: string): string {
-  return join(dirname(target), `.${basename(target)}.bootstrap-plugin-${crypto().randomBytes(4).toString('hex')}`);
+  return join(dirname(target), `${tempPrefix(basename(target))}${process.pid}-${crypto().randomBytes(4).toString('hex')}`);
 }
 
-export interface WriteOptions {
-  /** Replace an existing directory, only once the new tree is complete. */
-  force: boolean;
-  /** Aborting (Ctrl-C, SIGTERM) stops the write and removes everything written so far. */
-  signal?: AbortSignal;
+/** `.NAME.bootstrap-plugin-`, with NAME cut to fit a file name (a name near 255 bytes would overflow it). */
+function tempPrefix(name: string): string {
+  const bytes = Buffer.from(name);
+  const kept = bytes.length <= NAME_BYTES_IN_TEMP ? name : bytes.subarray(0, NAME_BYTES_IN_TEMP).toString('utf8');
+  return `.${kept}${TEMP_MARK}`;
+}
+
+/**
+ * Temporary files or directories this tool left in `dir` for `names` (all of them when
+ * absent) when a run was killed (SIGKILL, a crash, a power cut): those whose writer is gone.
+ */
+export function findLeftovers(dir: string, names?: string[]): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const prefixes = names?.map(tempPrefix);
+  return entries
+    .filter((entry) => {
+      const match = TEMP_NAME.exec(entry);
+      if (!match || (prefixes && !prefixes.some((prefix) => entry.startsWith(prefix)))) return false;
+      return !isRunning(Number(match[2]));
+    })
+    .sort()
+    .map((entry) => join(dir, entry));
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, as another user's process.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
@@ -31,80 +71,24 @@ export interface WriteOptions {
  * file. A symbolic link is refused even with `force`: replacing it would surprise whoever made
  * it, and writing through it would put the plugin somewhere else.
  */
-export async function assertWritable(target: string, force: boolean): Promise<void> {
+export function assertWritable(target: string, force: boolean): 'absent' | 'directory' {
   let existing: Stats;
   try {
-    existing = await lstat(target);
+    existing = lstatSync(target);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') {
       throw new UsageError(`cannot create ${target}: one of its parents is a file, not a directory (check --dir)`);
     }
-    return;
+    return 'absent';
   }
   if (existing.isSymbolicLink()) throw new UsageError(`${target} is a symbolic link; remove it or choose another name`);
   if (!existing.isDirectory()) throw new UsageError(`${target} exists and is not a directory; remove it or choose another name`);
-  if (!force) throw new UsageError(`directory ${target} already exists (use --force to replace it)`);
+  if (!force) throw alreadyExists(target);
+  return 'directory';
 }
 
-/**
- * Writes the tree into a temporary sibling of `target`, then renames it into place, so the
- * target is either absent, untouched, or complete. With `force`, the old directory is swapped
- * out only after the new one is fully written.
- */
-export async function writeTree(files: RenderedFile[], target: string, options: WriteOptions): Promise<void> {
-  await assertWritable(target, options.force);
-  const temp = tempSibling(target);
-  const checkAbort = () => {
-    if (options.signal?.aborted) throw new InterruptedError();
-  };
-  // `--dir` may name parents that do not exist yet; they are removed again if the write fails.
-  // Only what this run made is removed: never a directory it failed to create.
-  let created: string | undefined;
-  try {
-    checkAbort();
-    created = await mkdir(dirname(target), { recursive: true });
-    await mkdir(temp, { mode: 0o755 });
-    created ??= temp;
-    // Small files are written faster one after the other than through the thread pool; every few
-    // files the event loop gets a turn, so Ctrl-C and SIGTERM stop a big tree while it is written.
-    for (const [index, file] of files.entries()) {
-      if (index % FILES_BETWEEN_SIGNAL_CHECKS === 0) {
-        await new Promise((resolve) => setImmediate(resolve));
-        checkAbort();
-      }
-      const path = join(temp, file.path);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, file.content, { mode: file.mode });
-      chmodSync(path, file.mode);
-    }
-    checkAbort();
-    await swapInto(temp, target, options.force);
-  } catch (error) {
-    if (created) await rm(created, { recursive: true, force: true });
-    throw error instanceof InterruptedError || error instanceof UsageError ? error : toWorkError(error, target);
-  }
-}
-
-async function swapInto(temp: string, target: string, force: boolean): Promise<void> {
-  // Checked again, with the same rules: something may have appeared there while we wrote.
-  await assertWritable(target, force);
-  const exists = await lstat(target).then(() => true, () => false);
-  if (!exists) return rename(temp, target);
-  const old = `${temp}-old`;
-  await rename(target, old);
-  try {
-    await rename(temp, target);
-  } catch (error) {
-    await rename(old, target);
-    throw error;
-  }
-  await rm(old, { recursive: true, force: true });
-}
-
-function toWorkError(error: unknown, target: string): WorkError {
-  const { path } = error as NodeJS.ErrnoException;
-  return new WorkError(`cannot write ${target}: ${ioReason(error)}${path ? ` (${path})` : ''}; nothing was written`);
-}
+/** The error of a create that finds its target taken (exit 2). */
+export const alreadyExists = (target: string) => new UsageError(`directory ${target} already exists (use --force to write over it)`);
 
 /**
  * Replaces a file atomically: a temporary file in the same directory, flushed, then renamed over
@@ -210,7 +194,7 @@ export async function applyChanges(dir: string, changes: Change[], signal?: Abor
  * Lets a pending signal's handler run. A signal is read in the event loop's poll phase; one
  * setImmediate may resume in the same loop turn without passing it, two cannot.
  */
-async function yieldToSignals(): Promise<void> {
+export async function yieldToSignals(): Promise<void> {
   for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
 }
 
