@@ -102,6 +102,10 @@ export function findTemplate(nameOrPath: string, lookup: TemplateLookup, cwd: st
   const userDirs = lookup.userDirs.flatMap(userTemplateDirs);
   const match = userDirs.find((dir) => basename(dir) === nameOrPath);
   if (match) return loadTemplate(match, 'user');
+  const other: MetworkGeneration = lookup.generation === '2' ? '0.9' : '2';
+  if (builtinCatalog({ ...lookup, generation: other }).names.includes(nameOrPath)) {
+    throw new UsageError(`template "${nameOrPath}" is one of MetWork ${other}'s: add --metwork ${other} (see: bootstrap-plugin list --metwork ${other})`);
+  }
   const known = [...builtins.names, ...catalog.packs, ...userDirs.map((dir) => basename(dir))];
   throw new UsageError(
     `unknown template "${nameOrPath}"${didYouMean(nameOrPath, known)} (see: bootstrap-plugin list)`,
