@@ -5,7 +5,9 @@ import { hideBin } from 'yargs/helpers';
 import { checkConfig, type CheckResult } from './core/check.js';
 import { getConfigValue, setConfigValues, type SetResult } from './core/config.js';
 import { writeFileAtomic } from './core/fs.js';
-import { createPlugin, type CreateResult } from './core/create.js';
+import { createPlugin, type CreateOptions, type CreateResult } from './core/create.js';
+import { checkMakeFlags, makePlugin, type MakeResult } from './core/make.js';
+import { buildRelease } from './core/release.js';
 import { collectVariables, DEFAULT_CONFIG_NAME } from './core/env.js';
 import { BootstrapError, EXIT, UsageError } from './core/errors.js';
 import { METWORK_GENERATIONS, resolveMetwork } from './core/metwork.js';
@@ -64,6 +66,17 @@ function printCreated(result: CreateResult): void {
   }
   out(`Plugin ${result.name} successfully created on directory ${result.target}`);
   if (result.nextSteps) out(`\n${result.nextSteps}`);
+}
+
+function printMade(made: MakeResult): void {
+  printCreated({ ...made.created, nextSteps: '' });
+  out(`Plugin archive built: ${made.release.file}`);
+  if (made.installOutput !== undefined) {
+    if (made.installOutput.trim()) out(made.installOutput.trimEnd());
+    out(`Installed with plugins.install: ${made.release.file}`);
+  }
+  if (made.deleted) out(`Deleted directory ${made.created.target}; the archive is kept as ${made.archive}`);
+  else if (made.created.nextSteps) out(`\n${made.created.nextSteps}`);
 }
 
 function printUpdated(result: UpdateResult): void {
@@ -188,11 +201,15 @@ async function main(): Promise<void> {
           .option('module', { type: 'string', describe: 'module name (default: $MFMODULE, else mfserv)' })
           .option('force', { type: 'boolean', default: false, describe: 'replace an existing plugin directory' })
           .option('dry-run', { type: 'boolean', default: false, describe: 'print the files that would be written; write nothing' })
-          .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }),
+          .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+          .option('make', { type: 'boolean', default: false, describe: 'then build the .plugin archive in the plugin directory (see release)' })
+          .option('install', { type: 'boolean', default: false, describe: 'then install the archive with MetWork\'s plugins.install (needs --make)' })
+          .option('delete', { type: 'boolean', default: false, describe: 'then keep only the archive, moved beside the plugin directory (needs --make)' }),
       async (argv) => {
+        checkMakeFlags(argv);
         const signal = abortOnSignals();
         const interactive = !argv.yes && isInteractive();
-        const result = await createPlugin({
+        const options: CreateOptions = {
           ...templateLookup(argv),
           name: argv.name,
           template: argv.template,
@@ -207,12 +224,28 @@ async function main(): Promise<void> {
           toolVersion: toolVersion(),
           metworkVersion: resolveMetwork(argv.metwork, process.env).formatVersion,
           signal,
-        });
-        if (argv.json) out(JSON.stringify(result, null, 2));
+        };
+        const made = argv.make ? await makePlugin({ ...options, install: argv.install, delete: argv.delete, environment: process.env }) : undefined;
+        const result = made?.created ?? (await createPlugin(options));
+        if (argv.json) out(JSON.stringify(made ? { ...result, archive: made.archive, deleted: made.deleted } : result, null, 2));
+        else if (made) printMade(made);
         else printCreated(result);
         if (!argv.yes && !interactive && result.defaulted.length > 0) {
           warn(`no terminal to ask on, so these took their defaults: ${result.defaulted.join(', ')} (choose with --set FIELD=VALUE; --yes silences this note)`);
         }
+      },
+    )
+    .command(
+      'release [dir]',
+      "build the plugin's NAME-VERSION-RELEASE.metwork.MODULE.plugin archive, as MetWork's plugin builder does",
+      (y) =>
+        y
+          .positional('dir', { type: 'string', default: '.', describe: 'plugin directory' })
+          .option('output-dir', { type: 'string', describe: 'where the archive goes (default: the plugin directory)' }),
+      async (argv) => {
+        const result = await buildRelease({ dir: argv.dir, cwd: process.cwd(), outputDir: argv.outputDir, environment: process.env, signal: abortOnSignals() });
+        for (const path of result.skipped) warn(`warning: ${path}: left out of the archive (not a file, a directory or a symbolic link)`);
+        out(result.file);
       },
     )
     .command(
@@ -350,7 +383,7 @@ async function main(): Promise<void> {
         process.exitCode = EXIT.interrupted;
       },
     )
-    .demandCommand(1, 'name a command: list, create, update, env, config or run (see --help)')
+    .demandCommand(1, 'name a command: list, create, update, release, env, config or run (see --help)')
     .strict()
     .version(toolVersion())
     .help()
