@@ -11,6 +11,8 @@ import { ConfigError, InterruptedError, ioReason, UsageError, WorkError } from '
 import { findSection, readIniFile, sectionItems, type IniDocument } from './ini.js';
 import { tempSibling } from './fs.js';
 import { tarChunks, type TarEntry } from './tar.js';
+import { assertFormat2Plugin } from './format2-check.js';
+import { isFormat2Plugin } from './format2-env.js';
 
 /**
  * `bootstrap-plugin release`: the plugin as MetWork's plugin builder packs it, without MetWork:
@@ -73,6 +75,11 @@ export async function buildRelease(options: ReleaseOptions): Promise<ReleaseResu
   const home = resolve(options.cwd, options.dir);
   const label = await readPluginLabel(home);
   if (!label) throw new UsageError(`${join(options.dir, '.layerapi2_label')}: not a plugin directory (expected plugin_NAME@module in .layerapi2_label)`);
+  // A format-2 plugin is built only when MetWork's mfplugin would load it, as its build does.
+  if (isFormat2Plugin(home)) {
+    const environment = options.environment;
+    await assertFormat2Plugin({ shown: options.dir, dir: home, module: label.module.toLowerCase(), configName: environment.MFCONFIG ?? 'GENERIC', environment });
+  }
   const configShown = join(options.dir, CONFIG_FILE);
   const doc = await readIniFile(join(home, CONFIG_FILE), configShown);
   const general = readGeneral(doc, configShown, options.environment);
