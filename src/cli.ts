@@ -4,9 +4,10 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { checkConfig, type CheckResult } from './core/check.js';
 import { getConfigValue, setConfigValues, type SetResult } from './core/config.js';
-import { writeFileAtomic } from './core/fs.js';
+import { writeFileAtomic } from './core/fs-file.js';
 import { createPlugin, type CreateResult } from './core/create.js';
-import { collectVariables, DEFAULT_CONFIG_NAME, PROFILE_FORMATS, renderProfile, type ProfileFormat } from './core/env.js';
+import { collectVariables, DEFAULT_CONFIG_NAME } from './core/env.js';
+import { PROFILE_FORMATS, renderProfile, type ProfileFormat } from './core/profiles.js';
 import { BootstrapError, EXIT, UsageError } from './core/errors.js';
 import { resolveModule } from './core/names.js';
 import { listTemplates, type Template, type TemplateLookup } from './core/templates.js';
@@ -60,9 +61,15 @@ function printCreated(result: CreateResult): void {
 }
 
 function printSet(result: SetResult): void {
+  noteRemoved(result.removed);
   for (const change of result.changes) {
     out(`${result.file}: [${change.section}] ${change.key} ${change.previous === undefined ? 'added' : 'changed'}`);
   }
+}
+
+/** Leftovers of killed runs (temporary files, a stale lock), removed on the way. */
+function noteRemoved(paths: string[]): void {
+  for (const path of paths) warn(`note: removed ${path}, left by an interrupted run`);
 }
 
 function printCheck(result: CheckResult): void {
@@ -165,16 +172,16 @@ async function main(): Promise<void> {
           .option('config-name', { type: 'string', describe: `chooses key[VARIANT] values (default: $MFCONFIG, else ${DEFAULT_CONFIG_NAME})` })
           .option('output', { alias: 'o', type: 'string', describe: 'write the profile to FILE (atomically) instead of printing it' }),
       async (argv) => {
-        const { variables, warnings } = await collectVariables({
+        const { variables, warnings, scope } = await collectVariables({
           paths: argv.paths,
           cwd: process.cwd(),
           module: resolveModule(argv.module ?? process.env.MFMODULE),
           configName: argv.configName || process.env.MFCONFIG || DEFAULT_CONFIG_NAME,
           environment: process.env,
         });
-        const profile = renderProfile(variables, argv.format);
+        const profile = renderProfile(variables, argv.format, scope);
         for (const warning of [...warnings, ...profile.warnings]) warn(`warning: ${warning}`);
-        if (argv.output) await writeFileAtomic(argv.output, profile.text, abortOnSignals());
+        if (argv.output) noteRemoved((await writeFileAtomic(argv.output, profile.text, abortOnSignals())).removed);
         else process.stdout.write(profile.text);
       },
     )

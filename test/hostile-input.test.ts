@@ -188,12 +188,12 @@ describe('--dir and what is already there', () => {
       const { cwd } = freshCase();
       const elsewhere = join(temp.dir, `elsewhere-${++counter}`);
       mkdirSync(elsewhere);
-      symlinkSync(elsewhere, join(cwd, `.p.bootstrap-plugin-${PLANTED}`));
+      symlinkSync(elsewhere, join(cwd, `.p.bootstrap-plugin-${process.pid}-${PLANTED}`));
       predictableTempNames();
       const error = await errorOf(() => writeTree(files, join(cwd, 'p'), { force: false }));
       expect(error.message).toMatch(/^cannot write .*\/p: EEXIST.*; nothing was written$/);
       expect(readdirSync(elsewhere)).toEqual([]);
-      expect(readdirSync(cwd)).toEqual([`.p.bootstrap-plugin-${PLANTED}`]);
+      expect(readdirSync(cwd)).toEqual([`.p.bootstrap-plugin-${process.pid}-${PLANTED}`]);
     });
 
     it('is not followed when --force moves the old directory aside: the old one stays', async () => {
@@ -202,12 +202,12 @@ describe('--dir and what is already there', () => {
       mkdirSync(elsewhere);
       mkdirSync(join(cwd, 'p'));
       writeFileSync(join(cwd, 'p', 'mine.txt'), 'precious');
-      symlinkSync(elsewhere, join(cwd, `.p.bootstrap-plugin-${PLANTED}-old`));
+      symlinkSync(elsewhere, join(cwd, `.p.bootstrap-plugin-${process.pid}-${PLANTED}-old`));
       predictableTempNames();
       await expect(writeTree(files, join(cwd, 'p'), { force: true })).rejects.toThrow(/nothing was written$/);
       expect(readFileSync(join(cwd, 'p', 'mine.txt'), 'utf8')).toBe('precious');
       expect(readdirSync(elsewhere)).toEqual([]);
-      expect(readdirSync(cwd).sort()).toEqual([`.p.bootstrap-plugin-${PLANTED}-old`, 'p']);
+      expect(readdirSync(cwd).sort()).toEqual([`.p.bootstrap-plugin-${process.pid}-${PLANTED}-old`, 'p']);
     });
 
     it('is not written through by config set: the file is left unchanged', async () => {
@@ -215,7 +215,7 @@ describe('--dir and what is already there', () => {
       const victim = join(temp.dir, `victim-${++counter}`);
       writeFileSync(victim, 'untouched');
       writeFileSync(join(cwd, 'config.ini'), '[custom]\nk = 1\n');
-      symlinkSync(victim, join(cwd, `.config.ini.bootstrap-plugin-${PLANTED}`));
+      symlinkSync(victim, join(cwd, `.config.ini.bootstrap-plugin-${process.pid}-${PLANTED}`));
       predictableTempNames();
       await expect(setConfigValues({ path: 'config.ini', cwd, assignments: ['custom.k=2'] })).rejects.toThrow(/cannot write .*\/config\.ini: EEXIST: file already exists, open .*; the file is unchanged$/);
       expect(readFileSync(victim, 'utf8')).toBe('untouched');

@@ -1,7 +1,9 @@
 import { basename, join, resolve } from 'node:path';
 import { ConfigError, UsageError } from './errors.js';
+import { notUtf8, REPLACEMENT_CHARACTER } from './fs.js';
 import { CONFIG_FILE, LABEL_FILE, readPluginLabel, toSource, type Source } from './plugin.js';
 import { readIniFile, sectionItems, type IniDocument, type IniEntry } from './ini.js';
+import { describeProblem, isPrivate, isVariant, namingProblems, realKey, sectionPrefix, splitVariant, variableName } from './naming.js';
 
 /**
  * `bootstrap-plugin env`: config.ini → environment variables, with MetWork's naming
@@ -9,18 +11,11 @@ import { readIniFile, sectionItems, type IniDocument, type IniEntry } from './in
  * sanitised and checked for collisions, values are quoted so no shell ever runs them.
  */
 
-export type ProfileFormat = 'sh' | 'fish' | 'dotenv' | 'json';
-export const PROFILE_FORMATS: readonly ProfileFormat[] = ['sh', 'fish', 'dotenv', 'json'];
 /** MetWork's configuration name when `MFCONFIG` is not set. */
 export const DEFAULT_CONFIG_NAME = 'GENERIC';
 const CURRENT_PLUGIN = 'CURRENT_PLUGIN';
-const PRIVATE_PREFIX = '_';
-const VARIANT_KEY = /^([^[\]]+)\[([^[\]]+)\]$/;
 const PLACEHOLDER = /\{\{(.*?)\}\}/gs;
 const PLACEHOLDER_NAME = /^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*$/;
-const NOT_IN_NAMES = /[^A-Za-z0-9_]/gu;
-const NAME_CHARACTERS = /^[A-Za-z0-9_]*$/;
-const PROFILE_HEADER = '# written by bootstrap-plugin env';
 
 export interface EnvOptions {
   /** Plugin directories or ini files, relative to `cwd`; the first one decides the mode. */
@@ -43,15 +38,12 @@ export interface Variable {
   line?: number;
 }
 
-/** `file:line`, for messages. */
-function originOf(variable: Variable): string {
-  return variable.line === undefined ? variable.file : `${variable.file}:${variable.line}`;
-}
-
 export interface EnvResult {
   variables: Variable[];
   /** Undefined placeholders, a label naming another module: worth saying, not worth failing. */
   warnings: string[];
+  /** For a plugin directory, `{MODULE}_CURRENT_PLUGIN_`: every variable of that prefix belongs to this profile. */
+  scope?: string;
 }
 
 /**
@@ -90,7 +82,7 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
     if (layered.size === 0) layered = own;
     else for (const variable of own.values()) layered.set(variable.name, variable);
   }
-  return { variables: [...layered.values()], warnings };
+  return { variables: [...layered.values()], warnings, scope: first.isDirectory ? `${prefix}_` : undefined };
 }
 
 function ownString(environment: Record<string, string | undefined>, name: string): string | undefined {
@@ -124,56 +116,34 @@ interface Context {
 }
 
 /**
- * One file's variables by name. Two keys that give one name are an error naming both. Written
- * for 100k-key files: one map operation and two objects per key.
+ * One file's variables by name; a key that breaks the naming rule (naming.ts) is an error
+ * naming both places. Written for 100k-key files: two map operations and two objects per key.
  */
 function fileVariables(doc: IniDocument, context: Context): Map<string, Variable> {
+  const [problem] = namingProblems(doc, context.prefix);
+  if (problem) throw new ConfigError(doc.file, problem.entry.line, describeProblem(problem, (entry) => `${doc.file}:${entry.line}`));
   const variables = new Map<string, Variable>();
   for (const section of doc.sections.values()) {
-    if (section.name.startsWith(PRIVATE_PREFIX)) continue;
-    const namePrefix = toVariableName(`${context.prefix}_${section.name}_`);
-    for (const entry of chooseVariants(sectionItems(doc, section), doc.file, context.configName)) {
-      if (entry.name.startsWith(PRIVATE_PREFIX)) continue;
+    if (isPrivate(section.name)) continue;
+    const namePrefix = sectionPrefix(context.prefix, section.name);
+    for (const entry of chooseVariants(sectionItems(doc, section), context.configName)) {
+      if (isPrivate(entry.name)) continue;
       const name = variableName(namePrefix, entry);
-      const size = variables.size;
       variables.set(name, { name, value: expand(entry, doc.file, context), file: doc.file, line: entry.line });
-      if (variables.size === size) throw collision(doc, context, section.name, entry, name);
     }
   }
   return variables;
 }
 
-function variableName(namePrefix: string, entry: IniEntry): string {
-  const key = realKey(entry);
-  return NAME_CHARACTERS.test(key) ? (namePrefix + key).toUpperCase() : namePrefix + toVariableName(key);
-}
-
-/** The error for `entry`, naming the earlier key that gave the same name (found again: a rare path). */
-function collision(doc: IniDocument, context: Context, section: string, entry: IniEntry, name: string): ConfigError {
-  let earlier = 'another key';
-  // The same walk as fileVariables, private names skipped alike.
-  search: for (const other of doc.sections.values()) {
-    if (other.name.startsWith(PRIVATE_PREFIX)) continue;
-    const namePrefix = toVariableName(`${context.prefix}_${other.name}_`);
-    for (const candidate of chooseVariants(sectionItems(doc, other), doc.file, context.configName)) {
-      if (candidate.name.startsWith(PRIVATE_PREFIX)) continue;
-      if (candidate !== entry && variableName(namePrefix, candidate) === name) {
-        earlier = `[${other.name}] ${realKey(candidate)} at ${doc.file}:${candidate.line}`;
-        break search;
-      }
-    }
-  }
-  return new ConfigError(doc.file, entry.line, `[${section}] ${realKey(entry)} gives the variable ${name}, as ${earlier} does: rename one of them`);
-}
-
-/** Each key's entry for the configuration name: its best variant, else the plain key. */
-function chooseVariants(items: Map<string, IniEntry>, file: string, configName: string): Iterable<IniEntry> {
+/** Each key's entry for the configuration name: its best variant, else the plain key (variants are well-formed by now). */
+function chooseVariants(items: Map<string, IniEntry>, configName: string): Iterable<IniEntry> {
   let plain = true;
   for (const entry of items.values()) if (isVariant(entry)) plain = false;
   if (plain) return items.values();
   const chosen = new Map<string, { entry: IniEntry; score: number }>();
   for (const entry of items.values()) {
-    const variant = isVariant(entry) ? splitVariant(entry, file).variant : undefined;
+    if (isPrivate(entry.name)) continue;
+    const variant = isVariant(entry) ? splitVariant(entry.name)!.variant : undefined;
     const score = variant === undefined ? 0 : variantScore(variant, configName);
     const key = realKey(entry);
     if (score < 0) continue;
@@ -181,20 +151,6 @@ function chooseVariants(items: Map<string, IniEntry>, file: string, configName: 
     if (!previous || score > previous.score) chosen.set(key, { entry, score });
   }
   return [...chosen.values()].map((c) => c.entry);
-}
-
-const isVariant = (entry: IniEntry) => entry.name.includes('[') || entry.name.includes(']');
-
-/** The key without its variant: `port` of `port[dev]`. */
-function realKey(entry: IniEntry): string {
-  return isVariant(entry) ? entry.name.slice(0, entry.name.indexOf('[')) : entry.name;
-}
-
-/** `port[DEV]` → port, dev (keys are already lower-case, so variants compare case-insensitively). */
-function splitVariant(entry: IniEntry, file: string): { key: string; variant: string } {
-  const match = VARIANT_KEY.exec(entry.name);
-  if (!match) throw new ConfigError(file, entry.line, `"${entry.key}": a key holding [ or ] must be a variant, KEY[CONFIG_NAME] (e.g. port[DEV])`);
-  return { key: match[1], variant: match[2] };
 }
 
 /**
@@ -210,11 +166,6 @@ function variantScore(variant: string, configName: string): number {
   return -1;
 }
 
-/** Every character outside `[A-Za-z0-9_]` (one per code point) becomes `_`, then upper-case. */
-function toVariableName(text: string): string {
-  return (NAME_CHARACTERS.test(text) ? text : text.replace(NOT_IN_NAMES, '_')).toUpperCase();
-}
-
 /** `{{VAR}}` → the environment's VAR: a lookup, never an evaluation. */
 function expand(entry: IniEntry, file: string, context: Context): string {
   const value = entry.value.includes('{{')
@@ -225,6 +176,7 @@ function expand(entry: IniEntry, file: string, context: Context): string {
           return whole;
         }
         const found = context.lookup(name);
+        if (found?.includes(REPLACEMENT_CHARACTER)) throw new ConfigError(file, entry.line, `{{${name}}}: ${notUtf8(`the environment's ${name}`)}`);
         if (found === undefined) context.warnings.push(`${file}:${entry.line}: {{${name}}} is not set in the environment, so it is replaced by nothing`);
         return found ?? '';
       })
@@ -233,66 +185,4 @@ function expand(entry: IniEntry, file: string, context: Context): string {
     throw new ConfigError(file, entry.line, `the value of "${entry.key}" holds a NUL character, which no environment variable can carry`);
   }
   return value;
-}
-
-export interface Profile {
-  text: string;
-  warnings: string[];
-}
-
-/** The profile text in a format; values come out byte for byte (see each writer). */
-export function renderProfile(variables: Variable[], format: ProfileFormat): Profile {
-  if (format === 'json') {
-    return { text: `${JSON.stringify(Object.fromEntries(variables.map((v) => [v.name, v.value])), null, 2)}\n`, warnings: [] };
-  }
-  const warnings: string[] = [];
-  // Pieces joined once: no intermediate string per line (a profile can have 100k lines).
-  const pieces = [PROFILE_HEADER, '\n'];
-  for (const variable of variables) {
-    const { name, value } = variable;
-    if (format === 'sh') pieces.push('export ', name, '=', quoteSh(value), '\n');
-    else if (format === 'fish') pieces.push('set -gx ', name, ' ', quoteFish(value), '\n');
-    else {
-      if (value.endsWith('\\')) {
-        throw new UsageError(`${originOf(variable)}: the value of ${name} ends with a backslash, which dotenv readers take for an escaped quote (python-dotenv then misreads the lines after it too): use --format sh or json`);
-      }
-      const quoted = quoteDotenv(value);
-      if (quoted.misreadBy.length > 0) {
-        warnings.push(`${name}: no dotenv quoting keeps this value exact for every reader; ${quoted.misreadBy.join(' and ')} will read it differently (use --format sh or json)`);
-      }
-      pieces.push(name, '=', quoted.text, '\n');
-    }
-  }
-  return { text: pieces.join(''), warnings };
-}
-
-/** POSIX single quotes hold every byte but NUL literally; a quote is closed, escaped, reopened. */
-function quoteSh(value: string): string {
-  return `'${value.replaceAll("'", "'\\''")}'`;
-}
-
-/** In fish's single quotes only `\\` and `\'` are escapes. */
-function quoteFish(value: string): string {
-  return `'${value.replace(/[\\']/g, '\\$&')}'`;
-}
-
-/** python-dotenv's `${NAME}` / `${NAME:-default}` expansion, which it applies whatever the quotes. */
-const PYTHON_DOTENV_EXPANSION = /\$\{[^}:]*(?::-[^}]*)?\}/;
-
-/**
- * Single quotes when the value holds no `'`, `\` or CR: Node's `--env-file`, motdotla/dotenv and
- * python-dotenv all read those literally (newlines included). Otherwise double quotes with
- * `\\ \" \n \r` escapes, which python-dotenv (and docker compose) decode; Node's reader and
- * motdotla/dotenv decode only `\n` there. python-dotenv also expands `${NAME}` in any quotes
- * (unless `interpolate=False`), and nothing escapes it: such values are reported too.
- */
-export function quoteDotenv(value: string): { text: string; misreadBy: string[] } {
-  const single = !/['\\\r]/.test(value);
-  const misreadBy = [
-    ...(!single && /[\\"\r]/.test(value) ? ["Node's --env-file and motdotla/dotenv"] : []),
-    ...(PYTHON_DOTENV_EXPANSION.test(value) ? ['python-dotenv (it expands ${…})'] : []),
-  ];
-  if (single) return { text: `'${value}'`, misreadBy };
-  const escaped = value.replace(/[\\"]/g, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-  return { text: `"${escaped}"`, misreadBy };
 }

@@ -1,5 +1,5 @@
 import { chmodSync, mkdirSync, writeFileSync, type Stats } from 'node:fs';
-import { chmod, lstat, mkdir, open, realpath, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError, InterruptedError, ioReason, UsageError, WorkError } from './errors.js';
 import type { RenderedFile } from './render.js';
@@ -14,9 +14,23 @@ const FILES_BETWEEN_SIGNAL_CHECKS = 32;
 /** Loaded on first use, not at start-up: `list`, `env` and `--version` never need randomness. */
 const crypto = () => process.getBuiltinModule('node:crypto');
 
-/** A hidden, unique name beside `target`: where a tree or a file is written before it is renamed into place. */
+const TEMP_MARK = '.bootstrap-plugin-';
+const TEMP_SUFFIX = /^(\d+)-[0-9a-f]{8}$/;
+
+/**
+ * A hidden, unique name beside `target`: where a tree or a file is written before it is renamed
+ * into place. It holds the process id, so a later run can tell a killed run's leftovers.
+ */
 export function tempSibling(target: string): string {
-  return join(dirname(target), `.${basename(target)}.bootstrap-plugin-${crypto().randomBytes(4).toString('hex')}`);
+  return join(dirname(target), `.${basename(target)}${TEMP_MARK}${process.pid}-${crypto().randomBytes(4).toString('hex')}`);
+}
+
+/** The process id in `name` when it is a temporary sibling of `base` (see tempSibling). */
+export function leftoverOwner(name: string, base: string): number | undefined {
+  const start = `.${base}${TEMP_MARK}`;
+  if (!name.startsWith(start)) return undefined;
+  const pid = TEMP_SUFFIX.exec(name.slice(start.length))?.[1];
+  return pid === undefined ? undefined : Number(pid);
 }
 
 export interface WriteOptions {
@@ -106,32 +120,12 @@ function toWorkError(error: unknown, target: string): WorkError {
   return new WorkError(`cannot write ${target}: ${ioReason(error)}${path ? ` (${path})` : ''}; nothing was written`);
 }
 
-/**
- * Replaces a file atomically: a temporary file in the same directory, flushed, then renamed over
- * it (a symbolic link's target is replaced, the link kept); an existing file keeps its mode.
- * Aborted before the rename, it removes the temporary file and leaves the file as it was.
- */
-export async function writeFileAtomic(path: string, content: string, signal?: AbortSignal): Promise<void> {
-  const target = await realpath(path).catch(() => path);
-  const existing = await stat(target).catch(() => undefined);
-  const temp = tempSibling(target);
-  try {
-    const handle = await open(temp, 'wx', 0o666);
-    try {
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    if (existing) await chmod(temp, existing.mode & 0o7777);
-    if (signal?.aborted) throw new InterruptedError('interrupted, the file is unchanged');
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { force: true });
-    if (error instanceof InterruptedError) throw error;
-    throw new WorkError(`cannot write ${path}: ${ioReason(error)}; the file is unchanged`);
-  }
-}
+/** What Node decodes bytes that are not UTF-8 into, in arguments and the environment. */
+export const REPLACEMENT_CHARACTER = '\uFFFD';
+
+/** Node cannot tell such bytes from a typed U+FFFD, so both are refused. */
+export const notUtf8 = (what: string): string =>
+  `${what} is not valid UTF-8 (its bytes arrive as U+FFFD "\uFFFD", which is refused for that reason): give it in UTF-8`;
 
 export function decodeUtf8(bytes: Buffer, file: string): string {
   try {
