@@ -1,10 +1,33 @@
 import { defineConfig } from 'vitest/config';
 
+/** Test files that call the core in-process: seconds, no build. Every other test file is end-to-end. */
+const UNIT = [
+  'test/answers.test.ts',
+  'test/engine.test.ts',
+  'test/env.test.ts',
+  'test/fields.test.ts',
+  'test/ini.test.ts',
+  'test/malformed-input.test.ts',
+  'test/names.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // End-to-end tests spawn the CLI and start real servers: generous, but bounded.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    projects: [
+      // Differential tests start Python once per batch: seconds, but a loaded machine may stretch them.
+      { test: { name: 'unit', include: UNIT, testTimeout: 30_000 } },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.test.ts'],
+          exclude: UNIT,
+          // Builds once, before any end-to-end test spawns the CLI: never a stale build.
+          globalSetup: ['test/helpers/build-once.ts'],
+          // They spawn the CLI and start real servers: generous, but bounded.
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
   },
 });

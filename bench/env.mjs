@@ -13,7 +13,8 @@ import { describeMachine, machineLines } from './machine.mjs';
 import { benchmark, measureAll, stats } from './measure.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'bin', 'bootstrap-plugin.js');
+const CLI_PACKAGE = join(ROOT, 'packages', 'bootstrap-plugin');
+const CLI = join(CLI_PACKAGE, 'bin', 'bootstrap-plugin.js');
 const REPORT = join(ROOT, 'BENCHMARKS.md');
 const KEYS = [10_000, 100_000];
 const TARGET_100K_MS = 1000;
@@ -40,7 +41,7 @@ function cpuTimes(bench, count) {
 const { values: options } = parseArgs({ options: { runs: { type: 'string', default: '10' }, write: { type: 'boolean', default: false } } });
 const runs = Number(options.runs);
 
-execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+execFileSync(process.execPath, [join(CLI_PACKAGE, 'scripts', 'build.mjs')], { stdio: 'inherit' });
 const dir = mkdtempSync(join(tmpdir(), 'bench-env-'));
 const floor = benchmark('floor', "node -e ''", () => [process.execPath, '-e', '']);
 const envs = KEYS.map((keys) => {

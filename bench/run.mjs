@@ -13,8 +13,9 @@ import { findPeers } from './peers.mjs';
 import { markdown, rows, targetLines, textTable } from './report.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'bin', 'bootstrap-plugin.js');
-const BUNDLE = join(ROOT, 'dist', 'bundle', 'cli.cjs');
+const CLI_PACKAGE = join(ROOT, 'packages', 'bootstrap-plugin');
+const CLI = join(CLI_PACKAGE, 'bin', 'bootstrap-plugin.js');
+const BUNDLE = join(CLI_PACKAGE, 'dist', 'bundle', 'cli.cjs');
 const REPORT = join(ROOT, 'BENCHMARKS.md');
 const DEFAULT_PEERS = resolve(ROOT, '..', 'shared', 'peers');
 const FULL = { runs: 15, warmUps: 1 };
@@ -37,7 +38,7 @@ const writeReport = !options.quick || options.write;
 const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 
 // Measure the CLI as the package ships it: bundle the current sources first.
-execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+execFileSync(process.execPath, [join(CLI_PACKAGE, 'scripts', 'build.mjs')], { stdio: 'inherit' });
 const bundleInfo = `${relative(ROOT, BUNDLE)}, one CommonJS esbuild bundle of ${(statSync(BUNDLE).size / 1024).toFixed(0)} kB, run by a CommonJS bin/bootstrap-plugin.js from V8's code cache (EJS evaluated on first render, inquirer imported on first prompt)`;
 
 const node = process.execPath;

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseSetFlags, resolveAnswers, type Ask } from '../src/core/answers.js';
-import type { Field } from '../src/core/fields.js';
+import { parseSetFlags, resolveAnswers, type Ask } from '../packages/bootstrap-plugin/src/core/answers.js';
+import type { Field } from '../packages/bootstrap-plugin/src/core/fields.js';
 import { makeTempDir } from './helpers/cli.js';
 
 const FIELDS: Field[] = [

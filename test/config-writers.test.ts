@@ -3,9 +3,9 @@ import { chownSync, existsSync, linkSync, readdirSync, readFileSync, statSync } 
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { setConfigValues } from '../src/core/config.js';
-import { collectVariables } from '../src/core/env.js';
-import { BootstrapError } from '../src/core/errors.js';
+import { setConfigValues } from '../packages/bootstrap-plugin/src/core/config.js';
+import { collectVariables } from '../packages/bootstrap-plugin/src/core/env.js';
+import { BootstrapError } from '../packages/bootstrap-plugin/src/core/errors.js';
 import { CLI, cleanEnv, runCli } from './helpers/cli.js';
 import { useWorkspace } from './helpers/workspace.js';
 

@@ -2,7 +2,7 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, s
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { getConfigValue, setConfigValues } from '../src/core/config.js';
+import { getConfigValue, setConfigValues } from '../packages/bootstrap-plugin/src/core/config.js';
 import { cleanEnv, runCli } from './helpers/cli.js';
 import { useWorkspace } from './helpers/workspace.js';
 import { readWithConfigparser } from './helpers/configparser.js';

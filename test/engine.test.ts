@@ -1,16 +1,16 @@
 import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeTree } from '../src/core/fs.js';
-import { renderContext, renderTemplate, secret, type RenderedFile } from '../src/core/render.js';
-import { findTemplate, listTemplates, loadTemplate } from '../src/core/templates.js';
-import { makeTempDir, ROOT } from './helpers/cli.js';
+import { writeTree } from '../packages/bootstrap-plugin/src/core/fs.js';
+import { renderContext, renderTemplate, secret, type RenderedFile } from '../packages/bootstrap-plugin/src/core/render.js';
+import { findTemplate, listTemplates, loadTemplate } from '../packages/bootstrap-plugin/src/core/templates.js';
+import { CLI_PACKAGE, makeTempDir } from './helpers/cli.js';
 import { writeTemplate } from './helpers/template-fixture.js';
 
 const temp = makeTempDir();
 afterAll(temp.cleanup);
 const freshDir = temp.fresh;
-const BUILTIN = join(ROOT, 'templates');
+const BUILTIN = join(CLI_PACKAGE, 'templates');
 const lookup = (userDirs: string[] = []) => ({ builtinDir: BUILTIN, userDirs });
 const contents = (files: RenderedFile[]) => Object.fromEntries(files.map((f) => [f.path, f.content.toString('utf8')]));
 const errorOf = (fn: () => unknown) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkAnswer, findFieldProblems, isApplicable, type Field } from '../src/core/fields.js';
+import { checkAnswer, findFieldProblems, isApplicable, type Field } from '../packages/bootstrap-plugin/src/core/fields.js';
 
 const field = (spec: Partial<Field>): Field => ({ name: 'f', message: 'F?', type: 'string', ...spec });
 

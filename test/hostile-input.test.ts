@@ -5,14 +5,14 @@ import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, posix, resolve } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { resolveAnswers } from '../src/core/answers.js';
-import { setConfigValues } from '../src/core/config.js';
-import { createPlugin, type CreateOptions } from '../src/core/create.js';
-import { validatePluginName } from '../src/core/names.js';
-import { writeTree } from '../src/core/fs.js';
-import { renderContext, renderTemplate, type RenderedFile } from '../src/core/render.js';
-import { listTemplates, loadTemplate } from '../src/core/templates.js';
-import { CLI, makeTempDir, ROOT, runCli } from './helpers/cli.js';
+import { resolveAnswers } from '../packages/bootstrap-plugin/src/core/answers.js';
+import { setConfigValues } from '../packages/bootstrap-plugin/src/core/config.js';
+import { createPlugin, type CreateOptions } from '../packages/bootstrap-plugin/src/core/create.js';
+import { validatePluginName } from '../packages/bootstrap-plugin/src/core/names.js';
+import { writeTree } from '../packages/bootstrap-plugin/src/core/fs.js';
+import { renderContext, renderTemplate, type RenderedFile } from '../packages/bootstrap-plugin/src/core/render.js';
+import { listTemplates, loadTemplate } from '../packages/bootstrap-plugin/src/core/templates.js';
+import { CLI, CLI_PACKAGE, makeTempDir, ROOT, runCli } from './helpers/cli.js';
 import { writeTemplate } from './helpers/template-fixture.js';
 
 /**
@@ -31,7 +31,7 @@ const freshCase = () => {
   mkdirSync(cwd, { recursive: true });
   return { parent, cwd };
 };
-const BUILTIN = join(ROOT, 'templates');
+const BUILTIN = join(CLI_PACKAGE, 'templates');
 const ONE_ERROR_LINE = /^bootstrap-plugin: error: [^\n]+\n$/;
 
 /** Every path under `dir`, sorted: what a run left behind. */
@@ -277,7 +277,7 @@ describe('templates are data', () => {
   });
 
   it('compiles template text only in render.ts, with EJS, and evaluates nothing else (source scan)', async () => {
-    const sources = ['src', 'generators'].flatMap((dir) =>
+    const sources = ['packages/bootstrap-plugin/src', 'packages/generator-bootstrap-plugin/generators'].flatMap((dir) =>
       readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
         .filter((file) => file.endsWith('.ts'))
         .map((file) => join(dir, file)),
@@ -286,7 +286,7 @@ describe('templates are data', () => {
     const texts = await Promise.all(sources.map(async (file) => [file, await readFile(join(ROOT, file), 'utf8')] as const));
     const uses = (pattern: RegExp) => texts.filter(([, text]) => pattern.test(text)).map(([file]) => file);
     expect(uses(/\beval\s*\(|new Function\b|\bnode:vm\b|from 'vm'|\.runIn(?:New|This)?Context\b/)).toEqual([]);
-    expect(uses(/\bimport\(['"]ejs['"]\)|from ['"]ejs['"]|require\(['"]ejs['"]\)/)).toEqual([join('src', 'core', 'render.ts')]);
-    expect(uses(/\bejs\.(?:render|compile)\b/)).toEqual([join('src', 'core', 'render.ts')]);
+    expect(uses(/\bimport\(['"]ejs['"]\)|from ['"]ejs['"]|require\(['"]ejs['"]\)/)).toEqual([join('packages/bootstrap-plugin/src', 'core', 'render.ts')]);
+    expect(uses(/\bejs\.(?:render|compile)\b/)).toEqual([join('packages/bootstrap-plugin/src', 'core', 'render.ts')]);
   });
 });

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readAnswersFile } from '../src/core/answers.js';
-import { parseIni, readIniFile, sectionItems } from '../src/core/ini.js';
-import { runCli } from './helpers/cli.js';
+import { readAnswersFile } from '../packages/bootstrap-plugin/src/core/answers.js';
+import { parseIni, readIniFile, sectionItems } from '../packages/bootstrap-plugin/src/core/ini.js';
+import { createPlugin } from '../packages/bootstrap-plugin/src/core/create.js';
+import { CLI_PACKAGE } from './helpers/cli.js';
 import { differences, readWithOurs } from './helpers/configparser.js';
 
 let dir: string;
@@ -142,8 +143,9 @@ describe('ini answers files', () => {
 
   it('creates a plugin from an ini answers file', async () => {
     writeFileSync(join(dir, 'answers.ini'), '[answers]\nversion = 3.1.4\nlicense = MIT\n');
-    const run = await runCli(['create', '--template=flask', 'demo', '--yes', '--answers', 'answers.ini'], { cwd: dir });
-    expect(run.code).toBe(0);
+    const builtinDir = join(CLI_PACKAGE, 'templates');
+    const options = { builtinDir, userDirs: [], name: 'demo', template: 'flask', dir: '.', cwd: dir, module: 'mfserv' };
+    await createPlugin({ ...options, set: [], answersFile: join(dir, 'answers.ini'), force: false, dryRun: false, toolVersion: '0' });
     const config = parseIni(readFileSync(join(dir, 'demo', 'config.ini'), 'utf8'), 'config.ini');
     const general = config.sections.get('general')!.entries;
     expect([general.get('version')!.value, general.get('license')!.value]).toEqual(['3.1.4', 'MIT']);

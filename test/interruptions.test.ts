@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:chi
 import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, cleanEnv, makeTempDir, ROOT } from './helpers/cli.js';
+import { CLI, CLI_PACKAGE, cleanEnv, makeTempDir } from './helpers/cli.js';
 import { writeTemplate } from './helpers/template-fixture.js';
 import { inTerminal } from './helpers/terminal.js';
 
@@ -231,7 +231,7 @@ describe('when the disk or the directory refuses', () => {
     // the built CLI (the bundled bin needs no node_modules for `create --yes`) from here instead.
     const cli = join(temp.dir, 'cli');
     for (const part of ['bin', 'dist/bundle', 'dist/locales', 'package.json', 'templates']) {
-      cpSync(join(ROOT, part), join(cli, part), { recursive: true });
+      cpSync(join(CLI_PACKAGE, part), join(cli, part), { recursive: true });
     }
     const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
     for (const dir of [locked, join(locked, 'new', 'parent')]) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_NAME_LENGTH, validatePluginName } from '../src/core/names.js';
+import { MAX_NAME_LENGTH, validatePluginName } from '../packages/bootstrap-plugin/src/core/names.js';
 
 const rejection = (name: string, template?: Parameters<typeof validatePluginName>[1]) => {
   try {

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/core/errors.js';
-import { collectVariables, type Variable } from '../src/core/env.js';
-import { quoteDotenv, renderProfile, type ProfileFormat } from '../src/core/profiles.js';
+import { ConfigError } from '../packages/bootstrap-plugin/src/core/errors.js';
+import { collectVariables, type Variable } from '../packages/bootstrap-plugin/src/core/env.js';
+import { quoteDotenv, renderProfile, type ProfileFormat } from '../packages/bootstrap-plugin/src/core/profiles.js';
 import { CLI, cleanEnv } from './helpers/cli.js';
 
 /**

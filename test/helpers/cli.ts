@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const CLI = join(ROOT, 'bin', 'bootstrap-plugin.js');
+/** The CLI's package (`bootstrap-plugin`) and the Yeoman adapter's, in the workspace. */
+export const CLI_PACKAGE = join(ROOT, 'packages', 'bootstrap-plugin');
+export const GENERATOR_PACKAGE = join(ROOT, 'packages', 'generator-bootstrap-plugin');
+export const CLI = join(CLI_PACKAGE, 'bin', 'bootstrap-plugin.js');
 
 export interface CliRun {
   code: number | null;
@@ -16,7 +19,7 @@ export interface CliRun {
 /** Environment for a non-interactive run: no inherited module/config/template settings. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra };
-  for (const name of ['MFMODULE', 'MFCONFIG', 'BOOTSTRAP_PLUGIN_TEMPLATES']) if (!(name in extra)) delete env[name];
+  for (const name of ['MFMODULE', 'MFCONFIG', 'MFMODULE_VERSION', 'BOOTSTRAP_PLUGIN_TEMPLATES']) if (!(name in extra)) delete env[name];
   return env;
 }
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseIni, sectionItems, type IniDocument } from '../../src/core/ini.js';
+import { parseIni, sectionItems, type IniDocument } from '../../packages/bootstrap-plugin/src/core/ini.js';
 
 /**
  * What Python's configparser read from a file: the sections' items (DEFAULT merged in), as

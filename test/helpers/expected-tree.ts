@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatValue, type Answers } from '../../src/core/fields.js';
+import { formatValue, type Answers } from '../../packages/bootstrap-plugin/src/core/fields.js';
 import { makeTempDir, runCli } from './cli.js';
 
 /** A plugin directory as a user sees it: relative path → mode and bytes, in path order. */

@@ -1,8 +1,0 @@
-import type { TemplateLookup } from '../src/core/templates.js';
-import { BUILTIN_TEMPLATES } from '../src/paths.js';
-
-/** The generators offer the templates shipped with the package (built-ins and packs). */
-export const LOOKUP: TemplateLookup = { builtinDir: BUILTIN_TEMPLATES, userDirs: [] };
-
-/** Yeoman's name for a package's main generator; any other (`bootstrap-plugin:flask`) names a template. */
-export const MAIN_GENERATOR = 'app';

@@ -1,0 +1,13 @@
+/**
+ * The public API (`import … from 'bootstrap-plugin'`): what the Yeoman generator, or any other
+ * front end, needs to make the plugin the CLI makes. Everything else in the package is internal.
+ */
+export { resolveAnswers, type Ask } from './core/answers.js';
+export { renderNextSteps } from './core/create.js';
+export { stateFile } from './core/plugin.js';
+export { checkAnswer, type Answers, type Field, type FieldValue } from './core/fields.js';
+export { DEFAULT_MODULE, resolveModule, validatePluginName } from './core/names.js';
+export { renderContext, renderTemplate } from './core/render.js';
+export { findTemplate, listTemplates, type Template, type TemplateLookup } from './core/templates.js';
+export { BUILTIN_TEMPLATES } from './paths.js';
+export { toQuestion } from './prompt.js';

@@ -1,0 +1,80 @@
+import { relative, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { resolveAnswers, type AnswerSources } from './answers.js';
+import type { Answers } from './fields.js';
+import { UsageError } from './errors.js';
+import { printable, validatePluginName } from './names.js';
+import { assertWritable, writeTree } from './fs.js';
+import { stateFile } from './plugin.js';
+import { renderContext, renderEjs, renderTemplate, type RenderContext } from './render.js';
+import { METWORK2_REFERENCE_VERSION } from './metwork.js';
+import { findTemplate, type Template, type TemplateLookup } from './templates.js';
+
+export interface CreateOptions extends TemplateLookup, AnswerSources {
+  name: string;
+  /** Template name or path; `default` when absent. */
+  template?: string;
+  /** Parent directory of the plugin. */
+  dir: string;
+  cwd: string;
+  module: string;
+  force: boolean;
+  dryRun: boolean;
+  /** This tool's version, stored beside the answers. */
+  toolVersion: string;
+  /** What format-2 templates write in `.plugin_format_version` (see resolveMetwork). */
+  metworkVersion?: string;
+  signal?: AbortSignal;
+}
+
+export interface CreateResult {
+  name: string;
+  template: string;
+  /** Absolute path of the plugin directory. */
+  target: string;
+  answers: Answers;
+  /** Fields that took their default without being asked. */
+  defaulted: string[];
+  /** Relative paths of the files written (or that would be, with `dryRun`), sorted. */
+  files: string[];
+  /** The template's next steps, rendered; empty when it has none. */
+  nextSteps: string;
+  dryRun: boolean;
+}
+
+/** `create`, in SPEC order: name → template → answers → render in memory → atomic write. */
+export async function createPlugin(options: CreateOptions): Promise<CreateResult> {
+  validatePluginName(options.name);
+  // A command line cannot carry NUL, but an API caller can; the file system would reject it late.
+  if (options.dir.includes('\0')) throw new UsageError(`--dir "${printable(options.dir)}": a path cannot hold a NUL character`);
+  const target = resolve(options.cwd, options.dir, options.name);
+  const template = findTemplate(options.template ?? 'default', options, options.cwd);
+  validatePluginName(options.name, template);
+  // Before any question: a user should not answer ten prompts to learn the directory exists.
+  await assertWritable(target, options.force);
+  const { answers, defaulted } = await resolveAnswers(template.fields, options);
+  const context = renderContext(options.name, options.module, answers, { metworkVersion: options.metworkVersion ?? METWORK2_REFERENCE_VERSION });
+  const files = await renderTemplate(template, context);
+  files.push(stateFile(template, options.module, options.toolVersion, answers));
+  const nextSteps = await renderNextSteps(template, context, relative(options.cwd, target));
+  if (!options.dryRun) await writeTree(files, target, { force: options.force, signal: options.signal });
+  return {
+    name: options.name,
+    template: template.name,
+    target,
+    answers,
+    defaulted,
+    files: files.map((f) => f.path).sort(),
+    nextSteps,
+    dryRun: options.dryRun,
+  };
+}
+
+/** The template's `next-steps.ejs`, rendered for a plugin at `dir` (relative to where the user is); empty without one. */
+export async function renderNextSteps(template: Template, context: RenderContext, dir: string): Promise<string> {
+  if (!template.nextSteps) return '';
+  const text = await readFile(template.nextSteps, 'utf8');
+  return (await renderEjs(text, { ...context, dir: dir || '.' }, template.nextSteps)).trim();
+}
+
+

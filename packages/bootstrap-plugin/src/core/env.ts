@@ -1,0 +1,220 @@
+import { basename, join, resolve } from 'node:path';
+import { ConfigError, UsageError } from './errors.js';
+import { notUtf8, REPLACEMENT_CHARACTER } from './fs.js';
+import { CONFIG_FILE, LABEL_FILE, readPluginLabel, toSource, type Source } from './plugin.js';
+import { readIniFile, sectionItems, type IniDocument, type IniEntry } from './ini.js';
+import { describeProblem, isPrivate, isVariant, namingProblems, realKey, sectionPrefix, splitVariant, variableName } from './naming.js';
+
+/**
+ * `bootstrap-plugin env`: config.ini → environment variables, with MetWork's naming
+ * (`{MODULE}_{SECTION}_{KEY}`), variants and `{{VAR}}` placeholders, made safe: names are
+ * sanitised and checked for collisions, values are quoted so no shell ever runs them.
+ */
+
+/** MetWork's configuration name when `MFCONFIG` is not set. */
+export const DEFAULT_CONFIG_NAME = 'GENERIC';
+const CURRENT_PLUGIN = 'CURRENT_PLUGIN';
+const PLACEHOLDER = /\{\{(.*?)\}\}/gs;
+const PLACEHOLDER_NAME = /^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*$/;
+
+export interface EnvOptions {
+  /** Plugin directories or ini files, relative to `cwd`; the first one decides the mode. */
+  paths: string[];
+  cwd: string;
+  /** Lower-case module name (`mfserv`). */
+  module: string;
+  /** Chooses `key[VARIANT]` values (`--config-name`, `$MFCONFIG`, `GENERIC`). */
+  configName: string;
+  /** Where `{{VAR}}` placeholders are looked up. */
+  environment: Record<string, string | undefined>;
+}
+
+export interface Variable {
+  name: string;
+  value: string;
+  /** The file of the key it comes from, or the plugin directory. */
+  file: string;
+  /** The key's line. */
+  line?: number;
+}
+
+export interface EnvResult {
+  variables: Variable[];
+  /** Undefined placeholders, a label naming another module: worth saying, not worth failing. */
+  warnings: string[];
+  /** For a plugin directory, `{MODULE}_CURRENT_PLUGIN_`: every variable of that prefix belongs to this profile. */
+  scope?: string;
+}
+
+/**
+ * Collects the variables of a plugin directory (first PATH a directory: `{MODULE}_CURRENT_PLUGIN_*`,
+ * further PATHs are ini files layered over its config.ini) or of module ini files. A later file
+ * overrides an earlier one variable by variable, each file's variants resolved on their own.
+ */
+export async function collectVariables(options: EnvOptions): Promise<EnvResult> {
+  const sources = await Promise.all((options.paths.length > 0 ? options.paths : ['.']).map((p) => toSource(p, options.cwd)));
+  const [first, ...rest] = sources;
+  const misplaced = rest.find((s) => s.isDirectory);
+  if (misplaced) {
+    throw new UsageError(`${misplaced.shown} is a directory: only the first PATH may be a plugin directory, the others are ini files layered over it`);
+  }
+  const warnings: string[] = [];
+  const variables = new Map<string, Variable>();
+  const module = options.module.toUpperCase();
+  let prefix = module;
+  let files = sources.map((s) => s.shown);
+  if (first.isDirectory) {
+    prefix = `${module}_${CURRENT_PLUGIN}`;
+    files = [join(first.shown, CONFIG_FILE), ...rest.map((s) => s.shown)];
+    for (const variable of await pluginIdentity(first, options.module, module, warnings)) variables.set(variable.name, variable);
+  }
+  const seen = new Map<string, string | undefined>();
+  const lookup = (name: string) => {
+    // Only the environment's own strings: `{{toString}}` must not reach Object.prototype.
+    if (!seen.has(name)) seen.set(name, ownString(options.environment, name));
+    return seen.get(name);
+  };
+  const context = { prefix, configName: options.configName.toLowerCase(), lookup, warnings };
+  // In the order given, a file named again included: the last one to set a variable wins.
+  let layered = variables;
+  for (const file of files) {
+    const own = fileVariables(await readIniFile(resolve(options.cwd, file), file), context);
+    if (layered.size === 0) layered = own;
+    else for (const variable of own.values()) layered.set(variable.name, variable);
+  }
+  return { variables: [...layered.values()], warnings, scope: first.isDirectory ? `${prefix}_` : undefined };
+}
+
+/** A value as `run` reads it: its variant chosen, `{{VAR}}` replaced, and the line it came from. */
+export interface Setting {
+  value: string;
+  line: number;
+}
+
+/**
+ * Every section of one ini file by name, keys lower-case, with the same variants and
+ * placeholders as the variables, private (`_`) sections and keys included: `run` needs
+ * `_cmd_and_args`, which MetWork keeps out of the environment.
+ */
+export async function readSettings(options: { file: string; shown: string; configName: string; environment: EnvOptions['environment'] }) {
+  const doc = await readIniFile(options.file, options.shown);
+  const warnings: string[] = [];
+  const context = { prefix: '', configName: options.configName.toLowerCase(), lookup: (name: string) => ownString(options.environment, name), warnings };
+  const sections = new Map<string, Map<string, Setting>>();
+  for (const section of doc.sections.values()) {
+    const settings = new Map<string, Setting>();
+    for (const entry of chooseVariants(sectionItems(doc, section), doc.file, context.configName)) {
+      settings.set(realKey(entry), { value: expand(entry, doc.file, context), line: entry.line });
+    }
+    sections.set(section.name, settings);
+  }
+  return { sections, warnings };
+}
+
+function ownString(environment: Record<string, string | undefined>, name: string): string | undefined {
+  const value = environment[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** NAME, DIR and LABEL, the name read from `.layerapi2_label`, else the directory's. */
+async function pluginIdentity(source: Source, module: string, prefix: string, warnings: string[]): Promise<Variable[]> {
+  const label = await readPluginLabel(source.absolute);
+  const name = label?.name ?? basename(source.absolute);
+  if (label && label.module !== module) {
+    warnings.push(`${join(source.shown, LABEL_FILE)}: the plugin belongs to module "${label.module}" but the variables are named for "${module}" (use --module ${label.module})`);
+  }
+  const file = source.shown;
+  return [
+    { name: `${prefix}_${CURRENT_PLUGIN}_NAME`, value: name, file },
+    { name: `${prefix}_${CURRENT_PLUGIN}_DIR`, value: source.absolute, file },
+    { name: `${prefix}_${CURRENT_PLUGIN}_LABEL`, value: `plugin_${name}@${module}`, file },
+  ];
+}
+
+interface Context {
+  /** Upper-case start of every name: `MFSERV` or `MFSERV_CURRENT_PLUGIN`. */
+  prefix: string;
+  /** Lower-case configuration name. */
+  configName: string;
+  /** The environment's value of a placeholder (cached: `process.env` reads cost a system call each). */
+  lookup: (name: string) => string | undefined;
+  warnings: string[];
+}
+
+/**
+ * One file's variables by name; a key that breaks the naming rule (naming.ts) is an error
+ * naming both places. Written for 100k-key files: two map operations and two objects per key.
+ */
+function fileVariables(doc: IniDocument, context: Context): Map<string, Variable> {
+  const [problem] = namingProblems(doc, context.prefix);
+  if (problem) throw new ConfigError(doc.file, problem.entry.line, describeProblem(problem, (entry) => `${doc.file}:${entry.line}`));
+  const variables = new Map<string, Variable>();
+  for (const section of doc.sections.values()) {
+    if (isPrivate(section.name)) continue;
+    const namePrefix = sectionPrefix(context.prefix, section.name);
+    for (const entry of chooseVariants(sectionItems(doc, section), doc.file, context.configName, false)) {
+      if (isPrivate(entry.name)) continue;
+      const name = variableName(namePrefix, entry);
+      variables.set(name, { name, value: expand(entry, doc.file, context), file: doc.file, line: entry.line });
+    }
+  }
+  return variables;
+}
+
+/**
+ * Each key's entry for the configuration name: its best variant, else the plain key. A malformed
+ * variant is an error; env leaves private keys out (they escape its rule), `run` reads them.
+ */
+function chooseVariants(items: Map<string, IniEntry>, file: string, configName: string, withPrivate = true): Iterable<IniEntry> {
+  let plain = true;
+  for (const entry of items.values()) if (isVariant(entry)) plain = false;
+  if (plain) return items.values();
+  const chosen = new Map<string, { entry: IniEntry; score: number }>();
+  for (const entry of items.values()) {
+    if (!withPrivate && isPrivate(entry.name)) continue;
+    const split = isVariant(entry) ? splitVariant(entry.name) : undefined;
+    if (isVariant(entry) && !split) {
+      throw new ConfigError(file, entry.line, describeProblem({ entry, section: entry.section }, () => ''));
+    }
+    const score = split === undefined ? 0 : variantScore(split.variant, configName);
+    const key = realKey(entry);
+    if (score < 0) continue;
+    const previous = chosen.get(key);
+    if (!previous || score > previous.score) chosen.set(key, { entry, score });
+  }
+  return [...chosen.values()].map((c) => c.entry);
+}
+
+/**
+ * MetWork's rule: the variant equal to the configuration name wins, then the longest `_`-prefix
+ * of it (`dev` for `dev_john`), then the plain key; any other variant is dropped (-1).
+ */
+function variantScore(variant: string, configName: string): number {
+  if (variant === configName) return Infinity;
+  const parts = configName.split('_');
+  for (let length = parts.length - 1; length >= 1; length--) {
+    if (variant === parts.slice(0, length).join('_')) return length;
+  }
+  return -1;
+}
+
+/** `{{VAR}}` → the environment's VAR: a lookup, never an evaluation. */
+function expand(entry: IniEntry, file: string, context: Context): string {
+  const value = entry.value.includes('{{')
+    ? entry.value.replace(PLACEHOLDER, (whole, inner: string) => {
+        const name = PLACEHOLDER_NAME.exec(inner)?.[1];
+        if (name === undefined) {
+          context.warnings.push(`${file}:${entry.line}: "${whole}" is kept as written: only {{VARIABLE}} placeholders are replaced`);
+          return whole;
+        }
+        const found = context.lookup(name);
+        if (found?.includes(REPLACEMENT_CHARACTER)) throw new ConfigError(file, entry.line, `{{${name}}}: ${notUtf8(`the environment's ${name}`)}`);
+        if (found === undefined) context.warnings.push(`${file}:${entry.line}: {{${name}}} is not set in the environment, so it is replaced by nothing`);
+        return found ?? '';
+      })
+    : entry.value;
+  if (value.includes('\0')) {
+    throw new ConfigError(file, entry.line, `the value of "${entry.key}" holds a NUL character, which no environment variable can carry`);
+  }
+  return value;
+}

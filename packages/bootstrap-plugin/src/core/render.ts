@@ -1,0 +1,135 @@
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { ConfigError } from './errors.js';
+import { matchesWhen, type Answers } from './fields.js';
+import type { Template } from './templates.js';
+
+/** One file of a rendered plugin, held in memory until the whole tree is ready. */
+export interface RenderedFile {
+  /** Path relative to the plugin directory, `/`-separated, after renames. */
+  path: string;
+  content: Buffer;
+  mode: number;
+}
+
+/** What templates see: the plugin's identity, the answers, and a few helpers. */
+export interface RenderContext extends Record<string, unknown> {
+  name: string;
+  module: string;
+  label: string;
+}
+
+const EJS_SUFFIX = '.ejs';
+const NAME_TOKEN = '__NAME__';
+const DOT_PREFIX = '_dot_';
+/** Names npm would drop or rename when publishing, stored under another name (create-vite's table). */
+const RENAMES = new Map([
+  ['_gitignore', '.gitignore'],
+  ['_npmignore', '.npmignore'],
+  ['_npmrc', '.npmrc'],
+]);
+const SECRET_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)';
+/** Loaded on first use, not at start-up: `list`, `env` and `--version` never need randomness. */
+const crypto = () => process.getBuiltinModule('node:crypto');
+
+/** `extra`: values a generation's templates need besides the answers (format 2: `metworkVersion`). */
+export function renderContext(name: string, module: string, answers: Answers, extra: Record<string, unknown> = {}): RenderContext {
+  return { ...extra, ...answers, name, module, label: `plugin_${name}@${module}`, secret };
+}
+
+/** A cryptographically random string; the default is Django's secret-key alphabet and length. */
+export function secret(length = 50, alphabet = SECRET_ALPHABET): string {
+  return Array.from({ length }, () => alphabet[crypto().randomInt(alphabet.length)]).join('');
+}
+
+/**
+ * Renders a template's layers into memory. Answers reach EJS only as data in the context, so an
+ * answer holding `<%` is written as typed; the template's own text is what gets evaluated.
+ */
+export async function renderTemplate(template: Template, context: RenderContext): Promise<RenderedFile[]> {
+  const byPath = new Map<string, RenderedFile>();
+  for (const layer of template.layers) {
+    for (const source of listFiles(layer)) {
+      if (!isWanted(source.relative, template, context)) continue;
+      const path = toTargetPath(source.relative, context.name, join(layer, source.relative));
+      const raw = readFileSync(source.absolute);
+      const content = source.relative.endsWith(EJS_SUFFIX)
+        ? Buffer.from(tidy(await renderEjs(raw.toString('utf8'), context, source.absolute), path))
+        : raw;
+      byPath.set(path, { path, content, mode: source.mode });
+    }
+  }
+  return [...byPath.values()].sort((a, b) => compareText(a.path, b.path));
+}
+
+/** Renders one EJS text (next steps, files) with the same options as the tree. */
+export async function renderEjs(text: string, context: RenderContext, filename: string): Promise<string> {
+  const { default: ejs } = await import('ejs');
+  try {
+    return ejs.render(text, context, { filename, async: false });
+  } catch (error) {
+    const line = /ejs:(\d+)/.exec((error as Error).message);
+    const reason = (error as Error).message.split('\n').pop() ?? '';
+    throw new ConfigError(filename, line ? Number(line[1]) : undefined, `template error: ${reason}`);
+  }
+}
+
+interface SourceFile {
+  relative: string;
+  absolute: string;
+  mode: number;
+}
+
+/** The files of a template layer, sorted; synchronous: small local reads cost less than their promises. */
+function listFiles(root: string, relative = ''): SourceFile[] {
+  const entries = readdirSync(join(root, relative), { withFileTypes: true }).sort((a, b) => compareText(a.name, b.name));
+  return entries.flatMap((entry): SourceFile[] => {
+    const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
+    const absolute = join(root, rel);
+    if (entry.isSymbolicLink()) {
+      throw new ConfigError(absolute, undefined, 'templates cannot hold symbolic links (copy the file instead)');
+    }
+    if (entry.isDirectory()) return listFiles(root, rel);
+    if (entry.isFile()) return [{ relative: rel, absolute, mode: lstatSync(absolute).mode & 0o777 }];
+    return [];
+  });
+}
+
+/** Condition keys are paths as under `files/`, without the `.ejs` suffix: `crontab`, `main/wsgi.py`. */
+function isWanted(relative: string, template: Template, context: RenderContext): boolean {
+  const path = relative.endsWith(EJS_SUFFIX) ? relative.slice(0, -EJS_SUFFIX.length) : relative;
+  return Object.entries(template.conditions).every(
+    ([condition, when]) =>
+      !(path === condition || path.startsWith(`${condition}/`)) ||
+      matchesWhen(when, context as Answers),
+  );
+}
+
+/** Applies `__NAME__`, `_dot_x`, npm renames and strips `.ejs`; refuses anything leaving the target. */
+function toTargetPath(relative: string, name: string, source: string): string {
+  const segments = relative.split('/').map((segment, index, all) => {
+    let out = segment.split(NAME_TOKEN).join(name);
+    if (index === all.length - 1 && out.endsWith(EJS_SUFFIX)) out = out.slice(0, -EJS_SUFFIX.length);
+    if (out.startsWith(DOT_PREFIX)) out = `.${out.slice(DOT_PREFIX.length)}`;
+    return RENAMES.get(out) ?? out;
+  });
+  if (segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\0'))) {
+    throw new ConfigError(source, undefined, `renders to "${segments.join('/')}", which would leave the plugin directory`);
+  }
+  return posix.join(...segments);
+}
+
+/**
+ * Conditionals leave blank lines behind: keep at most one in a row (two in Python, where PEP 8
+ * separates top-level definitions by two), and none at the start.
+ */
+function tidy(text: string, path: string): string {
+  const kept = path.endsWith('.py') ? 2 : 1;
+  const run = new RegExp(`\\n(?:[ \\t]*\\n){${kept + 1},}`, 'g');
+  return text.replace(run, '\n'.repeat(kept + 1)).replace(/^(?:[ \t]*\n)+/, '');
+}
+
+/** Code-point order: the same tree listing whatever the locale. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,233 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { collectVariables, readSettings, type Setting } from '../env.js';
+import { CONFIG_FILE, readPluginName, toSource } from '../plugin.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { command09, command2, isType09, splitWords, TYPES_09, type Runtime, type WorkerContext } from './commands.js';
+
+/**
+ * What a plugin's config.ini asks `run` to start and serve: its `[app_*]` applications with
+ * their workers, URL prefixes and static directories, its `[extra_daemon_*]` commands, and
+ * the environment they all get (`env`'s variables, as MFSERV gives them).
+ */
+
+export interface AppPlan {
+  name: string;
+  /** Number of worker processes (0 for a static application). */
+  workers: number;
+  /** One worker's command for its socket; undefined for a static application. */
+  command?: (socketPath: string) => string[];
+  /** URL prefixes routed to it, longest match first; the path keeps the prefix. */
+  prefixes: string[];
+  /** URL prefixes (full, from `/`) served from a directory instead. */
+  statics: { urlPrefix: string; dir: string }[];
+  timeoutSeconds: number;
+}
+
+export interface DaemonPlan {
+  name: string;
+  copies: number;
+  command: string[];
+}
+
+export interface RunPlan {
+  pluginName: string;
+  pluginDir: string;
+  apps: AppPlan[];
+  daemons: DaemonPlan[];
+  env: Record<string, string>;
+  warnings: string[];
+}
+
+export interface PlanOptions {
+  dir: string;
+  cwd: string;
+  module: string;
+  configName: string;
+  environment: Record<string, string | undefined>;
+  runtime: Runtime;
+}
+
+const APP_PREFIX = 'app_';
+const DAEMON_PREFIX = 'extra_daemon_';
+/** MFSERV's nginx timeout (`MFSERV_NGINX_TIMEOUT`) when an application's is 0. */
+const DEFAULT_TIMEOUT_SECONDS = 60;
+const HARDWARE_WORKERS = 'MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2';
+const TRUE_WORDS = new Set(['1', 'yes', 'true', 'on']);
+
+/** Reads the plugin in `options.dir` and works out everything `run` starts. */
+export async function planRun(options: PlanOptions): Promise<RunPlan> {
+  const source = await toSource(options.dir, options.cwd);
+  if (!source.isDirectory) throw new UsageError(`${options.dir}: not a directory (run takes a plugin directory, the one holding config.ini)`);
+  const pluginDir = source.absolute;
+  const shown = join(options.dir, CONFIG_FILE);
+  // MetWork's hardware placeholders, which the templates use for `workers`.
+  const environment: Record<string, string | undefined> = { [HARDWARE_WORKERS]: String(availableParallelism() * 2), ...options.environment };
+  const { variables, warnings } = await collectVariables({ paths: [options.dir], cwd: options.cwd, module: options.module, configName: options.configName, environment });
+  const { sections } = await readSettings({ file: join(pluginDir, CONFIG_FILE), shown, configName: options.configName, environment });
+  const pluginName = await readPluginName(pluginDir);
+  const env = childEnvironment(environment, variables, pluginDir, options.runtime);
+  const nginxTimeout = Number(environment[`${options.module.toUpperCase()}_NGINX_TIMEOUT`]) || DEFAULT_TIMEOUT_SECONDS;
+  const appSections = [...sections].filter(([name]) => name.startsWith(APP_PREFIX));
+  const apps = appSections.map(([section, settings]) => {
+    const reader = new SectionReader(shown, section, settings);
+    return planApp(reader, { pluginName, pluginDir, single: appSections.length === 1, nginxTimeout, runtime: options.runtime, env });
+  });
+  const daemons = [...sections]
+    .filter(([name]) => name.startsWith(DAEMON_PREFIX))
+    .map(([section, settings]) => planDaemon(new SectionReader(shown, section, settings), pluginName, pluginDir));
+  return { pluginName, pluginDir, apps, daemons, env, warnings };
+}
+
+/** One section's settings, 2.x's `_key` read where 0.9 says `key`, errors naming file:line. */
+class SectionReader {
+  constructor(
+    readonly file: string,
+    readonly section: string,
+    private readonly settings: Map<string, Setting>,
+  ) {}
+
+  setting(key: string): (Setting & { key: string }) | undefined {
+    for (const name of [key, `_${key}`]) {
+      const found = this.settings.get(name);
+      if (found) return { ...found, key: name };
+    }
+    return undefined;
+  }
+
+  get(key: string): string | undefined {
+    const value = this.setting(key)?.value.trim();
+    return value === undefined || value === '' || value === 'null' ? undefined : value;
+  }
+
+  flag(key: string, fallback: boolean): boolean {
+    const value = this.get(key);
+    return value === undefined ? fallback : TRUE_WORDS.has(value.toLowerCase());
+  }
+
+  count(key: string, fallback: number): number {
+    const setting = this.setting(key);
+    const value = this.get(key);
+    if (value === undefined) return fallback;
+    if (!/^\d+$/.test(value) || Number(value) < 1) throw this.error(setting!, `must be a whole number of at least 1, not "${value}"`);
+    return Number(value);
+  }
+
+  error(setting: Setting & { key: string }, detail: string): ConfigError {
+    return new ConfigError(this.file, setting.line, `[${this.section}] ${setting.key} ${detail}`);
+  }
+}
+
+interface AppContext {
+  pluginName: string;
+  pluginDir: string;
+  single: boolean;
+  nginxTimeout: number;
+  runtime: Runtime;
+  env: Record<string, string>;
+}
+
+function planApp(reader: SectionReader, context: AppContext): AppPlan {
+  const name = reader.section.slice(APP_PREFIX.length);
+  const appDir = join(context.pluginDir, name);
+  const debug = reader.flag('debug', false);
+  const timeout = Number(reader.get('timeout') ?? 0);
+  const timeoutSeconds = timeout > 0 ? timeout : context.nginxTimeout;
+  const worker = (socketPath: string): WorkerContext => ({ pluginName: context.pluginName, pluginDir: context.pluginDir, appName: name, socketPath, timeoutSeconds, debug });
+  let command: AppPlan['command'];
+  const statics: AppPlan['statics'] = [];
+  const prefixes = routedPrefixes(reader, context.pluginName, name, context.single);
+  const cmdAndArgs = reader.setting('cmd_and_args');
+  // A 2.x static application has neither `_cmd_and_args` nor `type`, only `_static_routing`.
+  const generation2 = cmdAndArgs !== undefined || (!reader.setting('type') && reader.setting('static_routing')?.key === '_static_routing');
+  if (generation2) {
+    const line = reader.get('cmd_and_args');
+    if (cmdAndArgs && line !== undefined) {
+      checkProgram(reader, cmdAndArgs, splitWords(line)[0], context);
+      command = (socketPath) => command2(line, reader.get('debug_extra_options') ?? '', worker(socketPath));
+    }
+    if (reader.flag('static_routing', false)) {
+      const urlPrefix = reader.setting('static_url_prefix')?.value.trim() ?? '/static';
+      const dir = reader.setting('static_directory')?.value.trim() ?? '/static';
+      for (const prefix of prefixes) statics.push({ urlPrefix: `${prefix}${urlPrefix}`, dir: join(appDir, dir) });
+    }
+  } else {
+    const typeSetting = reader.setting('type');
+    const type = reader.get('type') ?? '';
+    if (!typeSetting || !isType09(type)) {
+      const where = typeSetting ?? { key: 'type', line: 1, value: '' };
+      throw reader.error(where, `${typeSetting ? `= ${type}: unknown type` : 'is missing'} (expected one of ${TYPES_09.join(', ')}, or a MetWork 2 _cmd_and_args)`);
+    }
+    const mainArg = reader.get('main_arg') ?? reader.get('gunicorn_arg') ?? '';
+    const nodeOptions = reader.get('node_extra_opts') ?? '';
+    if (type === 'static') for (const prefix of prefixes) statics.push({ urlPrefix: prefix, dir: appDir });
+    else {
+      command = (socketPath) => command09(type, mainArg, nodeOptions, context.runtime, worker(socketPath))!;
+      if (reader.flag('static_routing', true)) for (const prefix of prefixes) statics.push({ urlPrefix: `${prefix}/static`, dir: join(appDir, 'static') });
+    }
+  }
+  // debug=1 forces one worker, as MFSERV does, so a debugger session stays on one process.
+  const workers = command ? (debug ? 1 : reader.count('workers', reader.count('numprocesses', 1))) : 0;
+  return { name, workers, command, prefixes, statics, timeoutSeconds };
+}
+
+/** `/NAME/APP` for every application; `/NAME` too for `main` or a plugin's only one; extra routes. */
+function routedPrefixes(reader: SectionReader, pluginName: string, name: string, single: boolean): string[] {
+  const prefixes: string[] = [];
+  if (reader.flag('prefix_based_routing', true)) {
+    prefixes.push(`/${pluginName}/${name}`);
+    if (name === 'main' || single) prefixes.push(`/${pluginName}`);
+  }
+  const extra = reader.get('prefix_based_routing_extra_routes');
+  for (const route of extra?.split(';') ?? []) if (route.trim()) prefixes.push(route.trim() === '/' ? '' : route.trim().replace(/\/+$/, ''));
+  return prefixes;
+}
+
+function planDaemon(reader: SectionReader, pluginName: string, pluginDir: string): DaemonPlan {
+  const name = reader.section.slice(DAEMON_PREFIX.length);
+  const line = reader.get('cmd_and_args');
+  const setting = reader.setting('cmd_and_args');
+  if (line === undefined) throw reader.error(setting ?? { key: 'cmd_and_args', line: 1, value: '' }, 'is missing: an extra daemon needs the command to run');
+  const values: Record<string, string> = { plugin_name: pluginName, plugin_dir: pluginDir };
+  const command = splitWords(line).map((word) => word.replace(/\{(plugin_name|plugin_dir)\}/g, (_, key: string) => values[key]));
+  return { name, copies: reader.count('numprocesses', 1), command };
+}
+
+/** A command that cannot start is a configuration problem to name now, not a worker to restart forever. */
+function checkProgram(reader: SectionReader, setting: Setting & { key: string }, program: string | undefined, context: AppContext): void {
+  if (!program) throw reader.error(setting, 'is empty');
+  if (program.includes('{')) return;
+  if (!findProgram(program, context.env.PATH ?? '', context.pluginDir)) {
+    throw reader.error(setting, `runs "${program}", which is not on the PATH (it is part of MetWork's runtime, or a program to install)`);
+  }
+}
+
+/** The program a command's first word names, as execvp finds it. */
+export function findProgram(program: string, path: string, cwd: string): string | undefined {
+  const candidates = program.includes('/') ? [resolve(cwd, program)] : path.split(delimiter).filter(isAbsolute).map((dir) => join(dir, program));
+  return candidates.find(isExecutable);
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What every worker and daemon gets: the caller's environment, the plugin's variables, the
+ * plugin directory on the Python path and its bin/ first on the PATH (MFSERV's layer does
+ * both), and the package's runtime stand-ins last, so a real MetWork's win.
+ */
+function childEnvironment(environment: Record<string, string | undefined>, variables: { name: string; value: string }[], pluginDir: string, runtime: Runtime): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(environment)) if (typeof value === 'string') env[name] = value;
+  for (const variable of variables) env[variable.name] = variable.value;
+  env.PATH = [join(pluginDir, 'bin'), env.PATH, runtime.binDir].filter(Boolean).join(delimiter);
+  env.PYTHONPATH = [pluginDir, env.PYTHONPATH].filter(Boolean).join(delimiter);
+  return env;
+}

@@ -1,0 +1,239 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { ConfigError, ioReason, UsageError } from './errors.js';
+import { findFieldProblems, findPatternProblem, type Field, type When } from './fields.js';
+import { decodeUtf8 } from './fs.js';
+import { isPlainObject, parseJson } from './jsonfile.js';
+import type { NameRules } from './names.js';
+import { METWORK2_TEMPLATES_DIR, type MetworkGeneration } from './metwork.js';
+import { didYouMean } from './suggest.js';
+
+const MANIFEST = 'template.json';
+const CATALOG = 'catalog.json';
+const NEXT_STEPS = 'next-steps.ejs';
+
+/** Where a template comes from: shipped with the tool, a shipped pack, or a user's directory. */
+export type TemplateSource = 'builtin' | 'pack' | 'user';
+
+/** A validated template, with its `extends` chain resolved. */
+export interface Template {
+  name: string;
+  description: string;
+  source: TemplateSource;
+  dir: string;
+  fields: Field[];
+  nameRules?: NameRules;
+  /** Source paths under `files/` (a file or a directory) rendered only when their condition holds. */
+  conditions: Record<string, When>;
+  /** `files/` directories, base template first: later layers override earlier ones path by path. */
+  layers: string[];
+  /** The `next-steps.ejs` printed after `create`, from the nearest layer that has one. */
+  nextSteps?: string;
+}
+
+export interface TemplateLookup {
+  /** The directory of built-in templates (this package's `templates/`). */
+  builtinDir: string;
+  /** User template directories, in order (`--templates-dir`, then `BOOTSTRAP_PLUGIN_TEMPLATES`). */
+  userDirs: string[];
+  /** Which MetWork's MFSERV templates are the built-ins (default `0.9`); packs and user templates are the same for both. */
+  generation?: MetworkGeneration;
+}
+
+export interface TemplateList {
+  templates: Template[];
+  /** Non-fatal findings, e.g. a user template shadowed by an earlier one of the same name. */
+  warnings: string[];
+}
+
+interface Catalog {
+  builtin: string[];
+  packs: string[];
+}
+
+/** Every available template: built-ins in catalogue order, then packs, then user templates. */
+export function listTemplates(lookup: TemplateLookup): TemplateList {
+  const catalog = readCatalog(lookup.builtinDir);
+  const builtins = builtinCatalog(lookup);
+  // The MFSERV templates extend one base: read and check it once, not once per template.
+  const bases = new Map<string, Template>();
+  const templates = [
+    ...builtins.names.map((name) => loadTemplate(join(builtins.dir, name), 'builtin', [], bases)),
+    ...catalog.packs.map((name) => loadTemplate(join(lookup.builtinDir, name), 'pack', [], bases)),
+  ];
+  const warnings: string[] = [];
+  for (const dir of lookup.userDirs) {
+    for (const templateDir of userTemplateDirs(dir)) {
+      const template = loadTemplate(templateDir, 'user', [], bases);
+      const taken = templates.find((t) => t.name === template.name);
+      if (taken) warnings.push(`${templateDir}: ignored, the name "${template.name}" is taken by ${taken.dir}`);
+      else templates.push(template);
+    }
+  }
+  return { templates, warnings };
+}
+
+/**
+ * Finds a template by name (built-ins, packs, user directories) or by path (a value holding
+ * a `/`, or starting with `.`), so `--template=./my-template` works without registering it.
+ */
+export function findTemplate(nameOrPath: string, lookup: TemplateLookup, cwd: string): Template {
+  if (nameOrPath.includes('/') || nameOrPath.startsWith('.')) {
+    const dir = resolve(cwd, nameOrPath);
+    if (!existsSync(join(dir, MANIFEST))) {
+      throw new UsageError(`no template at ${dir} (expected ${join(dir, MANIFEST)})`);
+    }
+    return loadTemplate(dir, 'user');
+  }
+  const catalog = readCatalog(lookup.builtinDir);
+  const builtins = builtinCatalog(lookup);
+  if (builtins.names.includes(nameOrPath)) return loadTemplate(join(builtins.dir, nameOrPath), 'builtin');
+  if (catalog.packs.includes(nameOrPath)) return loadTemplate(join(lookup.builtinDir, nameOrPath), 'pack');
+  const userDirs = lookup.userDirs.flatMap(userTemplateDirs);
+  const match = userDirs.find((dir) => basename(dir) === nameOrPath);
+  if (match) return loadTemplate(match, 'user');
+  const known = [...builtins.names, ...catalog.packs, ...userDirs.map((dir) => basename(dir))];
+  throw new UsageError(
+    `unknown template "${nameOrPath}"${didYouMean(nameOrPath, known)} (see: bootstrap-plugin list)`,
+  );
+}
+
+/** The built-in MFSERV templates of the chosen MetWork generation: their directory and names, in catalogue order. */
+function builtinCatalog(lookup: TemplateLookup): { dir: string; names: string[] } {
+  const dir = lookup.generation === '2' ? join(lookup.builtinDir, METWORK2_TEMPLATES_DIR) : lookup.builtinDir;
+  return { dir, names: readCatalog(dir).builtin };
+}
+
+function readCatalog(builtinDir: string): Catalog {
+  const file = join(builtinDir, CATALOG);
+  const data = parseJson(file, readFileSync(file, 'utf8'));
+  const isNames = (v: unknown) => Array.isArray(v) && v.every((n) => typeof n === 'string');
+  if (!isPlainObject(data) || !isNames(data.builtin) || !isNames(data.packs)) {
+    throw new ConfigError(file, undefined, 'expected {"builtin": [names], "packs": [names]}');
+  }
+  return data as unknown as Catalog;
+}
+
+/** Sub-directories of a user template directory that hold a manifest, sorted by name. */
+function userTemplateDirs(dir: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    throw new UsageError(`templates directory ${dir} cannot be read (check --templates-dir and BOOTSTRAP_PLUGIN_TEMPLATES)`);
+  }
+  return entries
+    .filter((entry) => !entry.startsWith('_') && !entry.startsWith('.'))
+    .sort()
+    .map((entry) => join(dir, entry))
+    .filter((path) => existsSync(join(path, MANIFEST)));
+}
+
+/**
+ * Reads and validates `dir/template.json`, following `extends` (a sibling directory name).
+ * `bases` keeps the base templates already loaded by the same listing.
+ */
+export function loadTemplate(dir: string, source: TemplateSource, chain: string[] = [], bases = new Map<string, Template>()): Template {
+  const file = join(dir, MANIFEST);
+  if (chain.includes(dir)) throw new ConfigError(file, undefined, `"extends" makes a cycle: ${[...chain, dir].join(' -> ')}`);
+  const manifest = readManifest(file, basename(dir));
+  const base = manifest.extends === undefined ? undefined : loadBase(dir, manifest.extends, source, [...chain, dir], file, bases);
+  const ownFields = manifest.fields ?? [];
+  const fields = [...(base?.fields ?? []).filter((f) => !ownFields.some((own) => own.name === f.name)), ...ownFields];
+  const problems = findFieldProblems(fields);
+  if (problems.length > 0) throw new ConfigError(file, undefined, problems[0]);
+  const filesDir = join(dir, 'files');
+  const nextSteps = join(dir, NEXT_STEPS);
+  return {
+    name: manifest.name ?? basename(dir),
+    description: manifest.description ?? '',
+    source,
+    dir,
+    fields,
+    nameRules: mergeNameRules(base?.nameRules, manifest.nameRules),
+    conditions: { ...base?.conditions, ...manifest.conditions },
+    layers: [...(base?.layers ?? []), ...(isDirectory(filesDir) ? [filesDir] : [])],
+    nextSteps: existsSync(nextSteps) ? nextSteps : base?.nextSteps,
+  };
+}
+
+function loadBase(dir: string, name: string, source: TemplateSource, chain: string[], file: string, bases: Map<string, Template>): Template {
+  const baseDir = isAbsolute(name) ? name : resolve(dirname(dir), name);
+  const loaded = bases.get(baseDir);
+  if (loaded && loaded.source === source) return loaded;
+  if (!existsSync(join(baseDir, MANIFEST))) {
+    throw new ConfigError(file, undefined, `extends: no template at ${baseDir}`);
+  }
+  const base = loadTemplate(baseDir, source, chain, bases);
+  bases.set(baseDir, base);
+  return base;
+}
+
+interface Manifest {
+  name?: string;
+  description?: string;
+  extends?: string;
+  fields?: Field[];
+  nameRules?: NameRules;
+  conditions?: Record<string, When>;
+}
+
+const MANIFEST_KEYS = ['name', 'description', 'extends', 'fields', 'nameRules', 'conditions'];
+
+function readManifest(file: string, dirName: string): Manifest {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    throw new ConfigError(file, undefined, `cannot be read (${ioReason(error)}): a template needs a readable template.json file`);
+  }
+  const data = parseJson(file, decodeUtf8(bytes, file));
+  if (!isPlainObject(data)) throw new ConfigError(file, undefined, 'expected a JSON object');
+  const unknown = Object.keys(data).find((key) => !MANIFEST_KEYS.includes(key));
+  if (unknown) throw new ConfigError(file, undefined, `unknown key "${unknown}"${didYouMean(unknown, MANIFEST_KEYS)}`);
+  const optionalString = (key: string) => data[key] === undefined || typeof data[key] === 'string';
+  const bad = ['name', 'description', 'extends'].find((key) => !optionalString(key));
+  if (bad) throw new ConfigError(file, undefined, `${bad}: expected a string`);
+  if (data.name !== undefined && data.name !== dirName && !dirName.startsWith('_')) {
+    throw new ConfigError(file, undefined, `name "${data.name}" differs from its directory "${dirName}"; make them equal`);
+  }
+  if (data.conditions !== undefined && !isConditions(data.conditions)) {
+    throw new ConfigError(file, undefined, 'conditions: expected {"path/in/files": {"field": value or [values]}}');
+  }
+  if (data.fields !== undefined && !Array.isArray(data.fields)) {
+    throw new ConfigError(file, undefined, 'fields: expected an array of {"name", "message", "type", …}');
+  }
+  const rulesProblem = data.nameRules === undefined ? undefined : findNameRulesProblem(data.nameRules);
+  if (rulesProblem) throw new ConfigError(file, undefined, `nameRules${rulesProblem}`);
+  return data as Manifest;
+}
+
+const NAME_RULES_KEYS = ['pattern', 'patternHint', 'reserved'];
+
+/** What is wrong with a manifest's `nameRules`, prefixed with where (`.pattern: …`): a bad pattern is the manifest's error, not the name's. */
+function findNameRulesProblem(rules: unknown): string | undefined {
+  if (!isPlainObject(rules)) return ': expected {"pattern"?, "patternHint"?, "reserved"?}';
+  const unknown = Object.keys(rules).find((key) => !NAME_RULES_KEYS.includes(key));
+  if (unknown) return `: unknown key "${unknown}"${didYouMean(unknown, NAME_RULES_KEYS)}`;
+  if (rules.reserved !== undefined && !(Array.isArray(rules.reserved) && rules.reserved.every((r) => typeof r === 'string'))) {
+    return '.reserved: expected a list of names';
+  }
+  return findPatternProblem(rules);
+}
+
+function isConditions(value: unknown): value is Record<string, When> {
+  return isPlainObject(value) && Object.values(value).every(isPlainObject);
+}
+
+function mergeNameRules(base: NameRules | undefined, own: NameRules | undefined): NameRules | undefined {
+  if (!base || !own) return own ?? base;
+  return { ...base, ...own, reserved: [...(base.reserved ?? []), ...(own.reserved ?? [])] };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,1 @@
+-- Lua run when each nginx worker starts (config.ini: _extra_nginx_init_worker_by_lua_block_filename).

@@ -1,0 +1,147 @@
+import { constants, type Stats } from 'node:fs';
+import { join, relative } from 'node:path';
+import Generator, { type BaseOptions, type Storage } from 'yeoman-generator';
+import {
+  checkAnswer,
+  DEFAULT_MODULE,
+  findTemplate,
+  listTemplates,
+  renderContext,
+  renderNextSteps,
+  renderTemplate,
+  resolveAnswers,
+  resolveModule,
+  stateFile,
+  toQuestion,
+  validatePluginName,
+  type Answers,
+  type Ask,
+  type Field,
+  type FieldValue,
+  type Template,
+} from 'bootstrap-plugin';
+import { LOOKUP, MAIN_GENERATOR } from '../lookup.js';
+
+const DEFAULT_TEMPLATE = 'default';
+
+/** What `.yo-rc.json` keeps under "generator-bootstrap-plugin" (the package name, as for any generator), so a re-run offers the same answers. */
+interface StoredConfig {
+  name?: string;
+  template?: string;
+  module?: string;
+  answers?: Answers;
+}
+
+type Options = BaseOptions & {
+  name?: string;
+  template?: string;
+  module?: string;
+};
+
+/**
+ * `yo bootstrap-plugin [NAME] [--template=T]`: the CLI's `create`, with Yeoman doing the
+ * asking and the writing. Fields, validation, rendering and the state file come from the core,
+ * so a plugin made here is the one `bootstrap-plugin create` makes from the same answers.
+ */
+export default class BootstrapPluginGenerator extends Generator<StoredConfig, Options> {
+  private pluginName = '';
+  private module = DEFAULT_MODULE;
+  private template?: Template;
+  private answers: Answers = {};
+  /** The plugin directory: `./NAME`, or the current one when it is that plugin (a re-run). */
+  private target = '';
+
+  constructor(args: string[], options: Options) {
+    super(args, options);
+    this.argument('name', { type: String, required: false, description: 'plugin name (letters, digits, "_", "-")' });
+    this.option('template', { type: String, description: 'template name, or path to a template directory (asked when absent)' });
+    this.option('module', { type: String, description: 'module name (default: $MFMODULE, else mfserv)' });
+  }
+
+  async prompting(): Promise<void> {
+    const here = this.config.getAll();
+    const rerun = here.name !== undefined && (this.options.name === undefined || this.options.name === here.name);
+    this.pluginName = this.options.name ?? here.name ?? (await this.#askName());
+    validatePluginName(this.pluginName);
+    this.target = rerun ? this.destinationRoot() : this.destinationPath(this.pluginName);
+    // The plugin's own .yo-rc.json, read before the plugin directory becomes the destination root.
+    const stored: Storage<StoredConfig> = rerun ? this.config : this.createStorage(join(this.target, '.yo-rc.json'), this.rootGeneratorName());
+    const previous = stored.getAll();
+    this.module = resolveModule(this.options.module ?? previous.module ?? process.env.MFMODULE);
+    this.template = findTemplate(await this.#chooseTemplate(previous.template), LOOKUP, this.destinationRoot());
+    validatePluginName(this.pluginName, this.template);
+    // The CLI's resolution (when, validation, messages), with Yeoman asking and stored answers as defaults.
+    const ask: Ask = async (field, defaultValue) => {
+      const answers = await this.prompt<Record<string, unknown>>([toQuestion(field, storedAnswer(field, previous.answers) ?? defaultValue)] as never);
+      return answers[field.name];
+    };
+    this.answers = (await resolveAnswers(this.template.fields, { set: [], ask })).answers;
+  }
+
+  async writing(): Promise<void> {
+    const template = this.template!;
+    this.destinationRoot(this.target);
+    const files = await renderTemplate(template, renderContext(this.pluginName, this.module, this.answers));
+    files.push(stateFile(template, this.module, this.rootGeneratorVersion(), this.answers));
+    for (const file of files) this.#writeFile(file.path, file.content, file.mode);
+    this.config.set({ name: this.pluginName, template: template.name, module: this.module, answers: this.answers });
+  }
+
+  async end(): Promise<void> {
+    this.log(`Plugin ${this.pluginName} successfully created on directory ${this.target}`);
+    const context = renderContext(this.pluginName, this.module, this.answers);
+    const nextSteps = await renderNextSteps(this.template!, context, relative(this.contextRoot, this.target));
+    if (nextSteps) this.log(`\n${nextSteps}`);
+  }
+
+  /** Through mem-fs, so Yeoman's conflict resolution decides what reaches the disk. */
+  #writeFile(path: string, content: Buffer, mode: number): void {
+    // mem-fs-editor and Yeoman's conflicter read only `mode` from the stat, and compare it with
+    // the one on disk: a regular file's, type bits included, or every file would look changed.
+    this.fs.write(this.destinationPath(path), content, { stat: { mode: constants.S_IFREG | mode } as Stats });
+  }
+
+  async #askName(): Promise<string> {
+    const { name } = await this.prompt<{ name: string }>([
+      {
+        type: 'input',
+        name: 'name',
+        message: 'Plugin name',
+        validate: (value: string) => {
+          try {
+            validatePluginName(value);
+            return true;
+          } catch (error) {
+            return (error as Error).message;
+          }
+        },
+      },
+    ]);
+    return name;
+  }
+
+  /** `--template`, else the template this sub-generator is named after, else a question. */
+  async #chooseTemplate(previous: string | undefined): Promise<string> {
+    if (this.options.template) return this.options.template;
+    const subGenerator = this._namespaceId?.generator;
+    if (subGenerator && subGenerator !== MAIN_GENERATOR) return subGenerator;
+    const { templates } = listTemplates(LOOKUP);
+    const { template } = await this.prompt<{ template: string }>([
+      {
+        type: 'select',
+        name: 'template',
+        message: 'Template',
+        choices: templates.map((t) => ({ name: `${t.name.padEnd(10)} ${t.description}`, value: t.name })),
+        default: previous ?? DEFAULT_TEMPLATE,
+      },
+    ]);
+    return template;
+  }
+}
+
+/** A stored answer is offered again only while it is still valid for the field. */
+function storedAnswer(field: Field, answers: Answers | undefined): FieldValue | undefined {
+  if (!answers || !(field.name in answers)) return undefined;
+  const checked = checkAnswer(field, answers[field.name]);
+  return checked.ok ? checked.value : undefined;
+}
