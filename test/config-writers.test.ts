@@ -67,11 +67,11 @@ function bigConfig(mode: number): string {
 
 const tempFiles = () => readdirSync(join(workspace.dir, 'p')).filter((name) => name !== 'config.ini');
 
-/** Starts `config set`, and calls `onTemp` (synchronously) once its temporary file exists. */
-function setUntilTemp(onTemp: (pid: number) => void): Promise<number | null> {
-  const child = spawn(process.execPath, [CLI, 'config', 'set', 'p', 'custom.k=v'], { cwd: workspace.dir, env: cleanEnv(), stdio: 'ignore' });
+/** Starts `config set` (or `args`), and calls `onTemp` (synchronously) once the temporary file of `target` exists. */
+function setUntilTemp(onTemp: (pid: number) => void, args = ['config', 'set', 'p', 'custom.k=v'], target = 'config.ini'): Promise<number | null> {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: workspace.dir, env: cleanEnv(), stdio: 'ignore' });
   const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline && !tempFiles().some((name) => name.startsWith('.config.ini.bootstrap-plugin-'))) {
+  while (Date.now() < deadline && !tempFiles().some((name) => name.startsWith(`.${target}.bootstrap-plugin-`))) {
     // A tight loop on purpose: the temporary file lives for a fraction of a second.
   }
   onTemp(child.pid!);
@@ -111,6 +111,22 @@ describe('config set and signals', () => {
       expect(tempFiles()).toEqual([]);
       expect(read('p/config.ini')).not.toContain('k = v');
     }
+  });
+
+  it('leaves the old profile and no temporary file when env -o gets two signals while writing', async () => {
+    bigConfig(0o600);
+    write('p/profile.sh', 'old\n');
+    const code = await setUntilTemp(
+      (pid) => {
+        process.kill(pid, 'SIGTERM');
+        process.kill(pid, 'SIGINT');
+      },
+      ['env', 'p', '-o', 'p/profile.sh'],
+      'profile.sh',
+    );
+    expect(code).toBe(130);
+    expect(tempFiles()).toEqual(['profile.sh']);
+    expect(read('p/profile.sh')).toBe('old\n');
   });
 
   it('after a SIGKILL, the next run removes the temporary file and the lock it left, naming them', async () => {
