@@ -195,7 +195,7 @@ describe('create, bad input: one line, exit 2, nothing written', () => {
   it('existing directory, left untouched', async () => {
     await refuse(
       ['create', 'foo', '--yes'],
-      /directory .*foo already exists \(use --force to replace it\)/,
+      /directory .*foo already exists \(use --force to write over it\)/,
       (cwd) => {
         mkdirSync(join(cwd, 'foo'));
         writeFileSync(join(cwd, 'foo', 'mine.txt'), 'precious');
@@ -208,13 +208,14 @@ describe('create, bad input: one line, exit 2, nothing written', () => {
 });
 
 describe('create --force', () => {
-  it('replaces an existing directory', async () => {
+  it('writes the template over an existing directory, keeping the files it does not produce', async () => {
     const cwd = freshDir();
     mkdirSync(join(cwd, 'foo'));
     writeFileSync(join(cwd, 'foo', 'old.txt'), 'old');
     const run = await runCli(['create', '--template=static', 'foo', '--yes', '--force'], { cwd });
     expect(run.code).toBe(0);
-    expect(existsSync(join(cwd, 'foo', 'old.txt'))).toBe(false);
+    expect(readFileSync(join(cwd, 'foo', 'old.txt'), 'utf8')).toBe('old');
+    expect(existsSync(join(cwd, 'foo', 'main', 'index.html'))).toBe(true);
     expect(readdirSync(cwd)).toEqual(['foo']);
   });
 });
@@ -258,16 +259,5 @@ describe('create, interrupted', () => {
     expect(code).toBe(130);
     expect(stderr).toBe('bootstrap-plugin: error: interrupted, nothing was written\n');
     expect(readdirSync(cwd)).toEqual([]);
-  });
-
-  it('keeps the existing directory when a --force replacement is terminated (SIGTERM)', async () => {
-    const cwd = freshDir();
-    mkdirSync(join(cwd, 'foo'));
-    writeFileSync(join(cwd, 'foo', 'mine.txt'), 'precious');
-    const { code, sawTemp } = await interruptMidWrite(cwd, ['--force'], 'SIGTERM');
-    expect(sawTemp).toBe(true);
-    expect(code).toBe(130);
-    expect(readdirSync(cwd)).toEqual(['foo']);
-    expect(readdirSync(join(cwd, 'foo'))).toEqual(['mine.txt']);
   });
 });

@@ -1,7 +1,7 @@
-import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeTree } from '../packages/bootstrap-plugin/src/core/fs.js';
+import { writeFiles } from '../packages/bootstrap-plugin/src/core/tree.js';
 import { renderContext, renderTemplate, secret, type RenderedFile } from '../packages/bootstrap-plugin/src/core/render.js';
 import { findTemplate, listTemplates, loadTemplate } from '../packages/bootstrap-plugin/src/core/templates.js';
 import { CLI_PACKAGE, makeTempDir } from './helpers/cli.js';
@@ -154,7 +154,7 @@ describe('writing', () => {
 
   it('creates the whole tree and leaves no temporary directory', async () => {
     const parent = freshDir();
-    await writeTree(tree, join(parent, 'p'), { force: false });
+    await writeFiles(join(parent, 'p'), tree, { replace: false });
     expect(readFileSync(join(parent, 'p', 'a.txt'), 'utf8')).toBe('new');
     expect(statSync(join(parent, 'p', 'bin', 'run')).mode & 0o777).toBe(0o755);
     expect(readdirSync(parent)).toEqual(['p']);
@@ -164,18 +164,21 @@ describe('writing', () => {
     const parent = freshDir();
     mkdirSync(join(parent, 'p'));
     writeFileSync(join(parent, 'p', 'mine.txt'), 'precious');
-    await expect(writeTree(tree, join(parent, 'p'), { force: false })).rejects.toThrow(
-      `directory ${join(parent, 'p')} already exists (use --force to replace it)`,
+    await expect(writeFiles(join(parent, 'p'), tree, { replace: false })).rejects.toThrow(
+      `directory ${join(parent, 'p')} already exists (use --force to write over it)`,
     );
     expect(readFileSync(join(parent, 'p', 'mine.txt'), 'utf8')).toBe('precious');
   });
 
-  it('replaces an existing directory with force', async () => {
+  it('writes over an existing directory with replace: its files replaced, every other one kept', async () => {
     const parent = freshDir();
     mkdirSync(join(parent, 'p'));
     writeFileSync(join(parent, 'p', 'old.txt'), 'old');
-    await writeTree(tree, join(parent, 'p'), { force: true });
-    expect(existsSync(join(parent, 'p', 'old.txt'))).toBe(false);
+    writeFileSync(join(parent, 'p', 'a.txt'), 'mine');
+    const result = await writeFiles(join(parent, 'p'), tree, { replace: true });
+    expect(result).toEqual({ written: ['a.txt', 'bin/run'], replaced: ['a.txt'], leftovers: [] });
+    expect(readFileSync(join(parent, 'p', 'old.txt'), 'utf8')).toBe('old');
+    expect(readFileSync(join(parent, 'p', 'a.txt'), 'utf8')).toBe('new');
     expect(readdirSync(parent)).toEqual(['p']);
   });
 
@@ -185,7 +188,7 @@ describe('writing', () => {
     writeFileSync(join(parent, 'p', 'mine.txt'), 'precious');
     const controller = new AbortController();
     controller.abort();
-    await expect(writeTree(tree, join(parent, 'p'), { force: true, signal: controller.signal })).rejects.toThrow('interrupted');
+    await expect(writeFiles(join(parent, 'p'), tree, { replace: true, signal: controller.signal })).rejects.toThrow('interrupted');
     expect(readdirSync(parent)).toEqual(['p']);
     expect(readFileSync(join(parent, 'p', 'mine.txt'), 'utf8')).toBe('precious');
   });
@@ -196,7 +199,7 @@ describe('writing', () => {
       { path: 'x', content: Buffer.from('file'), mode: 0o644 },
       { path: 'x/y', content: Buffer.from('under a file'), mode: 0o644 },
     ];
-    await expect(writeTree(clash, join(parent, 'p'), { force: false })).rejects.toThrow(/^cannot write .*; nothing was written$/);
+    await expect(writeFiles(join(parent, 'p'), clash, { replace: false })).rejects.toThrow(/^cannot write .*; nothing was written$/);
     expect(readdirSync(parent)).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import { resolveAnswers } from '../packages/bootstrap-plugin/src/core/answers.js
 import { setConfigValues } from '../packages/bootstrap-plugin/src/core/config.js';
 import { createPlugin, type CreateOptions } from '../packages/bootstrap-plugin/src/core/create.js';
 import { validatePluginName } from '../packages/bootstrap-plugin/src/core/names.js';
-import { writeTree } from '../packages/bootstrap-plugin/src/core/fs.js';
+import { writeFiles } from '../packages/bootstrap-plugin/src/core/tree.js';
 import { renderContext, renderTemplate, type RenderedFile } from '../packages/bootstrap-plugin/src/core/render.js';
 import { listTemplates, loadTemplate } from '../packages/bootstrap-plugin/src/core/templates.js';
 import { CLI, CLI_PACKAGE, makeTempDir, ROOT, runCli } from './helpers/cli.js';
@@ -174,12 +174,12 @@ describe('--dir and what is already there', () => {
     expectRefused(['create', '--template=static', 'foo', '--yes', '--dir', 'd'.repeat(300)], /cannot write .*: a file name or the path is too long .*; nothing was written$/m, { code: 1 }));
 
   describe('a symbolic link planted at the temporary name', () => {
-    const PLANTED = 'deadbeef';
+    const PLANTED = `${process.pid}-deadbeef`;
     /** Makes the "random" temporary names predictable, so a link can be planted at them first. */
     const predictableTempNames = () => {
       const real = process.getBuiltinModule.bind(process);
       vi.spyOn(process, 'getBuiltinModule').mockImplementation(((id: string) =>
-        id === 'node:crypto' ? { ...crypto, randomBytes: () => Buffer.from(PLANTED, 'hex') } : real(id)) as typeof process.getBuiltinModule);
+        id === 'node:crypto' ? { ...crypto, randomBytes: () => Buffer.from('deadbeef', 'hex') } : real(id)) as typeof process.getBuiltinModule);
     };
     afterEach(() => vi.restoreAllMocks());
     const files: RenderedFile[] = [{ path: 'a.txt', content: Buffer.from('new'), mode: 0o644 }];
@@ -190,24 +190,24 @@ describe('--dir and what is already there', () => {
       mkdirSync(elsewhere);
       symlinkSync(elsewhere, join(cwd, `.p.bootstrap-plugin-${process.pid}-${PLANTED}`));
       predictableTempNames();
-      const error = await errorOf(() => writeTree(files, join(cwd, 'p'), { force: false }));
+      const error = await errorOf(() => writeFiles(join(cwd, 'p'), files, { replace: false }));
       expect(error.message).toMatch(/^cannot write .*\/p: EEXIST.*; nothing was written$/);
       expect(readdirSync(elsewhere)).toEqual([]);
       expect(readdirSync(cwd)).toEqual([`.p.bootstrap-plugin-${process.pid}-${PLANTED}`]);
     });
 
-    it('is not followed when --force moves the old directory aside: the old one stays', async () => {
+    it('is not written through by --force staging a file: the write fails and the old file stays', async () => {
       const { cwd } = freshCase();
-      const elsewhere = join(temp.dir, `elsewhere-${++counter}`);
-      mkdirSync(elsewhere);
+      const victim = join(temp.dir, `victim-${++counter}`);
+      writeFileSync(victim, 'untouched');
       mkdirSync(join(cwd, 'p'));
-      writeFileSync(join(cwd, 'p', 'mine.txt'), 'precious');
-      symlinkSync(elsewhere, join(cwd, `.p.bootstrap-plugin-${process.pid}-${PLANTED}-old`));
+      writeFileSync(join(cwd, 'p', 'a.txt'), 'precious');
+      symlinkSync(victim, join(cwd, 'p', `.a.txt.bootstrap-plugin-${PLANTED}`));
       predictableTempNames();
-      await expect(writeTree(files, join(cwd, 'p'), { force: true })).rejects.toThrow(/nothing was written$/);
-      expect(readFileSync(join(cwd, 'p', 'mine.txt'), 'utf8')).toBe('precious');
-      expect(readdirSync(elsewhere)).toEqual([]);
-      expect(readdirSync(cwd).sort()).toEqual([`.p.bootstrap-plugin-${process.pid}-${PLANTED}-old`, 'p']);
+      await expect(writeFiles(join(cwd, 'p'), files, { replace: true })).rejects.toThrow(/EEXIST.*; nothing was written$/);
+      expect(readFileSync(join(cwd, 'p', 'a.txt'), 'utf8')).toBe('precious');
+      expect(readFileSync(victim, 'utf8')).toBe('untouched');
+      expect(readdirSync(join(cwd, 'p')).sort()).toEqual([`.a.txt.bootstrap-plugin-${PLANTED}`, 'a.txt']);
     });
 
     it('is not written through by config set: the file is left unchanged', async () => {

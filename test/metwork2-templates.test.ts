@@ -19,6 +19,8 @@ afterAll(() => {
 });
 
 const STATE_FILE = '.bootstrap-plugin.json';
+/** What update merges against, recorded beside the state file. */
+const BASE_FILE = '.bootstrap-plugin.base.gz';
 
 /** Every file under dir, relative and sorted. */
 function files(dir: string, base = dir): string[] {
@@ -92,8 +94,8 @@ describe.each(METWORK2_TEMPLATES)('create --metwork 2 --template=%s', (template)
     originals.push(theirs);
   }, 60_000);
 
-  it("holds every file MetWork's bootstrap_plugin.py writes (and our state file)", () => {
-    expect(files(ours)).toEqual([...files(theirs), STATE_FILE].sort());
+  it("holds every file MetWork's bootstrap_plugin.py writes (and our state and base files)", () => {
+    expect(files(ours)).toEqual([...files(theirs), STATE_FILE, BASE_FILE].sort());
   });
 
   it('holds every config.ini section and key MetWork writes, with the same default values', async () => {

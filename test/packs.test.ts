@@ -146,6 +146,7 @@ describe('tutor pack', () => {
   it('generates a package with pyproject.toml, plugin.py, an example patch and template, README and LICENSE', () => {
     const generated = listTree(plugin).filter((path) => !path.startsWith('build/') && !path.includes('.egg-info/'));
     expect(generated).toEqual([
+      '.bootstrap-plugin.base.gz',
       '.bootstrap-plugin.json',
       '.gitignore',
       'LICENSE',
@@ -248,6 +249,7 @@ describe('tracim pack', () => {
       await create(dir, 'tracim', name, ['version=2.0.0']);
       const plugin = join(dir, name);
       expect(listTree(plugin)).toEqual([
+        '.bootstrap-plugin.base.gz',
         '.bootstrap-plugin.json',
         '.gitignore',
         'README.md',

@@ -62,13 +62,23 @@ const CASES = templates.flatMap((template) => {
   }));
 });
 
-/** The plugin's tree minus what only Yeoman writes, and minus the one random line (Django's key). */
+/**
+ * The plugin's tree minus what only Yeoman writes, and minus the one random line (Django's key),
+ * in the files and in the base record of them (which also lists the secrets drawn).
+ */
 function comparable(tree: Tree): Tree {
   const { '.yo-rc.json': _yoRc, ...rest } = tree;
+  const withoutKey = (text: string) => text.replace(/^.*SECRET_KEY.*$/gm, 'SECRET_KEY');
+  const withoutKeys = (json: string) => {
+    const base = JSON.parse(json) as { secrets: string[]; files: Array<{ text?: string }> };
+    return JSON.stringify({ ...base, secrets: [], files: base.files.map((f) => ({ ...f, text: f.text && withoutKey(f.text) })) });
+  };
   return Object.fromEntries(
-    Object.entries(rest).map(([path, file]) => [path, { ...file, content: file.content.replace(/^.*SECRET_KEY.*$/gm, 'SECRET_KEY') }]),
+    Object.entries(rest).map(([path, file]) => [path, { ...file, content: path === BASE_FILE ? withoutKeys(file.content) : withoutKey(file.content) }]),
   );
 }
+
+const BASE_FILE = '.bootstrap-plugin.base.gz';
 
 /** The CLI's trees, made side by side up front: spawning is the slow part of this file. */
 const expectedTrees = new Map<string, Tree>();
@@ -102,7 +112,7 @@ describe('yo bootstrap-plugin makes the plugin the CLI makes from the same answe
       const made = readTree(join(result.cwd, NAME));
       expect(comparable(made)).toEqual(comparable(expected));
       expect(JSON.parse(made['.yo-rc.json'].content)).toEqual({
-        'generator-bootstrap-plugin': { name: NAME, template: template.name, module: 'mfserv', answers },
+        'generator-bootstrap-plugin': { name: NAME, template: template.name, module: 'mfserv', metwork: '0.9', answers },
       });
       expect(result.askedQuestions.map((q) => q.name)).toEqual(['template', ...Object.keys(answers)]);
     } finally {
@@ -132,7 +142,7 @@ describe('yo bootstrap-plugin asks like the CLI', () => {
     try {
       expect(result.askedQuestions.map((q) => q.name)).toEqual(['with_cron']);
       expect(comparable(readTree(join(result.cwd, NAME)))).toEqual(comparable(expected));
-      expect(Object.keys(expected)).toEqual(['.bootstrap-plugin.json', 'bin/start']);
+      expect(Object.keys(expected)).toEqual([BASE_FILE, '.bootstrap-plugin.json', 'bin/start']);
     } finally {
       result.cleanup();
     }
@@ -193,9 +203,13 @@ describe('yo bootstrap-plugin keeps its answers for the next run, the Yeoman way
   const flask = templates.find((t) => t.name === 'flask')!;
   const answers = variedAnswers(flask);
   // In a directory of ours: yeoman-test must neither clean it up nor switch to another one meanwhile.
-  const runIn = async (cwd: string, options: { force?: boolean; args?: string[]; answers?: Record<string, unknown> } = {}) => {
+  const runIn = async (
+    cwd: string,
+    options: { force?: boolean; args?: string[]; answers?: Record<string, unknown>; options?: Record<string, unknown> } = {},
+  ) => {
     const result = await runGenerator({ tmpdir: false, cwd, autoCleanup: false }, { force: options.force ?? true })
       .withArguments(options.args ?? [])
+      .withOptions(options.options ?? {})
       .withAnswers(options.answers ?? {});
     return result.restore();
   };
@@ -220,17 +234,39 @@ describe('yo bootstrap-plugin keeps its answers for the next run, the Yeoman way
       expect(existsSync(join(dir, NAME, NAME))).toBe(false);
     }));
 
-  it('leaves a file the user changed alone when the user answers "skip" to the conflict, and replaces it with --force', () =>
+  it('keeps a file the user changed on a re-run, even with --force, when the template did not change it', () =>
     withPlugin(async (dir) => {
       const config = join(dir, NAME, 'config.ini');
-      const generated = readFileSync(config, 'utf8');
-      writeFileSync(config, '# my own settings\n');
-      const skipped = await runIn(dir, { force: false, args: [NAME], answers: { action: 'skip' } });
-      expect(readFileSync(config, 'utf8')).toBe('# my own settings\n');
-      expect(skipped.askedQuestions.filter((q) => q.name === 'action')).toEqual([{ name: 'action', answer: 'skip' }]);
-      await runIn(dir, { force: true, args: [NAME] });
-      expect(readFileSync(config, 'utf8')).toBe(generated);
+      writeFileSync(config, `${readFileSync(config, 'utf8')}# my own setting\n`);
+      const edited = readFileSync(config, 'utf8');
+      const rerun = await runIn(dir, { force: true, args: [NAME] });
+      expect(readFileSync(config, 'utf8')).toBe(edited);
+      expect(rerun.askedQuestions.filter((q) => q.name === 'action')).toEqual([]);
     }));
+
+  it('merges a re-run three ways, as bootstrap-plugin update does: Yeoman asks before writing the merge, --force writes it', async () => {
+    const temp = makeTempDir('bp-yo-merge-');
+    try {
+      const body = (first: string) => `${first}\nb\nc\nd\ne\n`;
+      const template = writeTemplate(temp.dir, 'evolving', { fields: [] }, { 'app.conf': body('a') });
+      await runIn(temp.dir, { args: [NAME], options: { template } });
+      const conf = join(temp.dir, NAME, 'app.conf');
+      writeFileSync(conf, body('a').replace('e\n', 'e, mine\n'));
+      writeFileSync(join(template, 'files', 'app.conf'), body('a, template v2'));
+
+      const skipped = await runIn(temp.dir, { force: false, args: [NAME], options: { template }, answers: { action: 'skip' } });
+      expect(skipped.askedQuestions.filter((q) => q.name === 'action').length).toBeGreaterThan(0);
+      expect(readFileSync(conf, 'utf8')).toBe(body('a').replace('e\n', 'e, mine\n'));
+
+      await runIn(temp.dir, { force: true, args: [NAME], options: { template } });
+      expect(readFileSync(conf, 'utf8')).toBe(body('a, template v2').replace('e\n', 'e, mine\n'));
+      // The generator recorded the new base: the CLI's update now has nothing left to do.
+      const update = await runCli(['update', NAME], { cwd: temp.dir });
+      expect(update).toMatchObject({ code: 0, stdout: 'Plugin demo_plugin is up to date with template evolving\n' });
+    } finally {
+      temp.cleanup();
+    }
+  });
 });
 
 describe('yo finds the generator the way it finds installed generators', () => {

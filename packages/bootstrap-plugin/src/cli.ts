@@ -12,6 +12,8 @@ import { METWORK_GENERATIONS, resolveMetwork } from './core/metwork.js';
 import { resolveModule } from './core/names.js';
 import { PROFILE_FORMATS, renderProfile, type ProfileFormat } from './core/profiles.js';
 import { listTemplates, type Template, type TemplateLookup } from './core/templates.js';
+import { FILE_ACTIONS } from './core/update-plan.js';
+import { updatePlugin, type UpdateResult } from './core/update.js';
 import { DEFAULT_PORT, runPlugin, type RunEvent } from './core/run/run.js';
 import { BUILTIN_TEMPLATES, PACKAGE_ROOT, RUNTIME_BIN } from './paths.js';
 import { createAsk, endHungUp } from './prompt.js';
@@ -55,13 +57,30 @@ function printList(templates: Template[]): void {
 }
 
 function printCreated(result: CreateResult): void {
+  for (const leftover of result.leftovers) warn(`${result.dryRun ? 'would remove' : 'removed'} ${leftover}, left by an interrupted run`);
   if (result.dryRun) {
-    out(`Dry run: would create ${result.target} with ${result.files.length} files:`);
-    for (const file of result.files) out(`  ${file}`);
+    const replaced = new Set(result.replaced);
+    const replacing = replaced.size > 0 ? `, replacing ${replaced.size} existing ones` : '';
+    out(`Dry run: would create ${result.target} with ${result.files.length} files${replacing}:`);
+    for (const file of result.files) out(`  ${file}${replaced.has(file) ? ' (replaces the existing file)' : ''}`);
     return;
   }
   out(`Plugin ${result.name} successfully created on directory ${result.target}`);
+  if (result.replaced.length > 0) out(`Replaced ${result.replaced.length} existing files:\n${result.replaced.map((file) => `  ${file}`).join('\n')}`);
   if (result.nextSteps) out(`\n${result.nextSteps}`);
+}
+
+function printUpdated(result: UpdateResult): void {
+  const width = Math.max(0, ...result.files.map((f) => f.action.length));
+  for (const file of result.files) out(`  ${file.action.padEnd(width)}  ${file.path}${file.reason ? ` (${file.reason})` : ''}`);
+  const summary = FILE_ACTIONS.map((action) => [action, result.files.filter((f) => f.action === action).length] as const)
+    .filter(([, count]) => count > 0)
+    .map(([action, count]) => `${count} ${action}`)
+    .join(', ');
+  if (result.dryRun) {
+    out(`Dry run: ${summary ? `updating ${result.name} from template ${result.template} would give ${summary}` : `${result.name} is up to date with template ${result.template}`}; nothing was written`);
+  } else out(summary ? `Plugin ${result.name} updated from template ${result.template}: ${summary}` : `Plugin ${result.name} is up to date with template ${result.template}`);
+  if (result.newFields.length > 0) out(`New fields: ${result.newFields.map((field) => `${field}=${String(result.answers[field])}`).join(', ')}`);
 }
 
 function printSet(result: SetResult): void {
@@ -103,9 +122,14 @@ function printRunEvent(event: RunEvent): void {
 }
 
 function printCheck(result: CheckResult): void {
-  for (const finding of result.findings) out(`${result.file}:${finding.line}: ${finding.message}`);
-  if (result.findings.length === 0) out(`${result.file}: no problems (checked against the ${result.template} template)`);
+  for (const finding of result.findings) {
+    const where = `${finding.file ?? result.file}${finding.line > 0 ? `:${finding.line}` : ''}`;
+    out(`${where}: ${finding.severity === 'warning' ? 'warning: ' : ''}${finding.message}`);
+  }
+  if (!result.findings.some(isError)) out(`${result.file}: no problems (checked against the ${result.template} template)`);
 }
+
+const isError = (finding: CheckResult['findings'][number]) => finding.severity !== 'warning';
 
 /**
  * Ctrl-C, SIGTERM and a closed terminal (SIGHUP) abort the work in progress; the core removes
@@ -172,7 +196,7 @@ async function main(): Promise<void> {
           .option('answers', { type: 'string', describe: 'answers file: JSON object of field: value, or .ini/.cfg with an [answers] section' })
           .option('dir', { type: 'string', default: '.', describe: 'parent directory of the plugin' })
           .option('module', { type: 'string', describe: 'module name (default: $MFMODULE, else mfserv)' })
-          .option('force', { type: 'boolean', default: false, describe: 'replace an existing plugin directory' })
+          .option('force', { type: 'boolean', default: false, describe: 'write over an existing plugin: replace only the files the template produces' })
           .option('dry-run', { type: 'boolean', default: false, describe: 'print the files that would be written; write nothing' })
           .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }),
       async (argv) => {
@@ -212,7 +236,7 @@ async function main(): Promise<void> {
           .option('config-name', { type: 'string', describe: `chooses key[VARIANT] values (default: $MFCONFIG, else ${DEFAULT_CONFIG_NAME})` })
           .option('output', { alias: 'o', type: 'string', describe: 'write the profile to FILE (atomically) instead of printing it' }),
       async (argv) => {
-        const { variables, warnings, scope } = await collectVariables({
+        const { variables, warnings, notes, scope } = await collectVariables({
           paths: argv.paths,
           cwd: process.cwd(),
           module: resolveModule(argv.module ?? process.env.MFMODULE),
@@ -221,8 +245,48 @@ async function main(): Promise<void> {
         });
         const profile = renderProfile(variables, argv.format, scope);
         for (const warning of [...warnings, ...profile.warnings]) warn(`warning: ${warning}`);
+        for (const note of notes) warn(`note: ${note}`);
         if (argv.output) noteRemoved((await writeFileAtomic(argv.output, profile.text, abortOnSignals())).removed);
         else process.stdout.write(profile.text);
+      },
+    )
+    .command(
+      'update [dir]',
+      'bring a plugin to the current version of its template, merging three ways with your changes',
+      (y) =>
+        templateOptions(y)
+          .positional('dir', { type: 'string', default: '.', describe: 'plugin directory' })
+          .option('template', { alias: 't', type: 'string', describe: 'template name or path (default: the one in .bootstrap-plugin.json)' })
+          .option('yes', { alias: ['y', 'no-input'], type: 'boolean', describe: "take the default of every field the template adds; never prompt" })
+          .option('set', { type: 'array', string: true, default: [], describe: 'FIELD=VALUE answer (repeatable); wins over the recorded one' })
+          .option('module', { type: 'string', describe: 'module name, when .bootstrap-plugin.json has none (default: $MFMODULE, else mfserv)' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'print what would be added, updated, merged, conflicted, removed; write nothing' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }),
+      async (argv) => {
+        const signal = abortOnSignals();
+        const interactive = !argv.yes && isInteractive();
+        const result = await updatePlugin({
+          ...templateLookup(argv),
+          dir: argv.dir,
+          cwd: process.cwd(),
+          template: argv.template,
+          module: resolveModule(argv.module ?? process.env.MFMODULE),
+          set: argv.set,
+          ask: interactive ? createAsk(signal) : undefined,
+          dryRun: argv.dryRun,
+          toolVersion: toolVersion(),
+          signal,
+        });
+        if (argv.json) out(JSON.stringify(result, null, 2));
+        else printUpdated(result);
+        if (!argv.yes && !interactive && result.defaulted.length > 0) {
+          warn(`no terminal to ask on, so these new fields took their defaults: ${result.defaulted.join(', ')} (choose with --set FIELD=VALUE; --yes silences this note)`);
+        }
+        if (result.conflicts.length > 0) {
+          const count = `${result.conflicts.length} file${result.conflicts.length > 1 ? 's' : ''}`;
+          warn(`error: ${result.dryRun ? 'would leave conflicts' : 'conflicts'} in ${count}: ${result.conflicts.join(', ')} (resolve the <<<<<<< blocks and *.bootstrap-plugin-new files by hand)`);
+          process.exitCode = EXIT.failure;
+        }
       },
     )
     .command('config', "read, edit and check a plugin's config.ini", (y) =>
@@ -262,9 +326,10 @@ async function main(): Promise<void> {
               cwd: process.cwd(),
               template: argv.template,
               module: resolveModule(argv.module ?? process.env.MFMODULE),
+              environment: process.env,
             });
             printCheck(result);
-            if (result.findings.length > 0) process.exitCode = EXIT.usage;
+            if (result.findings.some(isError)) process.exitCode = EXIT.usage;
           },
         )
         .demandCommand(1, 'name a config command: get, set or check (see config --help)'),
@@ -295,7 +360,7 @@ async function main(): Promise<void> {
         process.exitCode = EXIT.interrupted;
       },
     )
-    .demandCommand(1, 'name a command: list, create, env, config or run (see --help)')
+    .demandCommand(1, 'name a command: list, create, update, env, config or run (see --help)')
     .strict()
     .version(toolVersion())
     .help()

@@ -17,6 +17,12 @@ export interface AnswerSources {
   answersFile?: string;
   /** Interactive prompt; absent without a TTY or with `--yes`. */
   ask?: Ask;
+  /**
+   * Answers an earlier run recorded (`update`): one still valid for its field is taken without
+   * asking; a field without one is asked, or defaulted, like any other. Unknown names are ignored:
+   * the template may have dropped a field since.
+   */
+  recorded?: Record<string, unknown>;
 }
 
 /** Splits `--set` flags into a map; a later flag for the same field wins. */
@@ -87,7 +93,7 @@ export async function resolveAnswers(fields: Field[], sources: AnswerSources): P
   const defaulted: string[] = [];
   for (const field of fields) {
     if (!isApplicable(field, answers)) continue;
-    const given = fromFlags.has(field.name) || fromFile.has(field.name);
+    const given = fromFlags.has(field.name) || fromFile.has(field.name) || recordedAnswer(field, sources) !== undefined;
     if (!given && !sources.ask) defaulted.push(field.name);
     answers[field.name] = await resolveOne(field, fromFlags, fromFile, sources);
   }
@@ -112,6 +118,8 @@ async function resolveOne(
   if (fromFile.has(field.name)) {
     return check(fromFile.get(field.name), (reason) => new ConfigError(sources.answersFile!, undefined, `${field.name}: ${reason}`));
   }
+  const recorded = recordedAnswer(field, sources);
+  if (recorded !== undefined) return recorded;
   if (sources.ask) {
     return check(await sources.ask(field, field.default), (reason) => new UsageError(`${field.name}: ${reason}`));
   }
@@ -119,6 +127,13 @@ async function resolveOne(
     throw new UsageError(`field "${field.name}" has no default: pass --set ${field.name}=${exampleValue(field)}`);
   }
   return field.default;
+}
+
+/** The recorded answer for a field, when there is one and the field (perhaps changed since) still accepts it. */
+export function recordedAnswer(field: Field, sources: Pick<AnswerSources, 'recorded'>): FieldValue | undefined {
+  if (!sources.recorded || !Object.hasOwn(sources.recorded, field.name)) return undefined;
+  const checked = checkAnswer(field, sources.recorded[field.name]);
+  return checked.ok ? checked.value : undefined;
 }
 
 function exampleValue(field: Field): string {

@@ -13,6 +13,8 @@ import {
   type IniEntry,
   type IniSection,
 } from './ini.js';
+import { checkFormat2Plugin } from './format2-check.js';
+import { isFormat2Plugin } from './format2-env.js';
 import { printable } from './names.js';
 import { describeProblem, isPrivate, keyProblem, namingProblems, realKey } from './naming.js';
 import { CONFIG_FILE, readPluginName, readState, STATE_FILE, toConfigFile } from './plugin.js';
@@ -43,11 +45,18 @@ export interface CheckOptions extends TemplateLookup {
   template?: string;
   /** The module to render the template for, when `.bootstrap-plugin.json` does not say. */
   module: string;
+  /** Format 2: MetWork's variables and MFCONFIG, as its configuration reader sees them. */
+  environment?: Record<string, string | undefined>;
 }
 
 export interface Finding {
+  /** 0 when the finding is about the whole file. */
   line: number;
   message: string;
+  /** Format 2: the file, when not the plugin's config.ini (an override file, the label). */
+  file?: string;
+  /** A warning is said without failing the check. */
+  severity?: 'error' | 'warning';
 }
 
 export interface CheckResult {
@@ -86,6 +95,12 @@ interface Schema {
 export async function checkConfig(options: CheckOptions): Promise<CheckResult> {
   const file = await toConfigFile(options.path, options.cwd);
   const pluginDir = dirname(file.absolute);
+  if (isFormat2Plugin(pluginDir)) {
+    const environment = options.environment ?? {};
+    const found = await checkFormat2Plugin({ shown: dirname(file.shown), dir: pluginDir, module: options.module, configName: environment.MFCONFIG ?? 'GENERIC', environment });
+    const findings = found.map((f) => ({ line: f.line ?? 0, message: f.message, severity: f.severity, ...(f.file === file.shown ? {} : { file: f.file }) }));
+    return { file: file.shown, template: 'MetWork 2 (mfplugin)', findings: findings.sort((a, b) => (a.file ?? '').localeCompare(b.file ?? '') || a.line - b.line) };
+  }
   const state = await readState(pluginDir);
   const templateName = options.template ?? state.template;
   if (!templateName) {

@@ -4,11 +4,13 @@ import { resolveAnswers, type AnswerSources } from './answers.js';
 import type { Answers } from './fields.js';
 import { UsageError } from './errors.js';
 import { printable, validatePluginName } from './names.js';
-import { assertWritable, writeTree } from './fs.js';
+import { assertWritable } from './fs.js';
 import { stateFile } from './plugin.js';
+import { baseFile, recordSecrets } from './record.js';
 import { renderContext, renderEjs, renderTemplate, type RenderContext } from './render.js';
 import { METWORK2_REFERENCE_VERSION } from './metwork.js';
 import { findTemplate, type Template, type TemplateLookup } from './templates.js';
+import { writeFiles } from './tree.js';
 
 export interface CreateOptions extends TemplateLookup, AnswerSources {
   name: string;
@@ -37,12 +39,19 @@ export interface CreateResult {
   defaulted: string[];
   /** Relative paths of the files written (or that would be, with `dryRun`), sorted. */
   files: string[];
+  /** Of those, the ones that replaced an existing file (`force`). */
+  replaced: string[];
+  /** Temporary files a killed run left on this target: removed (named only, with `dryRun`). */
+  leftovers: string[];
   /** The template's next steps, rendered; empty when it has none. */
   nextSteps: string;
   dryRun: boolean;
 }
 
-/** `create`, in SPEC order: name → template → answers → render in memory → atomic write. */
+/**
+ * `create`, in SPEC order: name → template → answers → render in memory → write (a new
+ * directory atomically; with `force`, only the template's files, each atomically).
+ */
 export async function createPlugin(options: CreateOptions): Promise<CreateResult> {
   validatePluginName(options.name);
   // A command line cannot carry NUL, but an API caller can; the file system would reject it late.
@@ -51,20 +60,24 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
   const template = findTemplate(options.template ?? 'default', options, options.cwd);
   validatePluginName(options.name, template);
   // Before any question: a user should not answer ten prompts to learn the directory exists.
-  await assertWritable(target, options.force);
+  assertWritable(target, options.force);
   const { answers, defaulted } = await resolveAnswers(template.fields, options);
   const context = renderContext(options.name, options.module, answers, { metworkVersion: options.metworkVersion ?? METWORK2_REFERENCE_VERSION });
+  const secrets = recordSecrets(context);
   const files = await renderTemplate(template, context);
-  files.push(stateFile(template, options.module, options.toolVersion, answers));
+  // What `update` needs later: the answers, and what the template produced to merge against.
+  files.push(stateFile(template, options.module, options.toolVersion, answers), baseFile(files, secrets));
   const nextSteps = await renderNextSteps(template, context, relative(options.cwd, target));
-  if (!options.dryRun) await writeTree(files, target, { force: options.force, signal: options.signal });
+  const written = await writeFiles(target, files, { replace: options.force, dryRun: options.dryRun, signal: options.signal });
   return {
     name: options.name,
     template: template.name,
     target,
     answers,
     defaulted,
-    files: files.map((f) => f.path).sort(),
+    files: written.written,
+    replaced: written.replaced,
+    leftovers: written.leftovers,
     nextSteps,
     dryRun: options.dryRun,
   };

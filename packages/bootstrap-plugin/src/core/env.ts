@@ -2,7 +2,9 @@ import { basename, join, resolve } from 'node:path';
 import { ConfigError, UsageError } from './errors.js';
 import { notUtf8, REPLACEMENT_CHARACTER } from './fs.js';
 import { CONFIG_FILE, LABEL_FILE, readPluginLabel, toSource, type Source } from './plugin.js';
+import { format2Environment, isFormat2Plugin } from './format2-env.js';
 import { readIniFile, sectionItems, type IniDocument, type IniEntry } from './ini.js';
+import { metworkLookup } from './metwork-defaults.js';
 import { describeProblem, isPrivate, isVariant, namingProblems, realKey, sectionPrefix, splitVariant, variableName } from './naming.js';
 
 /**
@@ -42,6 +44,8 @@ export interface EnvResult {
   variables: Variable[];
   /** Undefined placeholders, a label naming another module: worth saying, not worth failing. */
   warnings: string[];
+  /** MetWork variables computed from this machine because no MetWork environment set them. */
+  notes: string[];
   /** For a plugin directory, `{MODULE}_CURRENT_PLUGIN_`: every variable of that prefix belongs to this profile. */
   scope?: string;
 }
@@ -58,7 +62,11 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
   if (misplaced) {
     throw new UsageError(`${misplaced.shown} is a directory: only the first PATH may be a plugin directory, the others are ini files layered over it`);
   }
+  if (first.isDirectory && isFormat2Plugin(first.absolute)) {
+    return format2Environment({ shown: first.shown, dir: first.absolute, extraFiles: rest.map((s) => s.absolute), module: options.module, configName: options.configName, environment: options.environment });
+  }
   const warnings: string[] = [];
+  const notes: string[] = [];
   const variables = new Map<string, Variable>();
   const module = options.module.toUpperCase();
   let prefix = module;
@@ -69,9 +77,9 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
     for (const variable of await pluginIdentity(first, options.module, module, warnings)) variables.set(variable.name, variable);
   }
   const seen = new Map<string, string | undefined>();
+  const fromEnvironment = metworkLookup(options.environment, options.module, notes);
   const lookup = (name: string) => {
-    // Only the environment's own strings: `{{toString}}` must not reach Object.prototype.
-    if (!seen.has(name)) seen.set(name, ownString(options.environment, name));
+    if (!seen.has(name)) seen.set(name, fromEnvironment(name));
     return seen.get(name);
   };
   const context = { prefix, configName: options.configName.toLowerCase(), lookup, warnings };
@@ -82,7 +90,7 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
     if (layered.size === 0) layered = own;
     else for (const variable of own.values()) layered.set(variable.name, variable);
   }
-  return { variables: [...layered.values()], warnings, scope: first.isDirectory ? `${prefix}_` : undefined };
+  return { variables: [...layered.values()], warnings, notes, scope: first.isDirectory ? `${prefix}_` : undefined };
 }
 
 /** A value as `run` reads it: its variant chosen, `{{VAR}}` replaced, and the line it came from. */
@@ -189,7 +197,7 @@ function chooseVariants(items: Map<string, IniEntry>, file: string, configName: 
  * MetWork's rule: the variant equal to the configuration name wins, then the longest `_`-prefix
  * of it (`dev` for `dev_john`), then the plain key; any other variant is dropped (-1).
  */
-function variantScore(variant: string, configName: string): number {
+export function variantScore(variant: string, configName: string): number {
   if (variant === configName) return Infinity;
   const parts = configName.split('_');
   for (let length = parts.length - 1; length >= 1; length--) {

@@ -1,8 +1,8 @@
 import { constants, unlinkSync, writeSync, type Stats } from 'node:fs';
-import { lstat, open, readdir, readlink, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { lstat, open, readlink, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import { InterruptedError, ioReason, UsageError, WorkError } from './errors.js';
-import { leftoverOwner, tempSibling } from './fs.js';
+import { findLeftovers, tempSibling } from './fs.js';
 
 /**
  * Writing one file (`config set`, `env -o`) so that nothing the user owns is lost: a regular file
@@ -33,16 +33,6 @@ export function removeOnExit(path: string): () => void {
   }
   pending.add(path);
   return () => pending.delete(path);
-}
-
-/** Whether a process of this id runs (on this machine): EPERM means it does, as another user. */
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Streams and devices (`/dev/stdout`, `/dev/null`, `/proc/self/fd/1`) are written to, whatever they resolve to. */
@@ -176,17 +166,7 @@ async function writeToDescriptor(fd: number, bytes: Buffer): Promise<void> {
 
 /** Temporary files beside `target` left by runs that no longer exist (killed, SIGKILL); removed and named. */
 async function removeLeftovers(target: string): Promise<string[]> {
-  const dir = dirname(target);
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const removed: string[] = [];
-  for (const name of names) {
-    const owner = leftoverOwner(name, basename(target));
-    if (owner === undefined || isRunning(owner)) continue;
-    const path = join(dir, name);
-    if ((await lstat(path).catch(() => undefined))?.isFile()) {
-      await rm(path, { force: true });
-      removed.push(path);
-    }
-  }
-  return removed;
+  const leftovers = findLeftovers(dirname(target), [basename(target)]);
+  for (const path of leftovers) await rm(path, { recursive: true, force: true });
+  return leftovers;
 }

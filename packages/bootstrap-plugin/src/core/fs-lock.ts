@@ -1,7 +1,8 @@
 import { readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { InterruptedError, ioReason, WorkError } from './errors.js';
-import { isRunning, removeOnExit } from './fs-file.js';
+import { removeOnExit } from './fs-file.js';
+import { isRunning } from './fs.js';
 
 /**
  * Writers of one file take turns, as git does with `index.lock`: `FILE.lock` beside the file,

@@ -1,8 +1,7 @@
-import { chmodSync, mkdirSync, writeFileSync, type Stats } from 'node:fs';
-import { lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError, InterruptedError, ioReason, UsageError, WorkError } from './errors.js';
-import type { RenderedFile } from './render.js';
 
 /**
  * The one place that writes to the file system: temporary names, atomic file and tree writes,
@@ -10,34 +9,62 @@ import type { RenderedFile } from './render.js';
  */
 
 /** How many files are written between two looks at the abort signal. */
-const FILES_BETWEEN_SIGNAL_CHECKS = 32;
+export const FILES_BETWEEN_SIGNAL_CHECKS = 32;
 /** Loaded on first use, not at start-up: `list`, `env` and `--version` never need randomness. */
 const crypto = () => process.getBuiltinModule('node:crypto');
-
+/** Bytes of a file name kept in its temporary name: the rest (`.bootstrap-plugin-PID-RANDOM`) must fit in NAME_MAX (255). */
+const NAME_BYTES_IN_TEMP = 200;
 const TEMP_MARK = '.bootstrap-plugin-';
-const TEMP_SUFFIX = /^(\d+)-[0-9a-f]{8}$/;
+/** A temporary name this tool made: the name it stands for (maybe cut), then the pid of the run that made it. */
+const TEMP_NAME = /^\.(.*)\.bootstrap-plugin-(\d+)-[0-9a-f]{8}$/s;
 
 /**
  * A hidden, unique name beside `target`: where a tree or a file is written before it is renamed
- * into place. It holds the process id, so a later run can tell a killed run's leftovers.
+ * into place. It carries the writer's pid, so a later run can tell a live writer's temporary
+ * file from a leftover of one that was killed (see findLeftovers).
  */
 export function tempSibling(target: string): string {
-  return join(dirname(target), `.${basename(target)}${TEMP_MARK}${process.pid}-${crypto().randomBytes(4).toString('hex')}`);
+  return join(dirname(target), `${tempPrefix(basename(target))}${process.pid}-${crypto().randomBytes(4).toString('hex')}`);
 }
 
-/** The process id in `name` when it is a temporary sibling of `base` (see tempSibling). */
-export function leftoverOwner(name: string, base: string): number | undefined {
-  const start = `.${base}${TEMP_MARK}`;
-  if (!name.startsWith(start)) return undefined;
-  const pid = TEMP_SUFFIX.exec(name.slice(start.length))?.[1];
-  return pid === undefined ? undefined : Number(pid);
+/** `.NAME.bootstrap-plugin-`, with NAME cut to fit a file name (a name near 255 bytes would overflow it). */
+function tempPrefix(name: string): string {
+  const bytes = Buffer.from(name);
+  const kept = bytes.length <= NAME_BYTES_IN_TEMP ? name : bytes.subarray(0, NAME_BYTES_IN_TEMP).toString('utf8');
+  return `.${kept}${TEMP_MARK}`;
 }
 
-export interface WriteOptions {
-  /** Replace an existing directory, only once the new tree is complete. */
-  force: boolean;
-  /** Aborting (Ctrl-C, SIGTERM) stops the write and removes everything written so far. */
-  signal?: AbortSignal;
+/**
+ * Temporary files or directories this tool left in `dir` for `names` (all of them when
+ * absent) when a run was killed (SIGKILL, a crash, a power cut): those whose writer is gone.
+ */
+export function findLeftovers(dir: string, names?: string[]): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const prefixes = names?.map(tempPrefix);
+  return entries
+    .filter((entry) => {
+      const match = TEMP_NAME.exec(entry);
+      if (!match || (prefixes && !prefixes.some((prefix) => entry.startsWith(prefix)))) return false;
+      return !isRunning(Number(match[2]));
+    })
+    .sort()
+    .map((entry) => join(dir, entry));
+}
+
+/** Whether a process of this id runs on this machine. */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, as another user's process.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
@@ -45,79 +72,142 @@ export interface WriteOptions {
  * file. A symbolic link is refused even with `force`: replacing it would surprise whoever made
  * it, and writing through it would put the plugin somewhere else.
  */
-export async function assertWritable(target: string, force: boolean): Promise<void> {
+export function assertWritable(target: string, force: boolean): 'absent' | 'directory' {
   let existing: Stats;
   try {
-    existing = await lstat(target);
+    existing = lstatSync(target);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') {
       throw new UsageError(`cannot create ${target}: one of its parents is a file, not a directory (check --dir)`);
     }
-    return;
+    return 'absent';
   }
   if (existing.isSymbolicLink()) throw new UsageError(`${target} is a symbolic link; remove it or choose another name`);
   if (!existing.isDirectory()) throw new UsageError(`${target} exists and is not a directory; remove it or choose another name`);
-  if (!force) throw new UsageError(`directory ${target} already exists (use --force to replace it)`);
+  if (!force) throw alreadyExists(target);
+  return 'directory';
+}
+
+/** The error of a create that finds its target taken (exit 2). */
+export const alreadyExists = (target: string) => new UsageError(`directory ${target} already exists (use --force to write over it)`);
+
+/** One file to write (with `content`) or remove (without) in a directory that stays in use. */
+export interface Change {
+  /** Relative, `/`-separated, checked by the caller to stay inside the directory. */
+  path: string;
+  content?: Buffer;
+  mode?: number;
+}
+
+/** A hidden staging directory inside the target: renames from it never cross file systems. */
+const STAGING_PREFIX = '.bootstrap-plugin-staging-';
+
+/** What one committed step did, so it can be undone. */
+interface Step {
+  target: string;
+  /** Where the file that was there went. */
+  backup?: string;
+  placed: boolean;
 }
 
 /**
- * Writes the tree into a temporary sibling of `target`, then renames it into place, so the
- * target is either absent, untouched, or complete. With `force`, the old directory is swapped
- * out only after the new one is fully written.
+ * Applies changes to an existing directory all or nothing. Every new content is first written
+ * into a staging directory (where a full disk or a denied write fails, touching nothing); then
+ * each file is swapped in by renames, the one it replaces kept aside. A failure or an abort
+ * (Ctrl-C, SIGTERM) during the swaps puts every replaced file back and removes what was added.
+ * Nothing outside `changes` is read or written.
  */
-export async function writeTree(files: RenderedFile[], target: string, options: WriteOptions): Promise<void> {
-  await assertWritable(target, options.force);
-  const temp = tempSibling(target);
+export async function applyChanges(dir: string, changes: Change[], signal?: AbortSignal): Promise<void> {
+  if (changes.length === 0) return;
+  const staging = join(dir, `${STAGING_PREFIX}${crypto().randomBytes(4).toString('hex')}`);
   const checkAbort = () => {
-    if (options.signal?.aborted) throw new InterruptedError();
+    if (signal?.aborted) throw new InterruptedError('interrupted, the plugin was left as it was');
   };
-  // `--dir` may name parents that do not exist yet; they are removed again if the write fails.
-  // Only what this run made is removed: never a directory it failed to create.
-  let created: string | undefined;
+  const steps: Step[] = [];
+  const madeDirs: string[] = [];
   try {
     checkAbort();
-    created = await mkdir(dirname(target), { recursive: true });
-    await mkdir(temp, { mode: 0o755 });
-    created ??= temp;
-    // Small files are written faster one after the other than through the thread pool; every few
-    // files the event loop gets a turn, so Ctrl-C and SIGTERM stop a big tree while it is written.
-    for (const [index, file] of files.entries()) {
+    await mkdir(staging, { mode: 0o700 });
+    for (const [index, change] of changes.entries()) {
       if (index % FILES_BETWEEN_SIGNAL_CHECKS === 0) {
-        await new Promise((resolve) => setImmediate(resolve));
+        await yieldToSignals();
         checkAbort();
       }
-      const path = join(temp, file.path);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, file.content, { mode: file.mode });
-      chmodSync(path, file.mode);
+      if (change.content === undefined) continue;
+      const staged = join(staging, `${index}`);
+      writeFileSync(staged, change.content, { mode: change.mode });
+      chmodSync(staged, change.mode ?? 0o644);
     }
+    // The swaps below are renames, done in one go: a signal is seen before them or after them.
+    await yieldToSignals();
     checkAbort();
-    await swapInto(temp, target, options.force);
+    changes.forEach((change, index) => {
+      const target = join(dir, change.path);
+      const step: Step = { target, placed: false };
+      steps.push(step);
+      if (exists(target)) {
+        step.backup = join(staging, `${index}.old`);
+        renameSync(target, step.backup);
+      }
+      if (change.content === undefined) return;
+      madeDirs.push(...makeParents(dir, change.path));
+      renameSync(join(staging, `${index}`), target);
+      step.placed = true;
+    });
+    checkAbort();
   } catch (error) {
-    if (created) await rm(created, { recursive: true, force: true });
-    throw error instanceof InterruptedError || error instanceof UsageError ? error : toWorkError(error, target);
+    undo(steps, madeDirs);
+    await rm(staging, { recursive: true, force: true });
+    throw error instanceof InterruptedError ? error : new WorkError(`cannot update ${dir}: ${ioReason(error)}; the plugin was left as it was`);
+  }
+  await rm(staging, { recursive: true, force: true });
+  removeEmptiedDirs(dir, changes.filter((c) => c.content === undefined).map((c) => c.path));
+}
+
+/**
+ * Lets a pending signal's handler run. A signal is read in the event loop's poll phase; one
+ * setImmediate may resume in the same loop turn without passing it, two cannot.
+ */
+export async function yieldToSignals(): Promise<void> {
+  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+function undo(steps: Step[], madeDirs: string[]): void {
+  for (const step of steps.reverse()) {
+    if (step.placed) rmSync(step.target, { force: true });
+    if (step.backup) renameSync(step.backup, step.target);
+  }
+  for (const made of madeDirs.reverse()) rmdirSync(made);
+}
+
+/** Creates the missing parents of `path` under `dir`, returning those it made, outermost first. */
+function makeParents(dir: string, path: string): string[] {
+  const made: string[] = [];
+  const segments = path.split('/').slice(0, -1);
+  for (let depth = 1; depth <= segments.length; depth++) {
+    const parent = join(dir, ...segments.slice(0, depth));
+    if (exists(parent)) continue;
+    mkdirSync(parent, { mode: 0o755 });
+    made.push(parent);
+  }
+  return made;
+}
+
+/** A directory whose last file the template dropped goes too, as git does; one still holding anything stays. */
+function removeEmptiedDirs(dir: string, removed: string[]): void {
+  for (const path of removed) {
+    for (let parent = dirname(join(dir, path)); parent.startsWith(`${dir}/`); parent = dirname(parent)) {
+      try {
+        rmdirSync(parent);
+      } catch {
+        break;
+      }
+    }
   }
 }
 
-async function swapInto(temp: string, target: string, force: boolean): Promise<void> {
-  // Checked again, with the same rules: something may have appeared there while we wrote.
-  await assertWritable(target, force);
-  const exists = await lstat(target).then(() => true, () => false);
-  if (!exists) return rename(temp, target);
-  const old = `${temp}-old`;
-  await rename(target, old);
-  try {
-    await rename(temp, target);
-  } catch (error) {
-    await rename(old, target);
-    throw error;
-  }
-  await rm(old, { recursive: true, force: true });
-}
-
-function toWorkError(error: unknown, target: string): WorkError {
-  const { path } = error as NodeJS.ErrnoException;
-  return new WorkError(`cannot write ${target}: ${ioReason(error)}${path ? ` (${path})` : ''}; nothing was written`);
+function exists(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
 }
 
 /** What Node decodes bytes that are not UTF-8 into, in arguments and the environment. */

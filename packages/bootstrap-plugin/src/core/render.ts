@@ -130,6 +130,6 @@ function tidy(text: string, path: string): string {
 }
 
 /** Code-point order: the same tree listing whatever the locale. */
-function compareText(a: string, b: string): number {
+export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

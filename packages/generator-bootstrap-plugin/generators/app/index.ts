@@ -1,4 +1,4 @@
-import { constants, type Stats } from 'node:fs';
+import { constants, existsSync, type Stats } from 'node:fs';
 import { join, relative } from 'node:path';
 import Generator, { type BaseOptions, type Storage } from 'yeoman-generator';
 import {
@@ -6,11 +6,17 @@ import {
   DEFAULT_MODULE,
   findTemplate,
   listTemplates,
+  METWORK_GENERATIONS,
   renderContext,
+  resolveMetwork,
   renderNextSteps,
   renderTemplate,
   resolveAnswers,
   resolveModule,
+  BASE_FILE,
+  baseFile,
+  mergeTemplate,
+  recordSecrets,
   stateFile,
   toQuestion,
   validatePluginName,
@@ -18,7 +24,9 @@ import {
   type Ask,
   type Field,
   type FieldValue,
+  type MetworkGeneration,
   type Template,
+  type TemplateLookup,
 } from 'bootstrap-plugin';
 import { LOOKUP, MAIN_GENERATOR } from '../lookup.js';
 
@@ -29,6 +37,7 @@ interface StoredConfig {
   name?: string;
   template?: string;
   module?: string;
+  metwork?: MetworkGeneration;
   answers?: Answers;
 }
 
@@ -36,6 +45,7 @@ type Options = BaseOptions & {
   name?: string;
   template?: string;
   module?: string;
+  metwork?: string;
 };
 
 /**
@@ -48,14 +58,23 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
   private module = DEFAULT_MODULE;
   private template?: Template;
   private answers: Answers = {};
+  /** The built-in templates' MetWork generation, and what format 2 writes in .plugin_format_version. */
+  private metwork = resolveMetwork(undefined, process.env);
+  private lookup: TemplateLookup = LOOKUP;
   /** The plugin directory: `./NAME`, or the current one when it is that plugin (a re-run). */
   private target = '';
+  /** Files a re-run's merge left with conflicts, with the reason. */
+  private conflicts: string[] = [];
 
   constructor(args: string[], options: Options) {
     super(args, options);
     this.argument('name', { type: String, required: false, description: 'plugin name (letters, digits, "_", "-")' });
     this.option('template', { type: String, description: 'template name, or path to a template directory (asked when absent)' });
     this.option('module', { type: String, description: 'module name (default: $MFMODULE, else mfserv)' });
+    this.option('metwork', {
+      type: String,
+      description: `MetWork generation of the MFSERV templates: ${METWORK_GENERATIONS.join(' or ')} (default: 2 when $MFMODULE_VERSION is >= 1, else 0.9)`,
+    });
   }
 
   async prompting(): Promise<void> {
@@ -68,7 +87,9 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     const stored: Storage<StoredConfig> = rerun ? this.config : this.createStorage(join(this.target, '.yo-rc.json'), this.rootGeneratorName());
     const previous = stored.getAll();
     this.module = resolveModule(this.options.module ?? previous.module ?? process.env.MFMODULE);
-    this.template = findTemplate(await this.#chooseTemplate(previous.template), LOOKUP, this.destinationRoot());
+    this.metwork = resolveMetwork(this.options.metwork ?? previous.metwork, process.env);
+    this.lookup = { ...LOOKUP, generation: this.metwork.generation };
+    this.template = findTemplate(await this.#chooseTemplate(previous.template), this.lookup, this.destinationRoot());
     validatePluginName(this.pluginName, this.template);
     // The CLI's resolution (when, validation, messages), with Yeoman asking and stored answers as defaults.
     const ask: Ask = async (field, defaultValue) => {
@@ -81,17 +102,52 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
   async writing(): Promise<void> {
     const template = this.template!;
     this.destinationRoot(this.target);
-    const files = await renderTemplate(template, renderContext(this.pluginName, this.module, this.answers));
-    files.push(stateFile(template, this.module, this.rootGeneratorVersion(), this.answers));
-    for (const file of files) this.#writeFile(file.path, file.content, file.mode);
-    this.config.set({ name: this.pluginName, template: template.name, module: this.module, answers: this.answers });
+    if (existsSync(this.destinationPath(BASE_FILE))) await this.#writeMerged(template);
+    else await this.#writeRendered(template);
+    this.config.set({ name: this.pluginName, template: template.name, module: this.module, metwork: this.metwork.generation, answers: this.answers });
   }
 
   async end(): Promise<void> {
     this.log(`Plugin ${this.pluginName} successfully created on directory ${this.target}`);
-    const context = renderContext(this.pluginName, this.module, this.answers);
-    const nextSteps = await renderNextSteps(this.template!, context, relative(this.contextRoot, this.target));
+    if (this.conflicts.length > 0) this.log(`Conflicts to resolve by hand:\n${this.conflicts.map((c) => `  ${c}`).join('\n')}`);
+    const nextSteps = await renderNextSteps(this.template!, this.#context(), relative(this.contextRoot, this.target));
     if (nextSteps) this.log(`\n${nextSteps}`);
+  }
+
+  #context() {
+    return renderContext(this.pluginName, this.module, this.answers, { metworkVersion: this.metwork.formatVersion });
+  }
+
+  /**
+   * A re-run over a plugin with a recorded base merges three ways, as `bootstrap-plugin update`
+   * does: the user's edits stay, the template's changes come in, and Yeoman's per-file question
+   * shows the merged result. Without a base, the plain rendering goes to Yeoman's question.
+   */
+  async #writeMerged(template: Template): Promise<void> {
+    const merge = await mergeTemplate({
+      target: this.target,
+      shown: this.target,
+      template,
+      name: this.pluginName,
+      module: this.module,
+      answers: this.answers,
+      toolVersion: this.rootGeneratorVersion(),
+    });
+    for (const change of merge.changes) {
+      if (change.content) this.#writeFile(change.path, change.content, change.mode ?? 0o644);
+      else this.fs.delete(this.destinationPath(change.path));
+    }
+    for (const file of merge.record) this.#writeFile(file.path, file.content, file.mode);
+    this.conflicts = merge.files.filter((f) => f.action === 'conflicted').map((f) => `${f.path}: ${f.reason}`);
+  }
+
+  async #writeRendered(template: Template): Promise<void> {
+    const context = this.#context();
+    const secrets = recordSecrets(context);
+    const files = await renderTemplate(template, context);
+    // The CLI's record, so `bootstrap-plugin update` can merge a plugin made here.
+    files.push(stateFile(template, this.module, this.rootGeneratorVersion(), this.answers), baseFile(files, secrets));
+    for (const file of files) this.#writeFile(file.path, file.content, file.mode);
   }
 
   /** Through mem-fs, so Yeoman's conflict resolution decides what reaches the disk. */
@@ -125,7 +181,7 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     if (this.options.template) return this.options.template;
     const subGenerator = this._namespaceId?.generator;
     if (subGenerator && subGenerator !== MAIN_GENERATOR) return subGenerator;
-    const { templates } = listTemplates(LOOKUP);
+    const { templates } = listTemplates(this.lookup);
     const { template } = await this.prompt<{ template: string }>([
       {
         type: 'select',

@@ -114,6 +114,16 @@ class SectionReader {
     return Number(value);
   }
 
+  /** The value split into command words; an unclosed quote is the file's error. */
+  words(key: string): string[] {
+    const value = this.get(key);
+    try {
+      return value === undefined ? [] : splitWords(value);
+    } catch (error) {
+      throw this.error(this.setting(key)!, `${(error as Error).message}: ${value}`);
+    }
+  }
+
   error(setting: Setting & { key: string }, detail: string): ConfigError {
     return new ConfigError(this.file, setting.line, `[${this.section}] ${setting.key} ${detail}`);
   }
@@ -144,7 +154,8 @@ function planApp(reader: SectionReader, context: AppContext): AppPlan {
   if (generation2) {
     const line = reader.get('cmd_and_args');
     if (cmdAndArgs && line !== undefined) {
-      checkProgram(reader, cmdAndArgs, splitWords(line)[0], context);
+      checkProgram(reader, cmdAndArgs, reader.words('cmd_and_args')[0], context);
+      reader.words('debug_extra_options');
       command = (socketPath) => command2(line, reader.get('debug_extra_options') ?? '', worker(socketPath));
     }
     if (reader.flag('static_routing', false)) {
@@ -161,6 +172,7 @@ function planApp(reader: SectionReader, context: AppContext): AppPlan {
     }
     const mainArg = reader.get('main_arg') ?? reader.get('gunicorn_arg') ?? '';
     const nodeOptions = reader.get('node_extra_opts') ?? '';
+    reader.words('node_extra_opts');
     if (type === 'static') for (const prefix of prefixes) statics.push({ urlPrefix: prefix, dir: appDir });
     else {
       command = (socketPath) => command09(type, mainArg, nodeOptions, context.runtime, worker(socketPath))!;
@@ -190,7 +202,7 @@ function planDaemon(reader: SectionReader, pluginName: string, pluginDir: string
   const setting = reader.setting('cmd_and_args');
   if (line === undefined) throw reader.error(setting ?? { key: 'cmd_and_args', line: 1, value: '' }, 'is missing: an extra daemon needs the command to run');
   const values: Record<string, string> = { plugin_name: pluginName, plugin_dir: pluginDir };
-  const command = splitWords(line).map((word) => word.replace(/\{(plugin_name|plugin_dir)\}/g, (_, key: string) => values[key]));
+  const command = reader.words('cmd_and_args').map((word) => word.replace(/\{(plugin_name|plugin_dir)\}/g, (_, key: string) => values[key]));
   return { name, copies: reader.count('numprocesses', 1), command };
 }
 

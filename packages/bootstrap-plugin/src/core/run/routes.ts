@@ -72,11 +72,13 @@ export async function staticFile(dir: string, rest: string): Promise<{ file: str
   if (parts.some((part) => part === '..' || part.includes('\\') || part.includes('\0'))) return undefined;
   try {
     const root = await realpath(dir);
-    let file = await realpath(join(root, ...parts));
-    if (file !== root && !file.startsWith(root + sep)) return undefined;
-    if ((await stat(file)).isDirectory()) file = join(file, INDEX);
-    const info = await stat(file);
-    if (!info.isFile()) return undefined;
+    const inside = async (path: string) => {
+      const real = await realpath(path);
+      return real === root || real.startsWith(root + sep) ? real : undefined;
+    };
+    let file = await inside(join(root, ...parts));
+    if (file && (await stat(file)).isDirectory()) file = await inside(join(file, INDEX));
+    if (!file || !(await stat(file)).isFile()) return undefined;
     return { file, contentType: CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream' };
   } catch {
     return undefined;

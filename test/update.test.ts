@@ -1,0 +1,345 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanEnv, CLI, CLI_PACKAGE, makeTempDir, ROOT, runCli, type CliRun } from './helpers/cli.js';
+import { PYTHON, start, stop, waitForPage, freePort } from './helpers/server-process.js';
+import { writeTemplate } from './helpers/template-fixture.js';
+
+/**
+ * Issue 17, points 6-7: `update` merges three ways against the base `create` recorded, for a
+ * user template edited in place and for a built-in template after the tool itself changed.
+ */
+
+const temp = makeTempDir('bp-update-');
+afterAll(() => temp.cleanup());
+
+/** Every file under `dir` (directories walked, links shown as links) with its bytes and mode. */
+function snapshot(dir: string): Record<string, string> {
+  const walk = (at: string): Array<[string, string]> =>
+    readdirSync(at, { withFileTypes: true }).flatMap((entry): Array<[string, string]> => {
+      const path = join(at, entry.name);
+      const stats = lstatSync(path);
+      if (entry.isDirectory()) return walk(path);
+      const mode = (stats.mode & 0o777).toString(8);
+      const body = stats.isSymbolicLink() ? 'link' : readFileSync(path).toString('base64');
+      return [[relative(dir, path), `${mode}:${stats.mtimeMs}:${body}`]];
+    });
+  return Object.fromEntries(walk(dir).sort());
+}
+
+const read = (path: string) => readFileSync(path, 'utf8');
+const lines = (...items: string[]) => items.map((item) => `${item}\n`).join('');
+
+async function cli(args: string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<CliRun> {
+  return runCli(args, { cwd, ...(env && { env }) });
+}
+
+describe('a user template from v1 to v2 to v3, edited on both sides', () => {
+  const cwd = temp.fresh();
+  const plugin = join(cwd, 'demo');
+  const templateRoot = join(cwd, 'templates');
+  const manifest = (fields: object[]) => ({ fields: [{ name: 'greeting', message: 'Greeting', type: 'string', default: 'hello' }, ...fields] });
+  const appV1 = lines('# app', 'greeting = "<%= greeting %>"', 'port = 8080', 'workers = 2', 'timeout = 30', 'debug = 0');
+
+  it('v1: create records the template\'s files; update right away has nothing to do', async () => {
+    writeTemplate(templateRoot, 'mine', manifest([]), {
+      'app.conf.ejs': appV1,
+      'README.md': lines('# Demo', 'Read me.'),
+      'old.txt': lines('dropped in v2, untouched'),
+      'legacy.txt': lines('dropped in v2, edited by the user'),
+      'logo.bin': Buffer.from([0, 1, 2, 3, 255]),
+    });
+    expect((await cli(['create', '--template', join(templateRoot, 'mine'), 'demo', '--yes'], cwd)).code).toBe(0);
+    const base = JSON.parse(gunzipSync(readFileSync(join(plugin, '.bootstrap-plugin.base.gz'))).toString('utf8'));
+    expect(base.files.map((f: { path: string }) => f.path)).toEqual(['README.md', 'app.conf', 'legacy.txt', 'logo.bin', 'old.txt']);
+    const before = snapshot(plugin);
+    const run = await cli(['update', 'demo'], cwd);
+    expect(run).toMatchObject({ code: 0, stderr: '', stdout: 'Plugin demo is up to date with template mine\n' });
+    expect(snapshot(plugin)).toEqual(before);
+  });
+
+  it('v2: a dry run prints the plan and writes nothing', async () => {
+    // The user edits the plugin...
+    writeFileSync(join(plugin, 'app.conf'), read(join(plugin, 'app.conf')).replace('debug = 0', 'debug = 1'));
+    writeFileSync(join(plugin, 'legacy.txt'), 'mine now\n');
+    writeFileSync(join(plugin, 'notes.txt'), 'the user\'s own file\n');
+    // ...and the template moves, edited in place: a new field, a changed line far from the
+    // user's, a file changed, one added, two dropped.
+    writeTemplate(templateRoot, 'mine', manifest([{ name: 'color', message: 'Color', type: 'choice', choices: ['red', 'blue'], default: 'red' }]), {
+      'app.conf.ejs': appV1.replace('port = 8080', 'port = 9090'),
+      'README.md': lines('# Demo', 'Read me, v2.'),
+      'color.txt.ejs': lines('<%= color %>'),
+      'logo.bin': Buffer.from([0, 1, 2, 3, 255]),
+    });
+    rmSync(join(templateRoot, 'mine', 'files', 'old.txt'));
+    rmSync(join(templateRoot, 'mine', 'files', 'legacy.txt'));
+    const before = snapshot(plugin);
+    const run = await cli(['update', 'demo', '--dry-run', '--yes'], cwd);
+    expect(run.stdout).toBe(
+      [
+        '  updated  README.md',
+        '  merged   app.conf',
+        '  added    color.txt',
+        '  kept     legacy.txt (the template dropped it, but you changed it)',
+        '  removed  old.txt',
+        'Dry run: updating demo from template mine would give 1 added, 1 updated, 1 merged, 1 removed, 1 kept; nothing was written',
+        'New fields: color=red',
+        '',
+      ].join('\n'),
+    );
+    expect(run.code).toBe(0);
+    expect(snapshot(plugin)).toEqual(before);
+  });
+
+  it('v2: merges cleanly, keeps the user\'s edits and files, asks only the new field', async () => {
+    const notes = snapshot(plugin)['notes.txt'];
+    const run = await cli(['update', 'demo', '--set', 'color=blue'], cwd);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Plugin demo updated from template mine: 1 added, 1 updated, 1 merged, 1 removed, 1 kept\nNew fields: color=blue\n$/m);
+    expect(read(join(plugin, 'app.conf'))).toBe(lines('# app', 'greeting = "hello"', 'port = 9090', 'workers = 2', 'timeout = 30', 'debug = 1'));
+    expect(read(join(plugin, 'README.md'))).toBe(lines('# Demo', 'Read me, v2.'));
+    expect(read(join(plugin, 'color.txt'))).toBe('blue\n');
+    expect(read(join(plugin, 'legacy.txt'))).toBe('mine now\n');
+    expect(existsSync(join(plugin, 'old.txt'))).toBe(false);
+    expect(snapshot(plugin)['notes.txt']).toBe(notes);
+    const state = JSON.parse(read(join(plugin, '.bootstrap-plugin.json')));
+    expect(state.answers).toEqual({ greeting: 'hello', color: 'blue' });
+    expect(readdirSync(plugin).filter((entry) => entry.startsWith('.bootstrap-plugin-staging'))).toEqual([]);
+  });
+
+  it('v3: overlapping changes get conflict markers, the files are listed, exit 1; the dry run said so and wrote nothing', async () => {
+    writeFileSync(join(plugin, 'app.conf'), read(join(plugin, 'app.conf')).replace('workers = 2', 'workers = 8'));
+    writeFileSync(join(plugin, 'README.md'), `${read(join(plugin, 'README.md'))}My notes.\n`);
+    writeFileSync(join(plugin, 'logo.bin'), Buffer.from([0, 9, 9]));
+    writeTemplate(templateRoot, 'mine', manifest([{ name: 'color', message: 'Color', type: 'choice', choices: ['red', 'blue'], default: 'red' }]), {
+      'app.conf.ejs': appV1.replace('port = 8080', 'port = 9090').replace('workers = 2', 'workers = 4'),
+      'README.md': lines('# Demo v3', 'Read me, v2.'),
+      'color.txt.ejs': lines('<%= color %>'),
+      'logo.bin': Buffer.from([0, 7, 7, 7]),
+    });
+    const before = snapshot(plugin);
+    const dry = await cli(['update', 'demo', '--dry-run'], cwd);
+    expect(dry.code).toBe(1);
+    expect(dry.stderr).toBe('bootstrap-plugin: error: would leave conflicts in 2 files: app.conf, logo.bin (resolve the <<<<<<< blocks and *.bootstrap-plugin-new files by hand)\n');
+    expect(snapshot(plugin)).toEqual(before);
+
+    const run = await cli(['update', 'demo'], cwd);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('bootstrap-plugin: error: conflicts in 2 files: app.conf, logo.bin (resolve the <<<<<<< blocks and *.bootstrap-plugin-new files by hand)\n');
+    expect(run.stdout).toBe(
+      [
+        '  merged      README.md',
+        '  conflicted  app.conf (1 overlapping change marked <<<<<<< yours … >>>>>>> template mine)',
+        "  conflicted  logo.bin (binary, changed on both sides: yours is kept, the template's version is in logo.bin.bootstrap-plugin-new)",
+        'Plugin demo updated from template mine: 1 merged, 2 conflicted',
+        '',
+      ].join('\n'),
+    );
+    expect(read(join(plugin, 'app.conf'))).toBe(
+      lines('# app', 'greeting = "hello"', 'port = 9090', '<<<<<<< yours', 'workers = 8', '=======', 'workers = 4', '>>>>>>> template mine', 'timeout = 30', 'debug = 1'),
+    );
+    expect(read(join(plugin, 'README.md'))).toBe(lines('# Demo v3', 'Read me, v2.', 'My notes.'));
+    expect(readFileSync(join(plugin, 'logo.bin'))).toEqual(Buffer.from([0, 9, 9]));
+    expect(readFileSync(join(plugin, 'logo.bin.bootstrap-plugin-new'))).toEqual(Buffer.from([0, 7, 7, 7]));
+  });
+
+  it('refuses to merge again over unresolved markers; once resolved, the next update has nothing to do', async () => {
+    const before = snapshot(plugin);
+    const refused = await cli(['update', 'demo'], cwd);
+    expect(refused.stderr).toBe(
+      `bootstrap-plugin: error: ${join('demo', 'app.conf')} still holds the conflict markers of the last update: resolve them first (keep what you want between <<<<<<< yours and >>>>>>> template mine, remove the markers)\n`,
+    );
+    expect(refused.code).toBe(2);
+    expect(snapshot(plugin)).toEqual(before);
+    writeFileSync(join(plugin, 'app.conf'), read(join(plugin, 'app.conf')).replace(/<<<<<<< yours\n.*\n=======\n(.*\n)>>>>>>> template mine\n/, '$1'));
+    const run = await cli(['update', 'demo'], cwd);
+    expect(run).toMatchObject({ code: 0, stdout: 'Plugin demo is up to date with template mine\n' });
+    expect(read(join(plugin, 'app.conf'))).toContain('workers = 4\n');
+  });
+});
+
+describe('a built-in template after the tool itself is upgraded', () => {
+  /** A copy of the installed tool whose flask template moved on, and whose version is newer. */
+  function upgradedTool(dir: string): string {
+    for (const entry of ['bin', 'dist', 'templates', 'package.json']) cpSync(join(CLI_PACKAGE, entry), join(dir, entry), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    const pkg = JSON.parse(read(join(dir, 'package.json')));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ ...pkg, version: '9.9.9' }));
+    const wsgi = join(dir, 'templates', 'flask', 'files', 'main', 'wsgi.py.ejs');
+    const text = read(wsgi);
+    expect(text).toMatch(/^def /m);
+    writeFileSync(wsgi, text.replace(/^(def \w+\(.*\):\n)/m, '$1    """Upgraded in 9.9.9."""\n'));
+    return join(dir, 'bin', 'bootstrap-plugin.js');
+  }
+
+  it('merges the new template into an edited plugin, and the merged app still serves its page', async () => {
+    const cwd = temp.fresh();
+    expect((await cli(['create', '--template=flask', 'shop', '--yes'], cwd)).code).toBe(0);
+    const wsgi = join(cwd, 'shop', 'main', 'wsgi.py');
+    const userRoute = '\n\n@app.route("/shop/extra")\ndef extra():\n    return "added by the user"\n';
+    const original = read(wsgi);
+    writeFileSync(wsgi, original.replace(/\nif __name__ ==/, `${userRoute}\n\nif __name__ ==`));
+    expect(read(wsgi)).toContain('added by the user');
+    const newCli = upgradedTool(temp.fresh());
+
+    const run = spawnSync(process.execPath, [newCli, 'update', 'shop'], { cwd, encoding: 'utf8', timeout: 30_000 });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('  merged  main/wsgi.py\nPlugin shop updated from template flask: 1 merged\n');
+    expect(run.status).toBe(0);
+    const merged = read(wsgi);
+    expect(merged).toContain('"""Upgraded in 9.9.9."""');
+    expect(merged).toContain('added by the user');
+    expect(JSON.parse(read(join(cwd, 'shop', '.bootstrap-plugin.json'))).toolVersion).toBe('9.9.9');
+
+    const port = await freePort();
+    const server = start(PYTHON, ['main/wsgi.py', `127.0.0.1:${port}`, '60'], { cwd: join(cwd, 'shop') });
+    try {
+      expect((await waitForPage(server, { port }, '/shop/extra', 20_000)).body).toBe('added by the user');
+    } finally {
+      await stop(server);
+    }
+  });
+
+  it('leaves a django plugin alone when nothing changed: its secret key is replayed, not drawn again', async () => {
+    const cwd = temp.fresh();
+    expect((await cli(['create', '--template=django', 'site', '--yes'], cwd)).code).toBe(0);
+    const before = snapshot(join(cwd, 'site'));
+    const run = await cli(['update', 'site'], cwd);
+    expect(run).toMatchObject({ code: 0, stdout: 'Plugin site is up to date with template django\n' });
+    expect(snapshot(join(cwd, 'site'))).toEqual(before);
+  });
+});
+
+describe('a MetWork 2 plugin', () => {
+  it('is updated from the format-2 catalogue and keeps its .plugin_format_version, whatever MetWork the shell has', async () => {
+    const cwd = temp.fresh();
+    expect((await cli(['create', '--template', 'python3_flask', 'm2', '--yes'], cwd, cleanEnv({ MFMODULE_VERSION: '2.4.0' }))).code).toBe(0);
+    expect(read(join(cwd, 'm2', '.plugin_format_version'))).toBe('2.4.0\n');
+    const before = snapshot(join(cwd, 'm2'));
+    for (const env of [cleanEnv(), cleanEnv({ MFMODULE_VERSION: '2.5.1' })]) {
+      const run = await cli(['update', 'm2'], cwd, env);
+      expect(run).toMatchObject({ code: 0, stdout: 'Plugin m2 is up to date with template python3_flask\n' });
+    }
+    expect(snapshot(join(cwd, 'm2'))).toEqual(before);
+  });
+});
+
+describe('what update never does', () => {
+  const simple = (root: string, files: Record<string, string>) => writeTemplate(root, 'simple', { fields: [] }, files);
+
+  async function created(files: Record<string, string>): Promise<{ cwd: string; plugin: string; template: string }> {
+    const cwd = temp.fresh();
+    const template = simple(join(cwd, 't'), files);
+    expect((await cli(['create', '--template', template, 'p', '--yes'], cwd)).code).toBe(0);
+    return { cwd, plugin: join(cwd, 'p'), template };
+  }
+
+  it('never writes through a symbolic link the user put where a template file was', async () => {
+    const { cwd, plugin, template } = await created({ 'conf.txt': 'v1\n' });
+    writeFileSync(join(cwd, 'elsewhere.txt'), 'not the plugin\'s\n');
+    unlinkSync(join(plugin, 'conf.txt'));
+    symlinkSync(join(cwd, 'elsewhere.txt'), join(plugin, 'conf.txt'));
+    writeFileSync(join(template, 'files', 'conf.txt'), 'v2\n');
+    const run = await cli(['update', 'p'], cwd);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("conflicted  conf.txt (conf.txt is a symbolic link; left alone, the template's version was not written)");
+    expect(read(join(cwd, 'elsewhere.txt'))).toBe('not the plugin\'s\n');
+    expect(lstatSync(join(plugin, 'conf.txt')).isSymbolicLink()).toBe(true);
+  });
+
+  it('keeps a file the user deleted deleted, and puts the template\'s change beside it', async () => {
+    const { cwd, plugin, template } = await created({ 'sub/gone.txt': 'v1\n', 'same.txt': 'same\n' });
+    rmSync(join(plugin, 'sub'), { recursive: true });
+    rmSync(join(plugin, 'same.txt'));
+    writeFileSync(join(template, 'files', 'sub', 'gone.txt'), 'v2\n');
+    const run = await cli(['update', 'p'], cwd);
+    expect(run.code).toBe(1);
+    expect(existsSync(join(plugin, 'sub', 'gone.txt'))).toBe(false);
+    expect(existsSync(join(plugin, 'same.txt'))).toBe(false);
+    expect(read(join(plugin, 'sub', 'gone.txt.bootstrap-plugin-new'))).toBe('v2\n');
+  });
+
+  it('refuses a base record naming a path outside the plugin, removing nothing', async () => {
+    const { cwd, plugin } = await created({ 'a.txt': 'a\n' });
+    writeFileSync(join(cwd, 'victim.txt'), 'a\n');
+    const hostile = { format: 1, secrets: [], files: [{ path: '../victim.txt', mode: 0o644, text: 'a\n' }] };
+    writeFileSync(join(plugin, '.bootstrap-plugin.base.gz'), gzipSync(JSON.stringify(hostile)));
+    const run = await cli(['update', 'p'], cwd);
+    expect(run.stderr).toBe(`bootstrap-plugin: error: ${join('p', '.bootstrap-plugin.base.gz')}: damaged: "../victim.txt" is not a path inside the plugin (restore it from version control)\n`);
+    expect(run.code).toBe(2);
+    expect(read(join(cwd, 'victim.txt'))).toBe('a\n');
+  });
+
+  it('says what is missing when the plugin has no base record', async () => {
+    const { cwd, plugin } = await created({ 'a.txt': 'a\n' });
+    rmSync(join(plugin, '.bootstrap-plugin.base.gz'));
+    const run = await cli(['update', 'p'], cwd);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^bootstrap-plugin: error: p\/\.bootstrap-plugin\.base\.gz is missing: it holds what the plugin was generated from.*\n$/);
+  });
+
+  it('leaves the plugin as it was when the disk fills up while staging', async () => {
+    const { cwd, template } = await created({ 'a.txt': 'a\n' });
+    const disk = join(cwd, 'disk');
+    mkdirSync(disk);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', disk], { encoding: 'utf8' });
+    if (mounted.status !== 0) throw new Error(`cannot mount a tmpfs on ${disk}: ${mounted.stderr} (this test needs root, as CI has)`);
+    try {
+      expect((await cli(['create', '--template', template, 'p', '--yes', '--dir', disk], cwd)).code).toBe(0);
+      writeFileSync(join(template, 'files', 'a.txt'), 'a, changed\n');
+      writeFileSync(join(template, 'files', 'big.bin'), Buffer.alloc(400 * 1024, 1));
+      const before = snapshot(join(disk, 'p'));
+      const run = await cli(['update', join(disk, 'p')], cwd);
+      expect(run.stderr).toMatch(/^bootstrap-plugin: error: cannot update .*: the disk is full; the plugin was left as it was\n$/);
+      expect(run.code).toBe(1);
+      expect(snapshot(join(disk, 'p'))).toEqual(before);
+    } finally {
+      spawnSync('umount', [disk]);
+    }
+  });
+
+  it('leaves the plugin as it was when SIGTERM arrives while the update is written (exit 130)', async () => {
+    const cwd = temp.fresh();
+    const chunk = (fill: string) => Buffer.alloc(16 * 1024, fill);
+    const files = (fill: string) => Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`d${i % 10}/f${i}.txt`, chunk(fill)]));
+    const template = writeTemplate(join(cwd, 't'), 'big', { fields: [] }, files('a'));
+    expect((await cli(['create', '--template', template, 'p', '--yes'], cwd)).code).toBe(0);
+    writeTemplate(join(cwd, 't'), 'big', { fields: [] }, files('b'));
+    const plugin = join(cwd, 'p');
+    const before = snapshot(plugin);
+    const child = spawn(process.execPath, [CLI, 'update', 'p'], { cwd, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+    let stderr = '';
+    child.stderr.on('data', (data: Buffer) => (stderr += data));
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    let sent = false;
+    for (const deadline = Date.now() + 30_000; !sent && Date.now() < deadline && child.exitCode === null; ) {
+      if (readdirSync(plugin).some((entry) => entry.startsWith('.bootstrap-plugin-staging-'))) sent = child.kill('SIGTERM');
+      else await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(sent).toBe(true);
+    expect(await exited).toBe(130);
+    expect(stderr).toBe('bootstrap-plugin: error: interrupted, the plugin was left as it was\n');
+    expect(snapshot(plugin)).toEqual(before);
+  });
+
+  it('keeps modes: an executable the template ships stays executable after a merge', async () => {
+    const cwd = temp.fresh();
+    const script = (one: string, two: string, ...more: string[]) => lines('#!/bin/sh', one, two, 'echo three', 'echo four', ...more);
+    const template = writeTemplate(join(cwd, 't'), 'simple', { fields: [] }, { 'run.sh': { content: script('echo one', 'echo two'), mode: 0o755 } });
+    expect((await cli(['create', '--template', template, 'p', '--yes'], cwd)).code).toBe(0);
+    writeFileSync(join(cwd, 'p', 'run.sh'), script('echo one', 'echo two', 'echo mine'));
+    writeFileSync(join(template, 'files', 'run.sh'), script('echo ONE', 'echo two'));
+    expect((await cli(['update', 'p'], cwd)).code).toBe(0);
+    expect(read(join(cwd, 'p', 'run.sh'))).toBe(script('echo ONE', 'echo two', 'echo mine'));
+    expect(statSync(join(cwd, 'p', 'run.sh')).mode & 0o777).toBe(0o755);
+    // A mode the user chose stays, whatever the template changes.
+    chmodSync(join(cwd, 'p', 'run.sh'), 0o700);
+    writeFileSync(join(template, 'files', 'run.sh'), script('echo ONE', 'echo TWO'));
+    expect((await cli(['update', 'p'], cwd)).code).toBe(0);
+    expect(read(join(cwd, 'p', 'run.sh'))).toBe(script('echo ONE', 'echo TWO', 'echo mine'));
+    expect(statSync(join(cwd, 'p', 'run.sh')).mode & 0o777).toBe(0o700);
+  });
+});
