@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, CLI, CLI_PACKAGE, makeTempDir, ROOT, runCli, type CliRun } from './helpers/cli.js';
 import { PYTHON, start, stop, waitForPage, freePort } from './helpers/server-process.js';
 import { writeTemplate } from './helpers/template-fixture.js';
+import { inTerminal } from './helpers/terminal.js';
 
 /**
  * Issue 17, points 6-7: `update` merges three ways against the base `create` recorded, for a
@@ -210,6 +211,25 @@ describe('a built-in template after the tool itself is upgraded', () => {
     const run = await cli(['update', 'site'], cwd);
     expect(run).toMatchObject({ code: 0, stdout: 'Plugin site is up to date with template django\n' });
     expect(snapshot(join(cwd, 'site'))).toEqual(before);
+  });
+});
+
+describe('in a terminal', () => {
+  it('asks only the field the new template adds, showing its default', async () => {
+    const cwd = temp.fresh();
+    const field = (name: string, message: string, extra: object = {}) => ({ name, message, type: 'string', default: `${name}-default`, ...extra });
+    const template = writeTemplate(join(cwd, 't'), 'asking', { fields: [field('first', 'First question')] }, { 'a.txt.ejs': '<%= first %>\n' });
+    expect((await cli(['create', '--template', template, 'p', '--set', 'first=typed'], cwd)).code).toBe(0);
+    writeTemplate(join(cwd, 't'), 'asking', { fields: [field('first', 'First question'), field('second', 'Second question')] }, { 'a.txt.ejs': '<%= first %> <%= second %>\n' });
+    const session = await inTerminal(cwd, ['update', 'p'], [
+      ['Second question', `now${'\r'}`],
+      ['updated from template', ''],
+    ]);
+    expect(session.timeout).toBeNull();
+    expect(session.code).toBe(0);
+    expect(session.output).toContain('(second-default)');
+    expect(session.output).not.toContain('First question');
+    expect(read(join(cwd, 'p', 'a.txt'))).toBe('typed now\n');
   });
 });
 
