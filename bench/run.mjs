@@ -15,7 +15,7 @@ import { markdown, rows, targetLines, textTable } from './report.mjs';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI_PACKAGE = join(ROOT, 'packages', 'bootstrap-plugin');
 const CLI = join(CLI_PACKAGE, 'bin', 'bootstrap-plugin.js');
-const BUNDLE = join(CLI_PACKAGE, 'dist', 'bundle', 'cli.cjs');
+const BUNDLE = join(CLI_PACKAGE, 'dist', 'cli.js');
 const REPORT = join(ROOT, 'BENCHMARKS.md');
 const DEFAULT_PEERS = resolve(ROOT, '..', 'shared', 'peers');
 const FULL = { runs: 15, warmUps: 1 };
@@ -39,7 +39,7 @@ const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.sl
 
 // Measure the CLI as the package ships it: bundle the current sources first.
 execFileSync(process.execPath, [join(CLI_PACKAGE, 'scripts', 'build.mjs')], { stdio: 'inherit' });
-const bundleInfo = `${relative(ROOT, BUNDLE)}, one CommonJS esbuild bundle of ${(statSync(BUNDLE).size / 1024).toFixed(0)} kB, run by a CommonJS bin/bootstrap-plugin.js from V8's code cache (EJS evaluated on first render, inquirer imported on first prompt)`;
+const bundleInfo = `${relative(ROOT, BUNDLE)}, an esbuild ES module bundle of ${(statSync(BUNDLE).size / 1024).toFixed(0)} kB imported by bin/bootstrap-plugin.js (EJS and inquirer imported on first use)`;
 
 const node = process.execPath;
 const ours = (id, label, args) => benchmark(id, label, (workDir) => [node, CLI, ...args(workDir)]);

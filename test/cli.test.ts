@@ -204,7 +204,7 @@ describe('create, bad input: one line, exit 2, nothing written', () => {
     );
   });
 
-  it('unknown option', () => refuse(['create', 'foo', '--yse'], /Unknown argument: yse/));
+  it('unknown option, with a suggestion', () => refuse(['create', 'foo', '--yse'], 'unknown option --yse (did you mean "--yes"?) (see: bootstrap-plugin create --help)'));
 });
 
 describe('create --force', () => {

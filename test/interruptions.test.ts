@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:chi
 import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, CLI_PACKAGE, cleanEnv, makeTempDir } from './helpers/cli.js';
+import { CLI, CLI_PACKAGE, cleanEnv, makeTempDir, ROOT } from './helpers/cli.js';
 import { writeTemplate } from './helpers/template-fixture.js';
 import { inTerminal } from './helpers/terminal.js';
 
@@ -228,11 +228,13 @@ describe('when the disk or the directory refuses', () => {
     for (const dir of [temp.dir, parent]) chmodSync(dir, 0o755);
     chmodSync(locked, 0o555);
     // The checkout may sit where nobody cannot enter (a 0700 mktemp directory): run a copy of
-    // the built CLI (the bundled bin needs no node_modules for `create --yes`) from here instead.
+    // the built CLI from here instead.
     const cli = join(temp.dir, 'cli');
-    for (const part of ['bin', 'dist/bundle', 'dist/locales', 'package.json', 'templates']) {
+    for (const part of ['bin', 'dist', 'package.json', 'templates']) {
       cpSync(join(CLI_PACKAGE, part), join(cli, part), { recursive: true });
     }
+    // `create --yes` loads EJS, which has no dependencies of its own.
+    cpSync(join(ROOT, 'node_modules', 'ejs'), join(cli, 'node_modules', 'ejs'), { recursive: true });
     const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
     for (const dir of [locked, join(locked, 'new', 'parent')]) {
       const run = await runCommand(['create', '--template=static', 'foo', '--yes', '--dir', dir], parent, asNobody, join(cli, 'bin', 'bootstrap-plugin.js'));

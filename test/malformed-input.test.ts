@@ -74,7 +74,7 @@ const ANSWERS: Case[] = [
   { file: 'answers/missing-section.ini', message: 'expected an [answers] section of "field = value" lines' },
   { file: 'answers/duplicate-field.ini', line: 3, message: 'duplicate key "version" in [answers] (first at line 2)' },
   { file: 'answers/unknown-field.ini', message: 'unknown field "wrkers" (did you mean "workers"?)' },
-  { file: 'answers/bad-choice.ini', message: `license: ${FLASK_LICENSES}` },
+  { file: 'answers/bad-choice.ini', message: `license: ${FLASK_LICENSES} (did you mean "MIT"?)` },
 ];
 
 /** Template manifests, each alone in its directory (`file` is the directory). */

@@ -1,11 +1,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/**
- * The package's root: this file is compiled to dist/src/paths.js and bundled into
- * dist/bundle/cli.cjs, two levels down either way.
- */
-export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The package's root: this file is src/paths.ts, or bundled into a file of dist/, one level down either way. */
+export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The templates shipped with the package: the built-ins, the packs and their catalogue. */
 export const BUILTIN_TEMPLATES = join(PACKAGE_ROOT, 'templates');
 /** Stand-ins for the MetWork runtime commands `run` needs (bjoern_wrapper.py). */

@@ -1,0 +1,63 @@
+import { DEFAULT_CONFIG_NAME } from '../core/env.js';
+import { EXIT, UsageError } from '../core/errors.js';
+import { resolveModule } from '../core/names.js';
+import { DEFAULT_PORT, runPlugin, type RunEvent } from '../core/run/run.js';
+import { RUNTIME_BIN } from '../paths.js';
+import { defineCommand } from '../cli/command.js';
+import { abortOnSignals, CONFIG_NAME_OPTION, MODULE_OPTION, out, warn } from '../cli/io.js';
+
+const MAX_PORT = 65535;
+
+function printRunEvent(event: RunEvent): void {
+  switch (event.kind) {
+    case 'ready':
+      out(`Serving plugin at ${event.url} (Ctrl-C stops everything)`);
+      for (const app of event.apps) out(`  app ${app.name}: ${app.workers === 0 ? 'static files' : `${app.workers} worker(s)`} at ${app.urls.join(' ')}`);
+      for (const daemon of event.daemons) out(`  extra daemon ${daemon.name}: ${daemon.copies} process(es)`);
+      return;
+    case 'output':
+      out(`${event.worker} | ${event.line}`);
+      return;
+    case 'exited': {
+      const how = event.error ?? (event.signal ? `killed by ${event.signal}` : `exited with code ${event.code}`);
+      warn(`${event.worker} ${how}; restarting it in ${event.restartInMs / 1000} s`);
+      return;
+    }
+    case 'restarting':
+      out(`${event.changed.slice(0, 3).join(', ')}${event.changed.length > 3 ? ` and ${event.changed.length - 3} more` : ''} changed: restarting ${event.workers} process(es)`);
+      return;
+    case 'warning':
+      warn(`warning: ${event.message}`);
+      return;
+    case 'stopping':
+      warn('stopping every process of the plugin');
+  }
+}
+
+export const run = defineCommand({
+  name: 'run',
+  summary: 'run a plugin as MFSERV would: its apps behind a local proxy, its daemons, restarts on change',
+  args: [{ name: 'dir', default: '.', completes: 'dirs', summary: 'plugin directory' }],
+  options: {
+    port: { type: 'string', default: String(DEFAULT_PORT), value: 'N', summary: "port of the proxy on 127.0.0.1 (MFSERV's nginx port by default)" },
+    'config-name': CONFIG_NAME_OPTION,
+    module: MODULE_OPTION,
+  },
+  async run({ options, args }) {
+    const port = Number(options.port);
+    if (!/^\d+$/.test(options.port) || port < 1 || port > MAX_PORT) throw new UsageError(`--port ${options.port}: expected a whole number from 1 to ${MAX_PORT}`);
+    const signal = abortOnSignals();
+    await runPlugin({
+      dir: args.dir,
+      cwd: process.cwd(),
+      port,
+      module: resolveModule(options.module ?? process.env.MFMODULE),
+      configName: options['config-name'] || process.env.MFCONFIG || DEFAULT_CONFIG_NAME,
+      environment: process.env,
+      runtime: { binDir: RUNTIME_BIN, python: 'python3' },
+      signal,
+      onEvent: printRunEvent,
+    });
+    process.exitCode = EXIT.interrupted;
+  },
+});
