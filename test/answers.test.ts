@@ -100,7 +100,7 @@ describe('answer resolution', () => {
 
   it('says which file cannot be read', async () => {
     const missing = join(temp.dir, 'missing.json');
-    expect(await message(resolveAnswers(FIELDS, { set: [], answersFile: missing }))).toContain(`cannot read answers file ${missing}`);
+    expect(await message(resolveAnswers(FIELDS, { set: [], answersFile: missing }))).toContain(`${missing}: cannot be read (no such file or directory): check --answers`);
   });
 
   it('requires --set for a field without a default when nothing can ask', async () => {

@@ -138,15 +138,35 @@ describe('create, non-interactive', () => {
 });
 
 describe('a plugin made from a user template', () => {
-  it('records the template by absolute path, so config check finds it from anywhere', async () => {
+  it('records the template by absolute path; config check runs it only when --template names it on the command line', async () => {
     const cwd = freshDir();
+    const template = join(cwd, 'tpl', 'mine');
     writeTemplate(join(cwd, 'tpl'), 'mine', { fields: [] }, { 'config.ini': '[custom]\n# Anything.\nfoo = 1\n' });
     expect((await runCli(['create', '--templates-dir', 'tpl', '--template=mine', 'p1', '--yes'], { cwd })).code).toBe(0);
     const state = JSON.parse(readFileSync(join(cwd, 'p1', '.bootstrap-plugin.json'), 'utf8'));
-    expect(state.template).toBe(join(cwd, 'tpl', 'mine'));
-    const check = await runCli(['config', 'check', join(cwd, 'p1')], { cwd: temp.dir });
+    expect(state.template).toBe(template);
+    const refused = await runCli(['config', 'check', join(cwd, 'p1')], { cwd: temp.dir });
+    expect(refused.stderr).toBe(
+      `bootstrap-plugin: error: ${join(cwd, 'p1', '.bootstrap-plugin.json')} names its template by path (${template}), which is not trusted from a plugin's own files: pass --template ${template} if you trust that template\n`,
+    );
+    expect(refused.code).toBe(2);
+    const check = await runCli(['config', 'check', join(cwd, 'p1'), '--template', template], { cwd: temp.dir });
     expect(check.code).toBe(0);
     expect(check.stdout).toContain('no problems (checked against the mine template)');
+  });
+
+  // Hostile cases: 3 spellings of a path in a received plugin's .bootstrap-plugin.json.
+  it.each(['./evil', 'evil/', '/abs/evil'])('never runs a template that a received plugin names by path (%s)', async (spelling) => {
+    const cwd = freshDir();
+    mkdirSync(join(cwd, 'received'));
+    writeTemplate(join(cwd, 'received'), 'evil', { fields: [] }, { 'config.ini.ejs': "<% process.stdout.write('RAN'); process.exit(42) %>[custom]\n" });
+    writeFileSync(join(cwd, 'received', 'config.ini'), '[custom]\n');
+    const path = spelling === '/abs/evil' ? join(cwd, 'received', 'evil') : spelling;
+    writeFileSync(join(cwd, 'received', '.bootstrap-plugin.json'), JSON.stringify({ template: path, module: 'mfserv', answers: {} }));
+    const run = await runCli(['config', 'check', 'received'], { cwd });
+    expect(run.stdout).not.toContain('RAN');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/names its template by path .*: pass --template .* if you trust that template\n$/);
   });
 });
 
@@ -187,7 +207,7 @@ describe('create, bad input: one line, exit 2, nothing written', () => {
   it('invalid --set choice, with the choices', () =>
     refuse(['create', 'foo', '--set', 'type=python4'], '--set type="python4": expected one of python3_sync, python2_sync, aiohttp'));
 
-  it('unreadable answers file', () => refuse(['create', 'foo', '--answers', 'nope.json'], /cannot read answers file .*nope\.json/));
+  it('unreadable answers file', () => refuse(['create', 'foo', '--answers', 'nope.json'], /nope\.json: cannot be read \(no such file or directory\): check --answers/));
 
   it('malformed answers file, with its line', () =>
     refuse(['create', 'foo', '--answers', 'a.json'], /a\.json:2: invalid JSON/, (cwd) => writeFileSync(join(cwd, 'a.json'), '{\n "version": 1.0.0\n}')));

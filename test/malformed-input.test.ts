@@ -60,6 +60,7 @@ const ANSWERS: Case[] = [
   { file: 'answers/single-quotes.json', line: 2, message: "invalid JSON: expected property name or '}'" },
   { file: 'answers/empty.json', line: 1, message: 'invalid JSON: unexpected end of JSON input' },
   { file: 'answers/not-utf8.json', line: 1, message: 'not valid UTF-8: save the file as UTF-8' },
+  { file: 'answers/byte-order-mark.json', line: 1, message: 'the file starts with a byte order mark (BOM), which JSON does not allow: save it as UTF-8 without BOM' },
   { file: 'answers/not-an-object.json', message: 'expected a JSON object of field: value' },
   { file: 'answers/unknown-field.json', message: 'unknown field "wrkers" (did you mean "workers"?)' },
   { file: 'answers/proto-key.json', message: 'unknown field "__proto__"' },

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, CLI, CLI_PACKAGE, makeTempDir, ROOT, runCli, type CliRun } from './helpers/cli.js';
 import { PYTHON, start, stop, waitForPage, freePort } from './helpers/server-process.js';
 import { writeTemplate } from './helpers/template-fixture.js';
+import { mfplugin } from './helpers/metwork2-peers.js';
 import { inTerminal } from './helpers/terminal.js';
 
 /**
@@ -245,6 +246,19 @@ describe('a MetWork 2 plugin', () => {
     }
     expect(snapshot(join(cwd, 'm2'))).toEqual(before);
   });
+
+  it("keeps its base out of the .plugin archive MetWork's own mfplugin builds, by .releaseignore", async () => {
+    const cwd = temp.fresh();
+    expect((await cli(['create', '--metwork', '2', '--template', 'python3_flask', 'm2', '--yes'], cwd)).code).toBe(0);
+    expect(existsSync(join(cwd, 'm2', '.bootstrap-plugin.base.gz'))).toBe(true);
+    mkdirSync(join(cwd, 'out'));
+    const built = await mfplugin(['build', join(cwd, 'm2'), join(cwd, 'out')]);
+    expect(built.code).toBe(0);
+    const [archive] = readdirSync(join(cwd, 'out'));
+    const listing = spawnSync('tar', ['tzf', join(cwd, 'out', archive)], { encoding: 'utf8' }).stdout.split('\n');
+    expect(listing).toContain('metwork_plugin/config.ini');
+    expect(listing.filter((entry) => entry.includes('.bootstrap-plugin'))).toEqual([]);
+  });
 });
 
 describe('what update never does', () => {
@@ -343,6 +357,18 @@ describe('what update never does', () => {
     expect(await exited).toBe(130);
     expect(stderr).toBe('bootstrap-plugin: error: interrupted, the plugin was left as it was\n');
     expect(snapshot(plugin)).toEqual(before);
+  });
+
+  it('merges with the template --template names instead of the recorded one, and records it for the next update', async () => {
+    const { cwd, plugin } = await created({ 'a.txt': lines('one', 'two', 'three', 'four') });
+    writeFileSync(join(plugin, 'a.txt'), lines('one', 'two', 'three', 'four, mine'));
+    const other = writeTemplate(join(cwd, 'elsewhere'), 'fork', { fields: [] }, { 'a.txt': lines('ONE', 'two', 'three', 'four'), 'b.txt': 'forked\n' });
+    const run = await cli(['update', 'p', '--template', other], cwd);
+    expect(run.stdout).toBe('  merged  a.txt\n  added   b.txt\nPlugin p updated from template fork: 1 added, 1 merged\n');
+    expect(run.code).toBe(0);
+    expect(read(join(plugin, 'a.txt'))).toBe(lines('ONE', 'two', 'three', 'four, mine'));
+    expect(JSON.parse(read(join(plugin, '.bootstrap-plugin.json'))).template).toBe(other);
+    expect((await cli(['update', 'p'], cwd)).stdout).toBe('Plugin p is up to date with template fork\n');
   });
 
   it('keeps modes: an executable the template ships stays executable after a merge', async () => {

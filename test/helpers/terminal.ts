@@ -19,11 +19,24 @@ export interface TerminalSession {
   exitSeconds: number;
 }
 
-/** Runs the CLI in a real pseudo-terminal (test/helpers/pty-driver.py), acting after each expected text. */
-export async function inTerminal(cwd: string, args: string[], steps: Array<[string, TerminalAction]>, extraEnv: Record<string, string> = {}): Promise<TerminalSession> {
+/**
+ * Runs the CLI in a real pseudo-terminal (test/helpers/pty-driver.py), acting after each expected
+ * text. With `pipeStdoutTo`, its stdout is a pipe into that file instead (`create foo | tee log`).
+ */
+export async function inTerminal(
+  cwd: string,
+  args: string[],
+  steps: Array<[string, TerminalAction]>,
+  extraEnv: Record<string, string> = {},
+  pipeStdoutTo?: string,
+): Promise<TerminalSession> {
   const env = cleanEnv({ TERM: 'xterm-256color', ...extraEnv });
   if (!('CI' in extraEnv)) delete env.CI; // CI=true would (rightly) turn prompting off
-  const { stdout } = await promisify(execFile)('python3', [DRIVER, JSON.stringify(steps), process.execPath, CLI, ...args], { cwd, env, timeout: 60_000 });
+  const command = pipeStdoutTo
+    ? ['sh', '-c', 'exec "$@" | cat > "$PIPE_TO"', 'sh', process.execPath, CLI, ...args]
+    : [process.execPath, CLI, ...args];
+  if (pipeStdoutTo) env.PIPE_TO = pipeStdoutTo;
+  const { stdout } = await promisify(execFile)('python3', [DRIVER, JSON.stringify(steps), ...command], { cwd, env, timeout: 60_000 });
   const session = JSON.parse(stdout) as Omit<TerminalSession, 'exitSeconds'> & { exit_seconds: number };
   return { code: session.code, output: session.output, timeout: session.timeout, exitSeconds: session.exit_seconds };
 }

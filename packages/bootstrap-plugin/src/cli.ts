@@ -4,6 +4,7 @@ import { endHungUp } from './prompt.js';
 import { parseCommand, type Command } from './cli/command.js';
 import { renderCommandHelp, renderOverview } from './cli/help.js';
 import { hungUp, out, toolVersion, warn } from './cli/io.js';
+import { completeWords } from './commands/completion.js';
 import { COMMANDS } from './commands/index.js';
 
 /** The root, for `bootstrap-plugin [--help|--version]` without a command. */
@@ -29,7 +30,17 @@ function findCommand(words: string[]): { command?: Command; group?: string; used
   throw new UsageError(`unknown ${first} command "${second}"${didYouMean(second, names)} (see: bootstrap-plugin ${first} --help)`);
 }
 
+/** What the completion scripts call: candidates, one a line; nothing on any error. */
+const COMPLETE = '__complete';
+
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === COMPLETE) {
+    try {
+      return void out(completeWords(COMMANDS, argv.slice(1)).join('\n'));
+    } catch {
+      return;
+    }
+  }
   const end = argv.indexOf('--');
   const words = (end === -1 ? argv : argv.slice(0, end)).filter(isWord);
   const { command, group, used } = findCommand(words.slice(0, 2));

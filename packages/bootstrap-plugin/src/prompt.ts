@@ -8,7 +8,8 @@ export function createAsk(signal?: AbortSignal): Ask {
     // Loaded only when a question is really asked: start-up of every other path stays lean.
     const { default: inquirer } = await import('inquirer');
     process.on('uncaughtException', onTerminalGone);
-    const prompt = inquirer.createPromptModule({ signal });
+    // Asked where a person sees it: stdout, unless it is piped (`create foo | tee log`), then stderr.
+    const prompt = inquirer.createPromptModule({ signal, output: process.stdout.isTTY ? process.stdout : process.stderr });
     try {
       const answers = await prompt([toQuestion(field, defaultValue)] as never);
       return (answers as Record<string, unknown>)[field.name];

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_CONFIG_NAME } from '../core/env.js';
-import { EXIT } from '../core/errors.js';
+import { EXIT, ioReason } from '../core/errors.js';
 import { METWORK_GENERATIONS, resolveMetwork } from '../core/metwork.js';
 import type { TemplateLookup } from '../core/templates.js';
 import { BUILTIN_TEMPLATES, PACKAGE_ROOT } from '../paths.js';
@@ -25,7 +25,10 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   // A closed terminal fails writes with EIO, sometimes before its SIGHUP arrives; output
   // happens only before (prompts) or after (results) writing files, so there is nothing to undo.
   if (error.code === 'EIO') return endHungUp();
-  throw error;
+  // `> /dev/full`, a full disk: one line, not a stack trace. Output comes after the work, so
+  // what was written stays written.
+  process.stderr.write(`bootstrap-plugin: error: cannot write the output to standard output: ${ioReason(error)}; check where it is redirected\n`);
+  process.exit(EXIT.failure);
 });
 
 let version: string | undefined;
@@ -35,8 +38,9 @@ export function toolVersion(): string {
   return version;
 }
 
+/** A terminal to read answers from and one to ask on: `create foo | tee log` still asks, on stderr. */
 export function isInteractive(): boolean {
-  return Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI;
+  return Boolean(process.stdin.isTTY && (process.stdout.isTTY || process.stderr.isTTY)) && !process.env.CI;
 }
 
 /** After a SIGHUP, the process ends by SIGHUP once the work is cleaned up (see endHungUp). */

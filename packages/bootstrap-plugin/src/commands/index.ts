@@ -1,4 +1,5 @@
 import type { Command } from '../cli/command.js';
+import { completion } from './completion.js';
 import { configCheck, configGet, configSet } from './config.js';
 import { create } from './create.js';
 import { env } from './env.js';
@@ -11,4 +12,4 @@ import { update } from './update.js';
  * (`defineCommand`: name, summary, arguments, options, handler) and one entry here; help,
  * parsing, suggestions and shell completion all read this table.
  */
-export const COMMANDS: readonly Command[] = [list, create, update, env, configGet, configSet, configCheck, run];
+export const COMMANDS: readonly Command[] = [list, create, update, env, configGet, configSet, configCheck, run, completion];

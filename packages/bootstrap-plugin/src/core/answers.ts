@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { ConfigError, ioReason, UsageError } from './errors.js';
+import { ConfigError, UsageError } from './errors.js';
 import { checkAnswer, formatValue, isApplicable, type Answers, type Field, type FieldValue } from './fields.js';
-import { decodeUtf8 } from './fs.js';
+import { decodeUtf8, readRegularFile } from './fs.js';
 import { parseIni, sectionItems } from './ini.js';
 import { isPlainObject, parseJson } from './jsonfile.js';
 import { printable } from './names.js';
@@ -25,12 +24,18 @@ export interface AnswerSources {
   recorded?: Record<string, unknown>;
 }
 
+const REPLACEMENT_CHARACTER = '\uFFFD';
+
 /** Splits `--set` flags into a map; a later flag for the same field wins. */
 export function parseSetFlags(flags: string[]): Map<string, string> {
   const values = new Map<string, string>();
   for (const flag of flags) {
     const at = flag.indexOf('=');
     if (at <= 0) throw new UsageError(`--set "${printable(flag)}": expected FIELD=VALUE`);
+    // Node decodes the command line as UTF-8, turning invalid bytes into U+FFFD: refused, not written.
+    if (flag.includes(REPLACEMENT_CHARACTER)) {
+      throw new UsageError(`--set ${printable(flag.slice(0, at))}: the value is not valid UTF-8 (it decodes to U+FFFD); pass it in UTF-8`);
+    }
     values.set(flag.slice(0, at), flag.slice(at + 1));
   }
   return values;
@@ -47,12 +52,7 @@ const ANSWERS_SECTION = 'answers';
  * configparser reads it: keys are case-insensitive, `[DEFAULT]` keys count too).
  */
 export async function readAnswersFile(file: string): Promise<Map<string, unknown>> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    throw new UsageError(`cannot read answers file ${file}: ${ioReason(error)} (check --answers)`);
-  }
+  const bytes = readRegularFile(file, 'check --answers');
   if (INI_ANSWERS_FILE.test(file)) return readIniAnswers(file, decodeUtf8(bytes, file));
   const data = parseJson(file, decodeUtf8(bytes, file));
   const answers = isPlainObject(data) && isPlainObject(data.answers) ? data.answers : data;

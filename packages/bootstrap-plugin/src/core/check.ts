@@ -20,7 +20,7 @@ import { describeProblem, isPrivate, keyProblem, namingProblems, realKey } from 
 import { CONFIG_FILE, readPluginName, readState, STATE_FILE, toConfigFile } from './plugin.js';
 import { renderContext, renderTemplate } from './render.js';
 import { didYouMean } from './suggest.js';
-import { findTemplate, type TemplateLookup } from './templates.js';
+import { findTemplate, trustedStateTemplate, type TemplateLookup } from './templates.js';
 
 /**
  * `bootstrap-plugin config check`: a plugin's config.ini against the config.ini its template
@@ -102,10 +102,9 @@ export async function checkConfig(options: CheckOptions): Promise<CheckResult> {
     return { file: file.shown, template: 'MetWork 2 (mfplugin)', findings: findings.sort((a, b) => (a.file ?? '').localeCompare(b.file ?? '') || a.line - b.line) };
   }
   const state = await readState(pluginDir);
-  const templateName = options.template ?? state.template;
-  if (!templateName) {
-    throw new UsageError(`${join(dirname(file.shown), STATE_FILE)} does not name the plugin's template: pass --template=NAME or PATH`);
-  }
+  const stateFile = join(dirname(file.shown), STATE_FILE);
+  if (!options.template && !state.template) throw new UsageError(`${stateFile} does not name the plugin's template: pass --template=NAME or PATH`);
+  const templateName = options.template ?? trustedStateTemplate(state.template!, stateFile);
   const template = findTemplate(templateName, options, options.cwd);
   const answers: Answers = {};
   for (const field of template.fields) {

@@ -1,10 +1,9 @@
 import { relative, resolve } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { resolveAnswers, type AnswerSources } from './answers.js';
 import type { Answers } from './fields.js';
 import { UsageError } from './errors.js';
 import { printable, validatePluginName } from './names.js';
-import { assertWritable } from './fs.js';
+import { assertWritable, decodeUtf8, readRegularFile } from './fs.js';
 import { stateFile } from './plugin.js';
 import { baseFile, recordSecrets } from './record.js';
 import { renderContext, renderEjs, renderTemplate, type RenderContext } from './render.js';
@@ -86,7 +85,7 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
 /** The template's `next-steps.ejs`, rendered for a plugin at `dir` (relative to where the user is); empty without one. */
 export async function renderNextSteps(template: Template, context: RenderContext, dir: string): Promise<string> {
   if (!template.nextSteps) return '';
-  const text = await readFile(template.nextSteps, 'utf8');
+  const text = decodeUtf8(readRegularFile(template.nextSteps, 'make it readable'), template.nextSteps);
   return (await renderEjs(text, { ...context, dir: dir || '.' }, template.nextSteps)).trim();
 }
 

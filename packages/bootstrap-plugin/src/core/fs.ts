@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError, InterruptedError, ioReason, UsageError, WorkError } from './errors.js';
@@ -216,6 +216,47 @@ export const REPLACEMENT_CHARACTER = '\uFFFD';
 /** Node cannot tell such bytes from a typed U+FFFD, so both are refused. */
 export const notUtf8 = (what: string): string =>
   `${what} is not valid UTF-8 (its bytes arrive as U+FFFD "\uFFFD", which is refused for that reason): give it in UTF-8`;
+
+/** The largest input file read: templates and answers are held in memory whole. */
+const MAX_READ_BYTES = 1024 ** 3;
+const OPEN_TO_READ = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
+
+/**
+ * Reads a file a template or the user names, refusing what is not a plain file: a FIFO or a
+ * device would block forever (a blocked read cannot be interrupted, not even by SIGTERM), a
+ * symbolic link could lead anywhere, a huge file would exhaust memory. `fix` says what to do
+ * when it cannot be read. O_NONBLOCK makes opening a FIFO return at once, so fstat can refuse it.
+ */
+export function readRegularFile(path: string, fix: string): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_TO_READ);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new ConfigError(path, undefined, 'is a symbolic link: templates and answers files must be plain files (copy the file instead)');
+    throw new ConfigError(path, undefined, `cannot be read (${ioReason(error)}): ${fix}`);
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (stats.isDirectory()) throw new ConfigError(path, undefined, `cannot be read (it is a directory): ${fix}`);
+    if (!stats.isFile()) throw new ConfigError(path, undefined, `is ${kindName(stats)}, not a plain file: ${fix}`);
+    if (stats.size > MAX_READ_BYTES) {
+      throw new ConfigError(path, undefined, `is ${(stats.size / 1024 ** 3).toFixed(1)} GiB; files read are held in memory, at most 1 GiB: make it smaller`);
+    }
+    return readFileSync(fd);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(path, undefined, `cannot be read (${ioReason(error)}): ${fix}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function kindName(stats: Stats): string {
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isSocket()) return 'a socket';
+  return 'a device';
+}
 
 export function decodeUtf8(bytes: Buffer, file: string): string {
   try {

@@ -2,6 +2,8 @@ import { ConfigError } from './errors.js';
 
 /** JSON.parse with a `file:line: …` error: Node 20's messages do not always give a position. */
 export function parseJson(file: string, text: string): unknown {
+  // JSON.parse would say "Unexpected token" at a character no editor shows.
+  if (text.startsWith('\uFEFF')) throw new ConfigError(file, 1, 'the file starts with a byte order mark (BOM), which JSON does not allow: save it as UTF-8 without BOM');
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -1,7 +1,9 @@
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { ConfigError } from './errors.js';
+import { ConfigError, ioReason } from './errors.js';
 import { matchesWhen, type Answers } from './fields.js';
+import { readRegularFile } from './fs.js';
+import { printable } from './names.js';
 import type { Template } from './templates.js';
 
 /** One file of a rendered plugin, held in memory until the whole tree is ready. */
@@ -52,7 +54,7 @@ export async function renderTemplate(template: Template, context: RenderContext)
     for (const source of listFiles(layer)) {
       if (!isWanted(source.relative, template, context)) continue;
       const path = toTargetPath(source.relative, context.name, join(layer, source.relative));
-      const raw = readFileSync(source.absolute);
+      const raw = readRegularFile(source.absolute, 'make it readable, or remove it from the template');
       const content = source.relative.endsWith(EJS_SUFFIX)
         ? Buffer.from(tidy(await renderEjs(raw.toString('utf8'), context, source.absolute), path))
         : raw;
@@ -68,10 +70,26 @@ export async function renderEjs(text: string, context: RenderContext, filename: 
   try {
     return ejs.render(text, context, { filename, async: false });
   } catch (error) {
-    const line = /ejs:(\d+)/.exec((error as Error).message);
-    const reason = (error as Error).message.split('\n').pop() ?? '';
-    throw new ConfigError(filename, line ? Number(line[1]) : undefined, `template error: ${reason}`);
+    const { line, reason } = explainEjsError(error);
+    throw new ConfigError(filename, line, `template error: ${reason}`);
   }
+}
+
+/**
+ * The line and the reason of an EJS failure, from the shapes EJS gives them: a compile error
+ * ("REASON in FILE while compiling ejs", then advice), a runtime error ("FILE:LINE", the
+ * context, a blank line, then the reason, maybe several lines or none), or a thrown non-Error.
+ */
+function explainEjsError(error: unknown): { line?: number; reason: string } {
+  const message = error instanceof Error ? error.message : String(error);
+  const compiling = / in \S.* while compiling ejs/.exec(message);
+  if (compiling) return { reason: `${message.slice(0, compiling.index)} (check that each <% has its %> and each { its })` };
+  // EJS sets `path` on what was thrown: on a string that fails, and the string is the reason.
+  const thrown = /^Cannot create property 'path' on string '(.*)'$/s.exec(message);
+  if (thrown) return { reason: `it threw "${printable(thrown[1])}"` };
+  const located = /:(\d+)\n[\s\S]*?\n\n([\s\S]*)$/.exec(message);
+  const reason = (located ? located[2] : message).replace(/\s*\n\s*/g, ' ').trim();
+  return { line: located ? Number(located[1]) : undefined, reason: reason || `${error instanceof Error ? error.name : 'an error'} with no message` };
 }
 
 interface SourceFile {
@@ -82,18 +100,40 @@ interface SourceFile {
 
 /** The files of a template layer, sorted; synchronous: small local reads cost less than their promises. */
 function listFiles(root: string, relative = ''): SourceFile[] {
-  const entries = readdirSync(join(root, relative), { withFileTypes: true }).sort((a, b) => compareText(a.name, b.name));
-  return entries.flatMap((entry): SourceFile[] => {
-    const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
+  const dir = join(root, relative);
+  const names = readDirectory(dir).sort(compareText);
+  return names.flatMap((name): SourceFile[] => {
+    const rel = relative === '' ? name : `${relative}/${name}`;
     const absolute = join(root, rel);
-    if (entry.isSymbolicLink()) {
+    const stats = lstatSync(absolute);
+    if (stats.isSymbolicLink()) {
       throw new ConfigError(absolute, undefined, 'templates cannot hold symbolic links (copy the file instead)');
     }
-    if (entry.isDirectory()) return listFiles(root, rel);
-    if (entry.isFile()) return [{ relative: rel, absolute, mode: lstatSync(absolute).mode & 0o777 }];
-    return [];
+    if (stats.isDirectory()) return listFiles(root, rel);
+    if (!stats.isFile()) throw new ConfigError(absolute, undefined, 'is not a plain file (a FIFO, socket or device): remove it from the template');
+    return [{ relative: rel, absolute, mode: stats.mode & 0o777 }];
   });
 }
+
+/** The names in a template directory, refusing one that is not UTF-8 (it could not be named in the plugin, nor in a message). */
+function readDirectory(dir: string): string[] {
+  let names: Buffer[];
+  try {
+    names = readdirSync(dir, { encoding: 'buffer' });
+  } catch (error) {
+    throw new ConfigError(dir, undefined, `cannot be read (${ioReason(error)}): make the template readable`);
+  }
+  return names.map((name) => {
+    try {
+      return UTF8.decode(name);
+    } catch {
+      const shown = [...name].map((byte) => (byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`)).join('');
+      throw new ConfigError(dir, undefined, `holds a file name that is not valid UTF-8 ("${shown}"): rename it`);
+    }
+  });
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Condition keys are paths as under `files/`, without the `.ejs` suffix: `crontab`, `main/wsgi.py`. */
 function isWanted(relative: string, template: Template, context: RenderContext): boolean {

@@ -1,10 +1,10 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { ConfigError, ioReason, UsageError } from './errors.js';
+import { ConfigError, UsageError } from './errors.js';
 import { findFieldProblems, findPatternProblem, type Field, type When } from './fields.js';
-import { decodeUtf8 } from './fs.js';
+import { decodeUtf8, readRegularFile } from './fs.js';
 import { isPlainObject, parseJson } from './jsonfile.js';
-import type { NameRules } from './names.js';
+import { printable, type NameRules } from './names.js';
 import { METWORK2_TEMPLATES_DIR, type MetworkGeneration } from './metwork.js';
 import { didYouMean } from './suggest.js';
 
@@ -78,7 +78,7 @@ export function listTemplates(lookup: TemplateLookup): TemplateList {
  * a `/`, or starting with `.`), so `--template=./my-template` works without registering it.
  */
 export function findTemplate(nameOrPath: string, lookup: TemplateLookup, cwd: string): Template {
-  if (nameOrPath.includes('/') || nameOrPath.startsWith('.')) {
+  if (isTemplatePath(nameOrPath)) {
     const dir = resolve(cwd, nameOrPath);
     if (!existsSync(join(dir, MANIFEST))) {
       throw new UsageError(`no template at ${dir} (expected ${join(dir, MANIFEST)})`);
@@ -102,6 +102,20 @@ export function findTemplate(nameOrPath: string, lookup: TemplateLookup, cwd: st
 function builtinCatalog(lookup: TemplateLookup): { dir: string; names: string[] } {
   const dir = lookup.generation === '2' ? join(lookup.builtinDir, METWORK2_TEMPLATES_DIR) : lookup.builtinDir;
   return { dir, names: readCatalog(dir).builtin };
+}
+
+const isTemplatePath = (nameOrPath: string) => nameOrPath.includes('/') || nameOrPath.startsWith('.');
+
+/**
+ * The template a plugin's `.bootstrap-plugin.json` names, trusted only as a name (looked up in
+ * the built-ins, packs and the user's own template directories): a path there could point at
+ * code that came with the plugin, and rendering a template runs its EJS.
+ */
+export function trustedStateTemplate(name: string, stateFile: string): string {
+  if (isTemplatePath(name)) {
+    throw new UsageError(`${stateFile} names its template by path (${printable(name)}), which is not trusted from a plugin's own files: pass --template ${printable(name)} if you trust that template`);
+  }
+  return name;
 }
 
 function readCatalog(builtinDir: string): Catalog {
@@ -144,6 +158,8 @@ export function loadTemplate(dir: string, source: TemplateSource, chain: string[
   if (problems.length > 0) throw new ConfigError(file, undefined, problems[0]);
   const filesDir = join(dir, 'files');
   const nextSteps = join(dir, NEXT_STEPS);
+  const hasFiles = kindOf(filesDir, 'directory');
+  const hasNextSteps = kindOf(nextSteps, 'file');
   return {
     name: manifest.name ?? basename(dir),
     description: manifest.description ?? '',
@@ -152,8 +168,8 @@ export function loadTemplate(dir: string, source: TemplateSource, chain: string[
     fields,
     nameRules: mergeNameRules(base?.nameRules, manifest.nameRules),
     conditions: { ...base?.conditions, ...manifest.conditions },
-    layers: [...(base?.layers ?? []), ...(isDirectory(filesDir) ? [filesDir] : [])],
-    nextSteps: existsSync(nextSteps) ? nextSteps : base?.nextSteps,
+    layers: [...(base?.layers ?? []), ...(hasFiles ? [filesDir] : [])],
+    nextSteps: hasNextSteps ? nextSteps : base?.nextSteps,
   };
 }
 
@@ -181,12 +197,7 @@ interface Manifest {
 const MANIFEST_KEYS = ['name', 'description', 'extends', 'fields', 'nameRules', 'conditions'];
 
 function readManifest(file: string, dirName: string): Manifest {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (error) {
-    throw new ConfigError(file, undefined, `cannot be read (${ioReason(error)}): a template needs a readable template.json file`);
-  }
+  const bytes = readRegularFile(file, 'a template needs a readable template.json file');
   const data = parseJson(file, decodeUtf8(bytes, file));
   if (!isPlainObject(data)) throw new ConfigError(file, undefined, 'expected a JSON object');
   const unknown = Object.keys(data).find((key) => !MANIFEST_KEYS.includes(key));
@@ -230,10 +241,14 @@ function mergeNameRules(base: NameRules | undefined, own: NameRules | undefined)
   return { ...base, ...own, reserved: [...(base.reserved ?? []), ...(own.reserved ?? [])] };
 }
 
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
+/**
+ * Whether a template's `files/` or `next-steps.ejs` is there, as the `expected` kind. A symbolic
+ * link is refused, not followed: it could copy or print any file of the machine (a secret).
+ */
+function kindOf(path: string, expected: 'directory' | 'file'): boolean {
+  const stats = lstatSync(path, { throwIfNoEntry: false });
+  if (!stats) return false;
+  if (stats.isSymbolicLink()) throw new ConfigError(path, undefined, 'templates cannot hold symbolic links (copy it instead)');
+  if (expected === 'directory' ? !stats.isDirectory() : !stats.isFile()) throw new ConfigError(path, undefined, `expected a ${expected === 'file' ? 'plain file' : expected}`);
+  return true;
 }
