@@ -23,6 +23,8 @@ describe('list', () => {
       '     * static     Static web site (main/index.html)',
       '     * flask      Flask application',
     ]);
+    // The whole listing, packs included, as a file snapshot: `npx vitest run -u` records a wanted change.
+    await expect(run.stdout).toMatchFileSnapshot('__snapshots__/list.txt');
   });
 
   it('adds user templates from --templates-dir and BOOTSTRAP_PLUGIN_TEMPLATES after the built-ins', async () => {

@@ -13,6 +13,8 @@ const freshDir = temp.fresh;
 const BUILTIN = join(CLI_PACKAGE, 'templates');
 const lookup = (userDirs: string[] = []) => ({ builtinDir: BUILTIN, userDirs });
 const contents = (files: RenderedFile[]) => Object.fromEntries(files.map((f) => [f.path, f.content.toString('utf8')]));
+const defaults = (template: { fields: { name: string; default?: unknown }[] }) =>
+  Object.fromEntries(template.fields.map((f) => [f.name, f.default])) as Record<string, string>;
 const errorOf = (fn: () => unknown) => {
   try {
     fn();
@@ -59,7 +61,10 @@ describe('template catalogue', () => {
     writeTemplate(user, 'child', { extends: '_base', fields: [{ name: 'b', message: 'B2', type: 'string', default: 'own' }] }, { 'y.txt': 'own' });
     const child = loadTemplate(join(user, 'child'), 'user');
     expect(child.fields.map((f) => [f.name, f.default])).toEqual([['a', 'base'], ['b', 'own']]);
-    expect(child.layers).toEqual([join(user, '_base', 'files'), join(user, 'child', 'files')]);
+    expect(child.layers).toEqual([
+      { path: join(user, '_base', 'files'), root: join(user, '_base') },
+      { path: join(user, 'child', 'files'), root: join(user, 'child') },
+    ]);
   });
 
   it('reports manifest problems with the file and the field', () => {
@@ -96,9 +101,49 @@ describe('rendering', () => {
     expect(contents(files)['out.txt']).toBe(`v=${evil}\n`);
   });
 
-  it('renames __NAME__, _dot_ names and the npm-swallowed _gitignore', async () => {
-    const files = await render({ '__NAME__/server.js': 'x', '_dot_layerapi2_label': 'x', _gitignore: 'x', '__init__.py': '' });
-    expect(files.map((f) => f.path)).toEqual(['.gitignore', '.layerapi2_label', '__init__.py', 'demo/server.js']);
+  it('renames __NAME__ and _dot_ names, the one dotfile rule; other names starting with _ stay', async () => {
+    const files = await render({ '__NAME__/server.js': 'x', '_dot_layerapi2_label': 'x', _dot_gitignore: 'x', _gitignore: 'x', '__init__.py': '' });
+    expect(files.map((f) => f.path)).toEqual(['.gitignore', '.layerapi2_label', '__init__.py', '_gitignore', 'demo/server.js']);
+  });
+
+  it('resolves root-relative includes from the user template own directory', async () => {
+    const dir = writeTemplate(freshDir(), 't', { fields: [] }, { 'a.txt.ejs': "<%- include('/partials/head.ejs', { who: name }) -%>body\n" });
+    mkdirSync(join(dir, 'partials'));
+    writeFileSync(join(dir, 'partials', 'head.ejs'), 'head of <%- who %>\n');
+    const files = await renderTemplate(loadTemplate(dir, 'user'), renderContext('demo', 'mfserv', {}));
+    expect(contents(files)['a.txt']).toBe('head of demo\nbody\n');
+  });
+
+  it.each([
+    ['a root-relative path climbing out', '/../../../../../../etc/passwd'],
+    ['a relative path climbing out', '../../../../../../../etc/passwd'],
+    ['a symbolic link inside the root pointing out', '/partials/leak.ejs'],
+  ])('refuses an include leaving the user template directory: %s', async (_case, target) => {
+    const dir = writeTemplate(freshDir(), 't', { fields: [] }, { 'x.txt.ejs': `ok\n<%- include('${target}') %>\n` });
+    mkdirSync(join(dir, 'partials'));
+    symlinkSync('/etc/passwd', join(dir, 'partials', 'leak.ejs'));
+    const error = await renderTemplate(loadTemplate(dir, 'user'), renderContext('demo', 'mfserv', {})).then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
+    expect(error).toBe(`${join(dir, 'files', 'x.txt.ejs')}:2: template error: include "${target}" leaves the templates root ${dir}`);
+  });
+
+  it('gives the built-in templates their folder as include root, from both generations', async () => {
+    const classic = findTemplate('flask', lookup(), temp.dir);
+    const metwork2 = findTemplate('python3_flask', { ...lookup(), generation: '2' as const }, temp.dir);
+    expect([...classic.layers, ...metwork2.layers].every((layer) => layer.root === BUILTIN)).toBe(true);
+    const files = contents(await renderTemplate(metwork2, renderContext('demo', 'mfserv', defaults(metwork2), { metworkVersion: '2.2' })));
+    expect(files['config.ini']).toContain('[app_');
+    expect(files['.gitignore']).toBeDefined();
+  });
+
+  it('ships no template that includes by climbing (../) or names a dotfile other than _dot_X', () => {
+    const all = readdirSync(BUILTIN, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    const texts = all.map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'));
+    expect(texts.filter((t) => /include\(\s*['"]\.\.?\//.test(t))).toEqual([]);
+    expect(texts.filter((t) => /include\(\s*['"]\//.test(t)).length).toBeGreaterThan(30);
+    expect(all.filter((e) => /^_(gitignore|npmignore|npmrc)$/.test(e.name)).map((e) => e.name)).toEqual([]);
   });
 
   it('keeps file modes, so scripts stay executable', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { command09, command2, splitWords, type WorkerContext } from '../packages/bootstrap-plugin/src/core/run/commands.js';
-import type { AppPlan } from '../packages/bootstrap-plugin/src/core/run/plan.js';
+import { planRun, type AppPlan } from '../packages/bootstrap-plugin/src/core/run/plan.js';
 import { routeTable, staticFile } from '../packages/bootstrap-plugin/src/core/run/routes.js';
 import { matcher } from '../packages/bootstrap-plugin/src/core/run/watcher.js';
 
@@ -44,7 +44,7 @@ describe('run commands', () => {
 });
 
 describe('run routes', () => {
-  const app = (name: string, prefixes: string[], statics: AppPlan['statics'] = []): AppPlan => ({ name, workers: 1, prefixes, statics, timeoutSeconds: 60 });
+  const app = (name: string, prefixes: string[], statics: AppPlan['statics'] = []): AppPlan => ({ name, workers: 1, prefixes, statics, timeoutSeconds: 60, env: {} });
   const route = routeTable([app('main', ['/foo/main', '/foo'], [{ urlPrefix: '/foo/static', dir: '/d' }]), app('api', ['/foo/api', '/extra'])]);
 
   it('takes the longest prefix, keeps the whole path, and redirects the bare prefix', () => {
@@ -84,5 +84,51 @@ describe('run autorestart patterns', () => {
     const matches = matcher(['*.py', '/local', 'nginx*', '__pycache__', 'fil?.[ch]']);
     expect(['main/wsgi.py', 'local', 'local/x.txt', 'conf/nginx.conf', 'main/__pycache__', 'file.c'].filter(matches)).toHaveLength(6);
     expect(['main/wsgi.pyc', 'main/local', 'README.md', 'file.o', 'sub/dir/x.js'].filter(matches)).toEqual([]);
+  });
+});
+
+describe('run plan', () => {
+  const root = mkdtempSync(join(tmpdir(), 'bp-plan-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const runtime = { binDir: '/rt', python: 'python3' };
+  const plan = async (name: string, config: string, configName = 'GENERIC') => {
+    const dir = join(root, name);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'config.ini'), config);
+    writeFileSync(join(dir, '.layerapi2_label'), `plugin_${name}@mfserv`);
+    const environment = { PATH: '/usr/bin:/bin', MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2: '6' };
+    return planRun({ dir, cwd: root, module: 'mfserv', configName, environment, runtime });
+  };
+
+  it('reads 0.9 workers through env rules (placeholders, variants), one worker when debug=1, and the Python path keys', async () => {
+    const config = [
+      '[app_main]', 'type = python3_sync', 'main_arg = main.wsgi:app', 'workers = {{MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2}}', 'workers[DEV] = 3',
+      'add_app_dir_to_python_path = true', '[app_api]', 'type = node', 'main_arg = server.js', 'debug = 1', 'workers = 4', 'add_plugin_dir_to_python_path = false', '',
+    ].join('\n');
+    const generic = await plan('nine', config);
+    const [main, api] = generic.apps;
+    const dir = join(root, 'nine');
+    expect({ main: main.workers, api: api.workers }).toEqual({ main: 6, api: 1 });
+    expect(main.prefixes).toEqual(['/nine/main', '/nine']);
+    expect(api.prefixes).toEqual(['/nine/api']);
+    expect(main.env.PYTHONPATH).toBe(`${dir}:${join(dir, 'main')}`);
+    expect(api.env.PYTHONPATH).toBeUndefined();
+    expect(main.env.MFSERV_CURRENT_PLUGIN_APP_MAIN_TYPE).toBe('python3_sync');
+    expect(main.env.PATH).toBe(`${join(dir, 'bin')}:/usr/bin:/bin:/rt`);
+    expect((await plan('nine_dev', config, 'DEV')).apps[0].workers).toBe(3);
+  });
+
+  it('runs a 2.x _cmd_and_args with numprocesses, and [general] _add_plugin_dir_to_python_path', async () => {
+    const config = [
+      '[general]', '_add_plugin_dir_to_python_path=false', '[app_main]', '_cmd_and_args=sh {plugin_dir}/{app_name}/start "{unix_socket_path}" {timeout}',
+      'numprocesses=3', 'timeout=0', '_static_routing=true', '_static_url_prefix=/assets', '_static_directory=/public', '[extra_daemon_tick]', '_cmd_and_args=sh -c "echo {plugin_name}"', '',
+    ].join('\n');
+    const two = await plan('two', config);
+    const dir = join(root, 'two');
+    expect(two.apps[0].workers).toBe(3);
+    expect(two.apps[0].command!('/s.sock')).toEqual(['sh', `${dir}/main/start`, '/s.sock', '60']);
+    expect(two.apps[0].statics).toEqual([{ urlPrefix: '/two/main/assets', dir: join(dir, 'main', 'public') }, { urlPrefix: '/two/assets', dir: join(dir, 'main', 'public') }]);
+    expect(two.apps[0].env.PYTHONPATH).toBeUndefined();
+    expect(two.daemons).toEqual([{ name: 'tick', copies: 1, command: ['sh', '-c', 'echo two'], env: expect.objectContaining({ MFSERV_CURRENT_PLUGIN_NAME: 'two' }) }]);
   });
 });

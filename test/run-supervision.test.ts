@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, runCli } from './helpers/cli.js';
-import { descendants } from './helpers/processes.js';
+import { alive, descendants } from './helpers/processes.js';
 import { RUN_PATH, create, eventually, expectNothingLeft, sockets, startRun, stopRun, waitForText } from './helpers/run-plugin.js';
 import { freePort, get } from './helpers/server-process.js';
 
@@ -77,6 +77,7 @@ describe.concurrent('run supervises', () => {
       writeFileSync(join(dir, 'notes.txt'), 'hello');
       await pause(2_000);
       expect(lines(started.running.output(), 'changed: restarting')).toEqual(['main/a.py, main/b.py, main/c.py and 2 more changed: restarting 1 process(es)']);
+      await waitForText(started, '/burst/', 'Hello from the burst plugin!');
     } finally {
       expectNothingLeft(await stopRun(started), started.running.output());
     }
@@ -97,6 +98,8 @@ describe.concurrent('run supervises', () => {
       writeFileSync(join(dir, 'notes.txt'), 'included\n');
       expect(await eventually(() => lines(started.running.output(), 'changed: restarting').length > 0)).toBe(true);
       expect(lines(started.running.output(), 'changed: restarting')).toEqual(['notes.txt changed: restarting 1 process(es)']);
+      // Stopped once the restarted worker serves, so there is a process to see go.
+      await waitForText(started, '/patterns/', 'Hello from the patterns plugin!');
     } finally {
       expectNothingLeft(await stopRun(started), started.running.output());
     }
@@ -122,6 +125,35 @@ describe.concurrent('run supervises', () => {
   });
 });
 
+describe.concurrent('run stops what ignores SIGTERM', () => {
+  const stubborn = async (name: string) => {
+    const dir = await create(temp.dir, 'empty', name);
+    appendFileSync(join(dir, 'config.ini'), ['[extra_daemon_stubborn]', `cmd_and_args = sh -c 'trap "" TERM INT HUP; echo ready; while true; do sleep 0.1; done'`, ''].join('\n'));
+    const started = await startRun(dir);
+    expect(await eventually(() => started.running.output().includes('stubborn.1 | ready'))).toBe(true);
+    return started;
+  };
+
+  it('Ctrl-C: SIGKILL after the grace period, everything gone within the limit', async () => {
+    const started = await stubborn('stubborn_one');
+    const stopped = await stopRun(started, 'SIGINT');
+    expectNothingLeft(stopped, started.running.output());
+    expect(stopped.elapsedMs).toBeGreaterThanOrEqual(2_500);
+    expect(stopped.code).toBe(130);
+  });
+
+  it('a second Ctrl-C ends it at once, still leaving no process or socket', async () => {
+    const started = await stubborn('stubborn_two');
+    const processes = descendants(started.running.child.pid!);
+    started.running.child.kill('SIGINT');
+    await pause(300);
+    const stopped = await stopRun(started, 'SIGINT');
+    expectNothingLeft({ ...stopped, processes, left: alive(processes) }, started.running.output());
+    expect(stopped.elapsedMs).toBeLessThan(1_500);
+    expect(stopped.code).toBe(130);
+  });
+});
+
 describe.concurrent('run refuses what cannot run, in one line', () => {
   const runOnce = async (dir: string, args: string[]) => runCli(['run', dir, ...args], { cwd: temp.dir, env: { ...process.env, PATH: RUN_PATH } });
 
@@ -139,7 +171,7 @@ describe.concurrent('run refuses what cannot run, in one line', () => {
     }
   });
 
-  it('exits 2 naming config.ini:line for an unknown type, a missing program, and nothing to run', async () => {
+  it('exits 2 naming the file for an unknown type, a missing program, node dependencies not installed, and nothing to run', async () => {
     const dir = await create(temp.dir, 'default', 'bad_type', ['type=python3_sync']);
     const config = join(dir, 'config.ini');
     const text = readFileSync(config, 'utf8');
@@ -154,6 +186,12 @@ describe.concurrent('run refuses what cannot run, in one line', () => {
     const missing = await runOnce(dir, []);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(new RegExp(`^bootstrap-plugin: error: .*config\\.ini:${typeLine}: \\[app_main\\] _cmd_and_args runs "php_wrapper", which is not on the PATH`));
+    const node = await create(temp.dir, 'node', 'not_installed');
+    const notInstalled = await runOnce(node, []);
+    expect({ code: notInstalled.code, stderr: notInstalled.stderr }).toEqual({
+      code: 2,
+      stderr: `bootstrap-plugin: error: ${node}/package.json: its dependencies are not installed: run "npm install" in ${node} first (MFSERV does it when it builds the plugin)\n`,
+    });
     const empty = await create(temp.dir, 'empty', 'nothing');
     const nothing = await runOnce(empty, []);
     expect({ code: nothing.code, stderr: nothing.stderr }).toEqual({ code: 2, stderr: `bootstrap-plugin: error: ${empty}/config.ini: nothing to run (no [app_*] or [extra_daemon_*] section)\n` });

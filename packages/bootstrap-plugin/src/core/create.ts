@@ -85,7 +85,7 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
 /** The template's `next-steps.ejs`, rendered for a plugin at `dir` (relative to where the user is); empty without one. */
 export async function renderNextSteps(template: Template, context: RenderContext, dir: string): Promise<string> {
   if (!template.nextSteps) return '';
-  const text = decodeUtf8(readRegularFile(template.nextSteps, 'make it readable'), template.nextSteps);
+  const text = decodeUtf8(readRegularFile(template.nextSteps.path, 'make it readable'), template.nextSteps.path);
   return (await renderEjs(text, { ...context, dir: dir || '.' }, template.nextSteps)).trim();
 }
 

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ConfigError } from './errors.js';
 import { readFormat2Config, type Format2Finding } from './format2-config.js';
 import { validateFormat2 } from './format2-schema.js';
 import { FORMAT_VERSION_FILE } from './metwork.js';
@@ -62,4 +63,16 @@ async function formatVersionFindings(options: Format2CheckOptions): Promise<Form
     return [{ severity: 'error', file, line: 1, message: `"${text.trim()}" is not a version such as 2.3.9 (MetWork reads at least three dot-separated parts)` }];
   }
   return [];
+}
+
+/** The error for the first problem MetWork refuses the plugin for, if any: env and release act only on a plugin MetWork would load. */
+export function refusal(findings: Format2Finding[], shown: string): ConfigError | undefined {
+  const error = findings.find((f) => f.severity === 'error');
+  return error && new ConfigError(error.file, error.line, `${error.message} (MetWork refuses this plugin; see: bootstrap-plugin config check ${shown})`);
+}
+
+/** Throws what `config check` would refuse the plugin for. */
+export async function assertFormat2Plugin(options: Format2CheckOptions): Promise<void> {
+  const error = refusal(await checkFormat2Plugin(options), options.shown);
+  if (error) throw error;
 }

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
+import { refusal } from './format2-check.js';
 import { readFormat2Config, type Format2Finding } from './format2-config.js';
 import { validateFormat2, type Format2Document, type Format2Scalar } from './format2-schema.js';
 import { FORMAT_VERSION_FILE } from './metwork.js';
@@ -94,8 +95,8 @@ async function pluginVariables(run: Run, dir: string, shown: string, main: boole
   });
   const { document, findings } = validateFormat2(config, { dir, module: options.module, lookup });
   const all = [...config.findings, ...findings];
-  const error = all.find((f) => f.severity === 'error');
-  if (error) throw new ConfigError(error.file, error.line, `${error.message} (MetWork refuses this plugin; see: bootstrap-plugin config check ${shown})`);
+  const error = refusal(all, shown);
+  if (error) throw error;
   if (main) run.warnings.push(...all.map(findingText));
   if (options.module === 'mfserv') applyMfservApps(document);
   await addHostAddresses(document);

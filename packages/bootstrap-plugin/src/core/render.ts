@@ -1,10 +1,10 @@
-import { lstatSync, readdirSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { existsSync, lstatSync, readdirSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { ConfigError, ioReason } from './errors.js';
 import { matchesWhen, type Answers } from './fields.js';
 import { readRegularFile } from './fs.js';
 import { printable } from './names.js';
-import type { Template } from './templates.js';
+import type { Template, TemplateFile } from './templates.js';
 
 /** One file of a rendered plugin, held in memory until the whole tree is ready. */
 export interface RenderedFile {
@@ -23,13 +23,8 @@ export interface RenderContext extends Record<string, unknown> {
 
 const EJS_SUFFIX = '.ejs';
 const NAME_TOKEN = '__NAME__';
+/** `_dot_gitignore` becomes `.gitignore`: npm drops or renames some dotfiles when publishing, never these names. */
 const DOT_PREFIX = '_dot_';
-/** Names npm would drop or rename when publishing, stored under another name (create-vite's table). */
-const RENAMES = new Map([
-  ['_gitignore', '.gitignore'],
-  ['_npmignore', '.npmignore'],
-  ['_npmrc', '.npmrc'],
-]);
 const SECRET_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)';
 /** Loaded on first use, not at start-up: `list`, `env` and `--version` never need randomness. */
 const crypto = () => process.getBuiltinModule('node:crypto');
@@ -51,12 +46,13 @@ export function secret(length = 50, alphabet = SECRET_ALPHABET): string {
 export async function renderTemplate(template: Template, context: RenderContext): Promise<RenderedFile[]> {
   const byPath = new Map<string, RenderedFile>();
   for (const layer of template.layers) {
-    for (const source of listFiles(layer)) {
+    for (const source of listFiles(layer.path)) {
       if (!isWanted(source.relative, template, context)) continue;
-      const path = toTargetPath(source.relative, context.name, join(layer, source.relative));
+      const path = toTargetPath(source.relative, context.name, join(layer.path, source.relative));
       const raw = readRegularFile(source.absolute, 'make it readable, or remove it from the template');
+      const file = { path: source.absolute, root: layer.root };
       const content = source.relative.endsWith(EJS_SUFFIX)
-        ? Buffer.from(tidy(await renderEjs(raw.toString('utf8'), context, source.absolute), path))
+        ? Buffer.from(tidy(await renderEjs(raw.toString('utf8'), context, file), path))
         : raw;
       byPath.set(path, { path, content, mode: source.mode });
     }
@@ -64,15 +60,32 @@ export async function renderTemplate(template: Template, context: RenderContext)
   return [...byPath.values()].sort((a, b) => compareText(a.path, b.path));
 }
 
-/** Renders one EJS text (next steps, files) with the same options as the tree. */
-export async function renderEjs(text: string, context: RenderContext, filename: string): Promise<string> {
+/**
+ * Renders one EJS text (next steps, files) with the same options as the tree. Includes are
+ * root-relative (`include('/_common/partials/config.ini.ejs')`) and none may leave the root.
+ */
+export async function renderEjs(text: string, context: RenderContext, file: TemplateFile): Promise<string> {
   const { default: ejs } = await import('ejs');
+  const filename = file.path;
+  // EJS gives no resolved path for a relative include it did not find: resolve it the same way.
+  const includer = (original: string, found: string | undefined) => {
+    const resolved = found ?? resolve(dirname(filename), original);
+    if (!isInside(file.root, resolved)) throw new Error(`include "${original}" leaves the templates root ${file.root}`);
+    return { filename: resolved };
+  };
   try {
-    return ejs.render(text, context, { filename, async: false });
+    return ejs.render(text, context, { filename, root: file.root, views: [file.root], includer, async: false });
   } catch (error) {
     const { line, reason } = explainEjsError(error);
     throw new ConfigError(filename, line, `template error: ${reason}`);
   }
+}
+
+/** Whether `path`, symbolic links followed, is `root` or under it. */
+function isInside(root: string, path: string): boolean {
+  const real = (p: string) => (existsSync(p) ? realpathSync(p) : p);
+  const rel = relative(real(root), real(path));
+  return rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
 
 /**
@@ -145,13 +158,12 @@ function isWanted(relative: string, template: Template, context: RenderContext):
   );
 }
 
-/** Applies `__NAME__`, `_dot_x`, npm renames and strips `.ejs`; refuses anything leaving the target. */
+/** Applies `__NAME__` and `_dot_x`, strips `.ejs`; refuses anything leaving the target. */
 function toTargetPath(relative: string, name: string, source: string): string {
   const segments = relative.split('/').map((segment, index, all) => {
     let out = segment.split(NAME_TOKEN).join(name);
     if (index === all.length - 1 && out.endsWith(EJS_SUFFIX)) out = out.slice(0, -EJS_SUFFIX.length);
-    if (out.startsWith(DOT_PREFIX)) out = `.${out.slice(DOT_PREFIX.length)}`;
-    return RENAMES.get(out) ?? out;
+    return out.startsWith(DOT_PREFIX) ? `.${out.slice(DOT_PREFIX.length)}` : out;
   });
   if (segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\0'))) {
     throw new ConfigError(source, undefined, `renders to "${segments.join('/')}", which would leave the plugin directory`);

@@ -26,9 +26,19 @@ export interface Template {
   /** Source paths under `files/` (a file or a directory) rendered only when their condition holds. */
   conditions: Record<string, When>;
   /** `files/` directories, base template first: later layers override earlier ones path by path. */
-  layers: string[];
+  layers: TemplateFile[];
   /** The `next-steps.ejs` printed after `create`, from the nearest layer that has one. */
-  nextSteps?: string;
+  nextSteps?: TemplateFile;
+}
+
+/**
+ * A path of a template with the folder its root-relative includes start from
+ * (`include('/_common/partials/config.ini.ejs')`): the shipped templates folder for built-ins
+ * and packs, the template's own directory for a user template, which no include may leave.
+ */
+export interface TemplateFile {
+  path: string;
+  root: string;
 }
 
 export interface TemplateLookup {
@@ -58,13 +68,13 @@ export function listTemplates(lookup: TemplateLookup): TemplateList {
   // The MFSERV templates extend one base: read and check it once, not once per template.
   const bases = new Map<string, Template>();
   const templates = [
-    ...builtins.names.map((name) => loadTemplate(join(builtins.dir, name), 'builtin', [], bases)),
-    ...catalog.packs.map((name) => loadTemplate(join(lookup.builtinDir, name), 'pack', [], bases)),
+    ...builtins.names.map((name) => loadTemplate(join(builtins.dir, name), 'builtin', lookup.builtinDir, [], bases)),
+    ...catalog.packs.map((name) => loadTemplate(join(lookup.builtinDir, name), 'pack', lookup.builtinDir, [], bases)),
   ];
   const warnings: string[] = [];
   for (const dir of lookup.userDirs) {
     for (const templateDir of userTemplateDirs(dir)) {
-      const template = loadTemplate(templateDir, 'user', [], bases);
+      const template = loadTemplate(templateDir, 'user', templateDir, [], bases);
       const taken = templates.find((t) => t.name === template.name);
       if (taken) warnings.push(`${templateDir}: ignored, the name "${template.name}" is taken by ${taken.dir}`);
       else templates.push(template);
@@ -87,11 +97,15 @@ export function findTemplate(nameOrPath: string, lookup: TemplateLookup, cwd: st
   }
   const catalog = readCatalog(lookup.builtinDir);
   const builtins = builtinCatalog(lookup);
-  if (builtins.names.includes(nameOrPath)) return loadTemplate(join(builtins.dir, nameOrPath), 'builtin');
-  if (catalog.packs.includes(nameOrPath)) return loadTemplate(join(lookup.builtinDir, nameOrPath), 'pack');
+  if (builtins.names.includes(nameOrPath)) return loadTemplate(join(builtins.dir, nameOrPath), 'builtin', lookup.builtinDir);
+  if (catalog.packs.includes(nameOrPath)) return loadTemplate(join(lookup.builtinDir, nameOrPath), 'pack', lookup.builtinDir);
   const userDirs = lookup.userDirs.flatMap(userTemplateDirs);
   const match = userDirs.find((dir) => basename(dir) === nameOrPath);
   if (match) return loadTemplate(match, 'user');
+  const other: MetworkGeneration = lookup.generation === '2' ? '0.9' : '2';
+  if (builtinCatalog({ ...lookup, generation: other }).names.includes(nameOrPath)) {
+    throw new UsageError(`template "${nameOrPath}" is one of MetWork ${other}'s: add --metwork ${other} (see: bootstrap-plugin list --metwork ${other})`);
+  }
   const known = [...builtins.names, ...catalog.packs, ...userDirs.map((dir) => basename(dir))];
   throw new UsageError(
     `unknown template "${nameOrPath}"${didYouMean(nameOrPath, known)} (see: bootstrap-plugin list)`,
@@ -145,13 +159,20 @@ function userTemplateDirs(dir: string): string[] {
 
 /**
  * Reads and validates `dir/template.json`, following `extends` (a sibling directory name).
- * `bases` keeps the base templates already loaded by the same listing.
+ * `root` is where its includes start (see TemplateFile); `bases` keeps the base templates already
+ * loaded by the same listing.
  */
-export function loadTemplate(dir: string, source: TemplateSource, chain: string[] = [], bases = new Map<string, Template>()): Template {
+export function loadTemplate(
+  dir: string,
+  source: TemplateSource,
+  root = dir,
+  chain: string[] = [],
+  bases = new Map<string, Template>(),
+): Template {
   const file = join(dir, MANIFEST);
   if (chain.includes(dir)) throw new ConfigError(file, undefined, `"extends" makes a cycle: ${[...chain, dir].join(' -> ')}`);
   const manifest = readManifest(file, basename(dir));
-  const base = manifest.extends === undefined ? undefined : loadBase(dir, manifest.extends, source, [...chain, dir], file, bases);
+  const base = manifest.extends === undefined ? undefined : loadBase(dir, manifest.extends, { source, root }, [...chain, dir], file, bases);
   const ownFields = manifest.fields ?? [];
   const fields = [...(base?.fields ?? []).filter((f) => !ownFields.some((own) => own.name === f.name)), ...ownFields];
   const problems = findFieldProblems(fields);
@@ -168,19 +189,27 @@ export function loadTemplate(dir: string, source: TemplateSource, chain: string[
     fields,
     nameRules: mergeNameRules(base?.nameRules, manifest.nameRules),
     conditions: { ...base?.conditions, ...manifest.conditions },
-    layers: [...(base?.layers ?? []), ...(hasFiles ? [filesDir] : [])],
-    nextSteps: hasNextSteps ? nextSteps : base?.nextSteps,
+    layers: [...(base?.layers ?? []), ...(hasFiles ? [{ path: filesDir, root }] : [])],
+    nextSteps: hasNextSteps ? { path: nextSteps, root } : base?.nextSteps,
   };
 }
 
-function loadBase(dir: string, name: string, source: TemplateSource, chain: string[], file: string, bases: Map<string, Template>): Template {
+function loadBase(
+  dir: string,
+  name: string,
+  { source, root }: { source: TemplateSource; root: string },
+  chain: string[],
+  file: string,
+  bases: Map<string, Template>,
+): Template {
   const baseDir = isAbsolute(name) ? name : resolve(dirname(dir), name);
   const loaded = bases.get(baseDir);
   if (loaded && loaded.source === source) return loaded;
   if (!existsSync(join(baseDir, MANIFEST))) {
     throw new ConfigError(file, undefined, `extends: no template at ${baseDir}`);
   }
-  const base = loadTemplate(baseDir, source, chain, bases);
+  // A user base is a template of its own: its includes start from its own directory.
+  const base = loadTemplate(baseDir, source, source === 'user' ? baseDir : root, chain, bases);
   bases.set(baseDir, base);
   return base;
 }

@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { collectVariables, readSettings, type Setting } from '../env.js';
@@ -23,12 +23,15 @@ export interface AppPlan {
   /** URL prefixes (full, from `/`) served from a directory instead. */
   statics: { urlPrefix: string; dir: string }[];
   timeoutSeconds: number;
+  /** Its workers' environment. */
+  env: Record<string, string>;
 }
 
 export interface DaemonPlan {
   name: string;
   copies: number;
   command: string[];
+  env: Record<string, string>;
 }
 
 export interface RunPlan {
@@ -36,7 +39,6 @@ export interface RunPlan {
   pluginDir: string;
   apps: AppPlan[];
   daemons: DaemonPlan[];
-  env: Record<string, string>;
   warnings: string[];
 }
 
@@ -68,16 +70,19 @@ export async function planRun(options: PlanOptions): Promise<RunPlan> {
   const { sections } = await readSettings({ file: join(pluginDir, CONFIG_FILE), shown, configName: options.configName, environment });
   const pluginName = await readPluginName(pluginDir);
   const env = childEnvironment(environment, variables, pluginDir, options.runtime);
+  // 0.9 says it per application, 2.x once in [general]; both default to true.
+  const general = sections.get('general');
+  const pluginOnPath = general ? new SectionReader(shown, 'general', general).flag('add_plugin_dir_to_python_path', true) : true;
   const nginxTimeout = Number(environment[`${options.module.toUpperCase()}_NGINX_TIMEOUT`]) || DEFAULT_TIMEOUT_SECONDS;
   const appSections = [...sections].filter(([name]) => name.startsWith(APP_PREFIX));
   const apps = appSections.map(([section, settings]) => {
     const reader = new SectionReader(shown, section, settings);
-    return planApp(reader, { pluginName, pluginDir, single: appSections.length === 1, nginxTimeout, runtime: options.runtime, env });
+    return planApp(reader, { pluginName, pluginDir, single: appSections.length === 1, nginxTimeout, runtime: options.runtime, env, pluginOnPath });
   });
   const daemons = [...sections]
     .filter(([name]) => name.startsWith(DAEMON_PREFIX))
-    .map(([section, settings]) => planDaemon(new SectionReader(shown, section, settings), pluginName, pluginDir));
-  return { pluginName, pluginDir, apps, daemons, env, warnings };
+    .map(([section, settings]) => planDaemon(new SectionReader(shown, section, settings), pluginName, pluginDir, withPythonPath(env, pluginOnPath ? [pluginDir] : [])));
+  return { pluginName, pluginDir, apps, daemons, warnings };
 }
 
 /** One section's settings, 2.x's `_key` read where 0.9 says `key`, errors naming file:line. */
@@ -136,6 +141,7 @@ interface AppContext {
   nginxTimeout: number;
   runtime: Runtime;
   env: Record<string, string>;
+  pluginOnPath: boolean;
 }
 
 function planApp(reader: SectionReader, context: AppContext): AppPlan {
@@ -155,6 +161,7 @@ function planApp(reader: SectionReader, context: AppContext): AppPlan {
     const line = reader.get('cmd_and_args');
     if (cmdAndArgs && line !== undefined) {
       checkProgram(reader, cmdAndArgs, reader.words('cmd_and_args')[0], context);
+      if (reader.words('cmd_and_args')[0] === 'node') checkNodeModules(context.pluginDir);
       reader.words('debug_extra_options');
       command = (socketPath) => command2(line, reader.get('debug_extra_options') ?? '', worker(socketPath));
     }
@@ -176,12 +183,17 @@ function planApp(reader: SectionReader, context: AppContext): AppPlan {
     if (type === 'static') for (const prefix of prefixes) statics.push({ urlPrefix: prefix, dir: appDir });
     else {
       command = (socketPath) => command09(type, mainArg, nodeOptions, context.runtime, worker(socketPath))!;
+      if (type === 'node') checkNodeModules(context.pluginDir);
       if (reader.flag('static_routing', true)) for (const prefix of prefixes) statics.push({ urlPrefix: `${prefix}/static`, dir: join(appDir, 'static') });
     }
   }
   // debug=1 forces one worker, as MFSERV does, so a debugger session stays on one process.
   const workers = command ? (debug ? 1 : reader.count('workers', reader.count('numprocesses', 1))) : 0;
-  return { name, workers, command, prefixes, statics, timeoutSeconds };
+  const pythonPath = [
+    ...(reader.flag('add_plugin_dir_to_python_path', context.pluginOnPath) ? [context.pluginDir] : []),
+    ...(reader.flag('add_app_dir_to_python_path', false) ? [appDir] : []),
+  ];
+  return { name, workers, command, prefixes, statics, timeoutSeconds, env: withPythonPath(context.env, pythonPath) };
 }
 
 /** `/NAME/APP` for every application; `/NAME` too for `main` or a plugin's only one; extra routes. */
@@ -196,14 +208,14 @@ function routedPrefixes(reader: SectionReader, pluginName: string, name: string,
   return prefixes;
 }
 
-function planDaemon(reader: SectionReader, pluginName: string, pluginDir: string): DaemonPlan {
+function planDaemon(reader: SectionReader, pluginName: string, pluginDir: string, env: Record<string, string>): DaemonPlan {
   const name = reader.section.slice(DAEMON_PREFIX.length);
   const line = reader.get('cmd_and_args');
   const setting = reader.setting('cmd_and_args');
   if (line === undefined) throw reader.error(setting ?? { key: 'cmd_and_args', line: 1, value: '' }, 'is missing: an extra daemon needs the command to run');
   const values: Record<string, string> = { plugin_name: pluginName, plugin_dir: pluginDir };
   const command = reader.words('cmd_and_args').map((word) => word.replace(/\{(plugin_name|plugin_dir)\}/g, (_, key: string) => values[key]));
-  return { name, copies: reader.count('numprocesses', 1), command };
+  return { name, copies: reader.count('numprocesses', 1), command, env };
 }
 
 /** A command that cannot start is a configuration problem to name now, not a worker to restart forever. */
@@ -212,6 +224,23 @@ function checkProgram(reader: SectionReader, setting: Setting & { key: string },
   if (program.includes('{')) return;
   if (!findProgram(program, context.env.PATH ?? '', context.pluginDir)) {
     throw reader.error(setting, `runs "${program}", which is not on the PATH (it is part of MetWork's runtime, or a program to install)`);
+  }
+}
+
+/**
+ * MFSERV installs a node plugin's dependencies when it builds it; without them every worker
+ * would fail and restart forever, so say what to run instead.
+ */
+function checkNodeModules(pluginDir: string): void {
+  let dependencies = 0;
+  try {
+    const manifest = JSON.parse(readFileSync(join(pluginDir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    dependencies = Object.keys(manifest.dependencies ?? {}).length;
+  } catch {
+    return;
+  }
+  if (dependencies > 0 && !existsSync(join(pluginDir, 'node_modules'))) {
+    throw new UsageError(`${join(pluginDir, 'package.json')}: its dependencies are not installed: run "npm install" in ${pluginDir} first (MFSERV does it when it builds the plugin)`);
   }
 }
 
@@ -231,15 +260,20 @@ function isExecutable(file: string): boolean {
 }
 
 /**
- * What every worker and daemon gets: the caller's environment, the plugin's variables, the
- * plugin directory on the Python path and its bin/ first on the PATH (MFSERV's layer does
- * both), and the package's runtime stand-ins last, so a real MetWork's win.
+ * What every worker and daemon gets: the caller's environment, the plugin's variables, its
+ * bin/ first on the PATH (MFSERV's layer does that), and the package's runtime stand-ins
+ * last, so a real MetWork's win.
  */
 function childEnvironment(environment: Record<string, string | undefined>, variables: { name: string; value: string }[], pluginDir: string, runtime: Runtime): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(environment)) if (typeof value === 'string') env[name] = value;
   for (const variable of variables) env[variable.name] = variable.value;
   env.PATH = [join(pluginDir, 'bin'), env.PATH, runtime.binDir].filter(Boolean).join(delimiter);
-  env.PYTHONPATH = [pluginDir, env.PYTHONPATH].filter(Boolean).join(delimiter);
   return env;
+}
+
+/** `env` with `dirs` in front of its PYTHONPATH (`add_plugin_dir_to_python_path`, `add_app_dir_to_python_path`). */
+function withPythonPath(env: Record<string, string>, dirs: string[]): Record<string, string> {
+  const pythonPath = [...dirs, env.PYTHONPATH].filter(Boolean).join(delimiter);
+  return pythonPath ? { ...env, PYTHONPATH: pythonPath } : env;
 }

@@ -53,14 +53,13 @@ export async function runPlugin(options: RunOptions): Promise<void> {
     for (const app of plan.apps) {
       const workers = Array.from({ length: app.workers }, (_, i) => ({ label: `${app.name}.${i + 1}`, socketPath: join(socketDir, `app_${app.name}_${i + 1}.sock`) }));
       socketsOf.set(app.name, workers);
-      for (const worker of workers) specs.push({ ...worker, argv: () => app.command!(worker.socketPath) });
+      for (const worker of workers) specs.push({ ...worker, env: app.env, argv: () => app.command!(worker.socketPath) });
     }
     for (const daemon of plan.daemons) {
-      for (let i = 1; i <= daemon.copies; i++) specs.push({ label: `${daemon.name}.${i}`, argv: () => daemon.command });
+      for (let i = 1; i <= daemon.copies; i++) specs.push({ label: `${daemon.name}.${i}`, env: daemon.env, argv: () => daemon.command });
     }
     supervisor = new Supervisor(specs, {
       cwd: plan.pluginDir,
-      env: plan.env,
       hooks: {
         onOutput: (worker, stream, line) => options.onEvent({ kind: 'output', worker, stream, line }),
         onExit: (worker, status, restartInMs) => options.onEvent({ kind: 'exited', worker, ...status, restartInMs }),

@@ -14,6 +14,7 @@ export interface WorkerSpec {
   socketPath?: string;
   /** Its command; re-read at every start. */
   argv: () => string[];
+  env: Record<string, string>;
 }
 
 export interface SupervisorHooks {
@@ -40,7 +41,7 @@ class Worker {
 
   constructor(
     readonly spec: WorkerSpec,
-    private readonly options: { cwd: string; env: Record<string, string>; hooks: SupervisorHooks },
+    private readonly options: { cwd: string; hooks: SupervisorHooks },
   ) {}
 
   get running(): boolean {
@@ -51,7 +52,7 @@ class Worker {
     this.stopping = false;
     this.removeSocket();
     const [command, ...args] = this.spec.argv();
-    const child = spawn(command, args, { cwd: this.options.cwd, env: this.options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: this.options.cwd, env: this.spec.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.startedAt = Date.now();
     this.forwardLines(child, 'stdout');
@@ -146,7 +147,7 @@ export class Supervisor {
   /** Whatever ends this process early (a second Ctrl-C, a crash) takes the workers with it. */
   private readonly killAll = () => this.workers.forEach((worker) => worker.killNow());
 
-  constructor(specs: WorkerSpec[], options: { cwd: string; env: Record<string, string>; hooks: SupervisorHooks }) {
+  constructor(specs: WorkerSpec[], options: { cwd: string; hooks: SupervisorHooks }) {
     this.workers = specs.map((spec) => new Worker(spec, options));
     process.on('exit', this.killAll);
   }
