@@ -9,6 +9,7 @@ const UNIT = [
   'test/ini.test.ts',
   'test/malformed-input.test.ts',
   'test/names.test.ts',
+  'test/releaseignore.test.ts',
   'test/run-core.test.ts',
 ];
 

@@ -7,7 +7,7 @@ const temp = makeTempDir('bp-conventions-');
 afterAll(temp.cleanup);
 const run = (args: string[]) => runCli(args, { cwd: temp.fresh() });
 const VERSION = (JSON.parse(readFileSync(join(CLI_PACKAGE, 'package.json'), 'utf8')) as { version: string }).version;
-const COMMANDS = ['list', 'create', 'update', 'env', 'config get', 'config set', 'config check', 'run', 'completion'];
+const COMMANDS = ['list', 'create', 'update', 'release', 'env', 'config get', 'config set', 'config check', 'run', 'completion'];
 
 describe('help and version', () => {
   it('a bare bootstrap-plugin prints every command with its summary, exit 0', async () => {

@@ -55,7 +55,7 @@ describe('bootstrap-plugin env', () => {
     expect(created.code).toBe(0);
     const set = await runCli(['config', 'set', 'demo', 'custom.api_url=http://x/y#z'], { cwd: workspace.dir });
     expect(set).toMatchObject({ code: 0, stdout: `${join('demo', 'config.ini')}: [custom] api_url added\n` });
-    const env = await runCli(['env', 'demo', '-o', 'profile'], { cwd: workspace.dir, env: cleanEnv({ MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2: '4' }) });
+    const env = await runCli(['env', 'demo', '-o', 'profile'], { cwd: workspace.dir, env: cleanEnv({ MFCOM_HARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2: '4' }) });
     expect(env).toMatchObject({ code: 0, stderr: '' });
     const read = (name: string) =>
       execFileSync('bash', ['-c', `. ./profile && node -e "console.log(process.env.${name})"`], { cwd: workspace.dir, encoding: 'utf8' });

@@ -80,7 +80,7 @@ describe('create --force writes only the files the template produces', () => {
     for (const path of untouched) expect({ path, entry: after.get(path) }).toEqual({ path, entry: before.get(path) });
     expect(after.get('main/views.py')?.data).toBe('def mine(): pass\n');
     // The replaced ones are listed, and were really rewritten.
-    expect(run.stdout).toMatch(/^Plugin foo successfully created on directory .*\nReplaced 13 existing files:\n {2}\.bootstrap-plugin\.base\.gz\n {2}\.bootstrap-plugin\.json\n/);
+    expect(run.stdout).toMatch(/^Plugin foo successfully created on directory .*\nReplaced 19 existing files:\n {2}\.autorestart_excludes\n {2}\.autorestart_includes\n {2}\.bootstrap-plugin\.base\.gz\n {2}\.bootstrap-plugin\.json\n/);
     expect(produced).toContain('main/wsgi.py');
     expect(after.get('main/wsgi.py')?.data).toContain('Flask');
     expect(spawnSync('git', ['status', '--porcelain'], { cwd: plugin, encoding: 'utf8' }).stdout.split('\n').sort().filter(Boolean)).toEqual(['?? .venv/', '?? main/views.py', '?? notes.txt', '?? tpl/']);
@@ -107,7 +107,7 @@ describe('create --force writes only the files the template produces', () => {
     const before = snapshot(cwd);
     const run = await runCli(['create', '--template=static', 'foo', '--yes', '--force', '--dry-run'], { cwd });
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^Dry run: would create .*\/foo with 9 files, replacing 8 existing ones:\n/);
+    expect(run.stdout).toMatch(/^Dry run: would create .*\/foo with 10 files, replacing 9 existing ones:\n/);
     expect(run.stdout).toContain('\n  Makefile (replaces the existing file)\n');
     expect(run.stdout).toContain('\n  main/index.html\n');
     expect(snapshot(cwd)).toEqual(before);

@@ -247,6 +247,10 @@ describe('template trees cannot leave the target', () => {
         symlinkSync(outside, join(dir, 'files', 'sub', 'leak'));
       },
     }));
+  it('refuses an include that leaves the user template, in one line, exit 2, writing nothing', () =>
+    expectRefused(['create', '--template=../evil', 'foo', '--yes'], /evil\/files\/x\.txt\.ejs:1: template error: include "\/\.\.\/\.\.\/etc\/passwd" leaves the templates root .*evil$/m, {
+      setup: (cwd) => writeTemplate(resolve(cwd, '..'), 'evil', { fields: [] }, { 'x.txt.ejs': "<%- include('/../../etc/passwd') %>" }),
+    }));
 });
 
 describe('templates are data', () => {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -59,6 +60,11 @@ async function serve(dir: string, command: [string, string[]], address: Address,
   }
 }
 
+async function djangoPostinstall(dir: string): Promise<void> {
+  const { stderr } = await run('./postinstall', [], { cwd: dir, env: PYTHON_PATH_ENV, timeout: SETUP_TIMEOUT_MS });
+  expect(stderr).toMatch(/DELETING and re-creating/);
+}
+
 const gunicorn = (bind: string, target: string, extra: string[] = []): [string, string[]] => [
   PYTHON,
   ['-m', 'gunicorn', '--bind', bind, '--timeout', REQUEST_TIMEOUT_SECONDS, '--workers', '1', ...extra, target],
@@ -76,6 +82,8 @@ interface WebCase {
   setup?: (dir: string) => Promise<void>;
   /** Served behind MFSERV's prefix routing, at /NAME/, as well as at /. */
   prefixed: boolean;
+  /** More paths that must answer the hello page (NAME stands for the plugin's name). */
+  extraPaths?: string[];
 }
 
 const WEB_CASES: WebCase[] = [
@@ -144,15 +152,23 @@ const WEB_CASES: WebCase[] = [
     prefixed: true,
   },
   {
-    title: "django: the real postinstall builds the project, then python3 NAME/wsgi.py SOCKET TIMEOUT serves the hello app",
+    title: "django: the real postinstall builds the project, then python3 NAME/wsgi.py SOCKET TIMEOUT serves the hello app, also at /NAME/NAME/ ([app_NAME])",
     template: 'django',
     transport: 'unix',
-    setup: async (dir) => {
-      const { stderr } = await run('./postinstall', [], { cwd: dir, env: PYTHON_PATH_ENV, timeout: SETUP_TIMEOUT_MS });
-      expect(stderr).toMatch(/DELETING and re-creating/);
-    },
+    setup: djangoPostinstall,
     command: (name, listen) => [PYTHON, [`${name}/wsgi.py`, listen, REQUEST_TIMEOUT_SECONDS]],
     prefixed: true,
+    extraPaths: ['/NAME/NAME/'],
+  },
+  {
+    title: 'django gunicorn3_sync: after postinstall, gunicorn --bind --timeout NAME.wsgi:application serves it',
+    template: 'django',
+    sets: ['type=gunicorn3_sync'],
+    transport: 'tcp',
+    setup: djangoPostinstall,
+    command: (name, listen, transport) => gunicorn(gunicornBind(transport, listen), `${name}.wsgi:application`),
+    prefixed: true,
+    extraPaths: ['/NAME/NAME/'],
   },
   {
     title: 'node: after npm install, node NAME/server.js SOCKET TIMEOUT serves the Express app',
@@ -180,7 +196,7 @@ describe.concurrent('generated web applications answer HTTP requests', () => {
       const dir = await create(c.template, name, c.sets);
       await c.setup?.(dir);
       const { arg, address } = await listenOn(c.transport, dir);
-      const paths = c.prefixed ? ['/', `/${name}/`] : ['/'];
+      const paths = [...(c.prefixed ? ['/', `/${name}/`] : ['/']), ...(c.extraPaths ?? []).map((p) => p.replaceAll('NAME', name))];
       const pages = await serve(dir, c.command(name, arg, c.transport), address, paths);
       for (const page of pages) {
         expect(page.status).toBe(200);
@@ -203,7 +219,7 @@ describe.concurrent('the django project postinstall creates', () => {
       return JSON.parse(stdout) as [string, boolean, string[]];
     };
     expect(await settings({})).toEqual([keyInScript, false, ['localhost', '127.0.0.1', '[::1]']]);
-    expect((await settings({ MFSERV_CURRENT_PLUGIN_APP_MAIN_DEBUG: '1' }))[1]).toBe(true);
+    expect((await settings({ [`MFSERV_CURRENT_PLUGIN_APP_${name.toUpperCase()}_DEBUG`]: '1' }))[1]).toBe(true);
     expect((await settings({ MFSERV_CURRENT_PLUGIN_DEBUG: '1' }))[1]).toBe(true);
   }, SETUP_TIMEOUT_MS);
 });
@@ -239,5 +255,75 @@ describe.concurrent('the empty template example daemon', () => {
       }
       expect(running.child.exitCode).toBe(0);
     });
+  });
+});
+
+describe.concurrent('the flask application, as the original template', () => {
+  it('greets /NAME/<name> from its Jinja2 page (escaped) and answers unknown paths with its 404 page', async () => {
+    const name = 'run_flask_pages';
+    const dir = await create('flask', name);
+    const { arg, address } = await listenOn('tcp', dir);
+    const running = start(PYTHON, ['main/wsgi.py', arg, REQUEST_TIMEOUT_SECONDS], { cwd: dir, env: PYTHON_PATH_ENV });
+    try {
+      const greeting = await waitForPage(running, address, `/${name}/Ann%3Cb%3E`, START_TIMEOUT_MS);
+      expect(greeting.status).toBe(200);
+      expect(greeting.body).toContain('Hello Ann&lt;b&gt;!');
+      const missing = await waitForPage(running, address, '/no/such/page', START_TIMEOUT_MS);
+      expect(missing.status).toBe(404);
+      expect(missing.body).toContain(`The ${name} plugin has no page at this address.`);
+    } finally {
+      await stop(running);
+    }
+  }, SETUP_TIMEOUT_MS);
+});
+
+// Issue 12, point 17: run by hand without arguments, an entry point said IndexError. Now it prints
+// its usage and listens on 127.0.0.1:8080 (one case at a time: they share that port).
+const DEFAULT_PORT = 8080;
+const NO_ARGUMENT_CASES: Array<{ title: string; template: string; sets: string[]; script: string }> = [
+  { title: 'default python3_sync: python3 main/wsgi.py', template: 'default', sets: ['type=python3_sync'], script: 'main/wsgi.py' },
+  { title: 'default python2_sync: python3 main/wsgi.py', template: 'default', sets: ['type=python2_sync'], script: 'main/wsgi.py' },
+  { title: 'default aiohttp: python3 main/application.py', template: 'default', sets: ['type=aiohttp'], script: 'main/application.py' },
+  { title: 'flask: python3 main/wsgi.py', template: 'flask', sets: [], script: 'main/wsgi.py' },
+];
+
+function assertPortFree(port: number): Promise<void> {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once('error', () => fail(new Error(`port ${port} is taken on this machine: the no-argument default cannot be tried (free it and run again)`)));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => done()));
+  });
+}
+
+describe.sequential('Python entry points run without arguments', () => {
+  NO_ARGUMENT_CASES.forEach((c, index) => {
+    it(`${c.title}: prints its usage, then serves on 127.0.0.1:${DEFAULT_PORT} with a 60 s timeout`, async () => {
+      const name = `run_noargs_${index}`;
+      const dir = await create(c.template, name, c.sets);
+      await assertPortFree(DEFAULT_PORT);
+      const running = start(PYTHON, [c.script], { cwd: dir, env: PYTHON_PATH_ENV });
+      try {
+        const page = await waitForPage(running, { port: DEFAULT_PORT }, `/${name}/`, START_TIMEOUT_MS);
+        expect(page.status).toBe(200);
+        expect(page.body).toContain(`Hello from the ${name} plugin!`);
+        expect(running.output()).toContain(`usage: python3 ${c.script} [HOST:PORT|SOCKET_PATH [TIMEOUT_SECONDS]]  (default: 127.0.0.1:8080 60)`);
+        expect(running.output()).not.toContain('Traceback');
+      } finally {
+        await stop(running);
+      }
+    }, SETUP_TIMEOUT_MS);
+
+    it(`${c.title} --help prints the usage and exits 0; a timeout that is not a number exits 2 with it`, async () => {
+      const dir = await create(c.template, `run_usage_${index}`, c.sets);
+      const help = await run(PYTHON, [c.script, '--help'], { cwd: dir, env: PYTHON_PATH_ENV, timeout: 20_000 });
+      expect(help.stdout).toMatch(/^usage: python3 /);
+      const bad = await run(PYTHON, [c.script, '127.0.0.1:1', 'soon'], { cwd: dir, env: PYTHON_PATH_ENV, timeout: 20_000 }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/^usage: python3 /);
+      expect(bad.stderr).not.toContain('Traceback');
+    }, SETUP_TIMEOUT_MS);
   });
 });

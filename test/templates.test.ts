@@ -13,7 +13,9 @@ const run = promisify(execFile);
 const temp = makeTempDir('bp-templates-');
 afterAll(temp.cleanup);
 
-const WORKERS_PLACEHOLDER = '{{MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2}}';
+// MetWork 0.9's placeholders: two workers per core, one per core for node (as the original's templates).
+const WORKERS_PLACEHOLDER = '{{MFCOM_HARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2}}';
+const NODE_WORKERS_PLACEHOLDER = '{{MFCOM_HARDWARE_NUMBER_OF_CPU_CORES}}';
 const EXECUTABLE = 0o100;
 
 interface Variant {
@@ -34,6 +36,7 @@ const VARIANTS: Variant[] = [
   variant('empty', 'type=nothing', 'crontab_support=yes'),
   variant('node'),
   variant('django'),
+  variant('django', 'type=gunicorn3_sync'),
   variant('static'),
   variant('flask'),
   variant('flask', 'crontab_support=yes'),
@@ -98,11 +101,14 @@ describe('layer files', () => {
     'empty type=nothing': undefined,
     node: 'nodejs',
     django: 'python3',
+    'django type=gunicorn3_sync': 'python3',
     static: undefined,
     flask: 'python3',
   };
   it.each(Object.entries(RUNTIME))('%s: .layerapi2_dependencies is root plus the %s layer', (key, runtime) => {
-    const expected = ['root@mfserv', ...(runtime ? [`${runtime}@mfserv`] : [])];
+    // The empty template's node daemons load mfext's node runtime, as the original's do.
+    const layer = key === 'empty type=node' ? 'nodejs@mfext' : `${runtime}@mfserv`;
+    const expected = ['root@mfserv', ...(runtime ? [layer] : [])];
     expect(read(key, '.layerapi2_dependencies').trim().split('\n')).toEqual(expected);
   });
 
@@ -148,10 +154,11 @@ function configparser(path: string): Promise<Sections> {
 const GENERAL_KEYS = [
   'version', 'release', 'summary', 'license', 'url', 'maintainer', 'vendor',
   'extra_nginx_http_conf_filename', 'extra_nginx_server_conf_filename', 'extra_nginx_init_worker_by_lua_block_filename',
+  'redis_service',
 ];
-const ROUTING_KEYS = ['prefix_based_routing', 'virtualdomain_based_routing', 'prefix_based_routing_extra_routes', 'extra_nginx_conf_filename'];
+const ROUTING_KEYS = ['timeout', 'prefix_based_routing', 'virtualdomain_based_routing', 'prefix_based_routing_extra_routes', 'extra_nginx_conf_filename'];
 const PROCESS_KEYS = [
-  'workers', 'timeout', 'main_arg', 'max_age', 'graceful_timeout', 'static_routing', 'extra_nginx_conf_static_filename',
+  'workers', 'main_arg', 'max_age', 'graceful_timeout', 'static_routing', 'extra_nginx_conf_static_filename',
   'rlimit_as', 'rlimit_nofile', 'rlimit_stack', 'rlimit_core', 'rlimit_fsize',
 ];
 const PYTHON_KEYS = ['add_plugin_dir_to_python_path', 'add_app_dir_to_python_path'];
@@ -166,7 +173,8 @@ const APPS: Record<string, { section: string; type: string; mainArg?: string; ex
   'default type=gunicorn3_asyncio': { section: 'app_main', type: 'gunicorn3_asyncio', mainArg: 'main.application:app', extra: PYTHON_KEYS },
   'empty type=python3': undefined,
   node: { section: 'app_NAME', type: 'node', mainArg: 'server.js', extra: ['node_extra_opts'] },
-  django: { section: 'app_main', type: 'python3_sync', mainArg: 'NAME.wsgi:application', extra: ['debug', ...PYTHON_KEYS] },
+  django: { section: 'app_NAME', type: 'python3_sync', mainArg: 'NAME.wsgi:application', extra: ['debug', ...PYTHON_KEYS] },
+  'django type=gunicorn3_sync': { section: 'app_NAME', type: 'gunicorn3_sync', mainArg: 'NAME.wsgi:application', extra: PYTHON_KEYS },
   static: { section: 'app_main', type: 'static', extra: [] },
   flask: { section: 'app_main', type: 'python3_sync', mainArg: 'main.wsgi:app', extra: ['debug', ...PYTHON_KEYS] },
 };
@@ -194,7 +202,7 @@ describe('config.ini', () => {
     expect(Object.keys(values).sort()).toEqual(expected.sort());
     expect(values.type).toBe(app.type);
     if (app.mainArg) expect(values.main_arg).toBe(app.mainArg.replace('NAME', name));
-    if (app.type !== 'static') expect(values.workers).toBe(WORKERS_PLACEHOLDER);
+    if (app.type !== 'static') expect(values.workers).toBe(app.type === 'node' ? NODE_WORKERS_PLACEHOLDER : WORKERS_PLACEHOLDER);
     if ('debug' in values) expect(values.debug).toBe('0');
   });
 

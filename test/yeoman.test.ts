@@ -164,7 +164,7 @@ describe('yo bootstrap-plugin asks like the CLI', () => {
     run.cleanup();
     const cli = await runCli(['create', NAME, '-t', 'static', '--yes', '--set', 'version=not a version', '--dry-run'], { cwd: dir() });
     expect(cli.stderr).toContain('expected a version such as 1.2.3');
-    expect(reasons.version).toBe('expected a version such as 1.2.3 (pattern ^[0-9A-Za-z][0-9A-Za-z.+~-]*$)');
+    expect(reasons.version).toBe(String.raw`expected a version such as 1.2.3, or {{MFMODULE_VERSION}} (the module's version) (pattern ^([0-9A-Za-z][0-9A-Za-z.+~-]*|\{\{MFMODULE_VERSION\}\})$)`);
   });
 
   it('asks for the plugin name when none is given, with the CLI name rules', async () => {

@@ -1,4 +1,5 @@
-import { createPlugin, type CreateResult } from '../core/create.js';
+import { createPlugin, type CreateOptions, type CreateResult } from '../core/create.js';
+import { checkMakeFlags, makePlugin, type MakeResult } from '../core/make.js';
 import { resolveMetwork } from '../core/metwork.js';
 import { resolveModule } from '../core/names.js';
 import { createAsk } from '../prompt.js';
@@ -19,6 +20,17 @@ function printCreated(result: CreateResult): void {
   if (result.nextSteps) out(`\n${result.nextSteps}`);
 }
 
+function printMade(made: MakeResult): void {
+  printCreated({ ...made.created, nextSteps: '' });
+  out(`Plugin archive built: ${made.release.file}`);
+  if (made.installOutput !== undefined) {
+    if (made.installOutput.trim()) out(made.installOutput.trimEnd());
+    out(`Installed with plugins.install: ${made.release.file}`);
+  }
+  if (made.deleted) out(`Deleted directory ${made.created.target}; the archive is kept as ${made.archive}`);
+  else if (made.created.nextSteps) out(`\n${made.created.nextSteps}`);
+}
+
 export const create = defineCommand({
   name: 'create',
   summary: 'create a plugin from a template',
@@ -33,12 +45,17 @@ export const create = defineCommand({
     force: { type: 'boolean', summary: 'write over an existing plugin: replace only the files the template produces' },
     'dry-run': { type: 'boolean', summary: 'print the files that would be written; write nothing' },
     json: { type: 'boolean', summary: 'print the result as JSON' },
+    make: { type: 'boolean', summary: 'then build the .plugin archive in the plugin directory (see release)' },
+    install: { type: 'boolean', summary: "then install the archive with MetWork's plugins.install (needs --make)" },
+    delete: { type: 'boolean', summary: 'then keep only the archive, moved beside the plugin directory (needs --make)' },
     ...TEMPLATE_OPTIONS,
   },
   async run({ options, args }) {
+    const make = { make: Boolean(options.make), install: Boolean(options.install), delete: Boolean(options.delete) };
+    checkMakeFlags({ ...make, dryRun: Boolean(options['dry-run']), force: Boolean(options.force) });
     const signal = abortOnSignals();
     const interactive = !options.yes && isInteractive();
-    const result = await createPlugin({
+    const createOptions: CreateOptions = {
       ...templateLookup(options),
       name: args.name,
       template: options.template,
@@ -53,8 +70,11 @@ export const create = defineCommand({
       toolVersion: toolVersion(),
       metworkVersion: resolveMetwork(options.metwork, process.env).formatVersion,
       signal,
-    });
-    if (options.json) out(JSON.stringify(result, null, 2));
+    };
+    const made = make.make ? await makePlugin({ ...createOptions, ...make, environment: process.env }) : undefined;
+    const result = made?.created ?? (await createPlugin(createOptions));
+    if (options.json) out(JSON.stringify(made ? { ...result, archive: made.archive, deleted: made.deleted } : result, null, 2));
+    else if (made) printMade(made);
     else printCreated(result);
     if (!options.yes && !interactive && result.defaulted.length > 0) {
       warn(`no terminal to ask on, so these took their defaults: ${result.defaulted.join(', ')} (choose with --set FIELD=VALUE; --yes silences this note)`);

@@ -4,6 +4,7 @@ import { configCheck, configGet, configSet } from './config.js';
 import { create } from './create.js';
 import { env } from './env.js';
 import { list } from './list.js';
+import { release } from './release.js';
 import { run } from './run.js';
 import { update } from './update.js';
 
@@ -12,4 +13,4 @@ import { update } from './update.js';
  * (`defineCommand`: name, summary, arguments, options, handler) and one entry here; help,
  * parsing, suggestions and shell completion all read this table.
  */
-export const COMMANDS: readonly Command[] = [list, create, update, env, configGet, configSet, configCheck, run, completion];
+export const COMMANDS: readonly Command[] = [list, create, update, release, env, configGet, configSet, configCheck, run, completion];

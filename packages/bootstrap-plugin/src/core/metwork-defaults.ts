@@ -20,8 +20,11 @@ const LOG_SPLIT_DEFAULT = '0';
 /** The value MetWork would give `name` on this machine, or undefined when it is not one of its variables. */
 export function metworkDefault(name: string, module: string): MetworkDefault | undefined {
   const cores = availableParallelism();
-  if (name === 'MFHARDWARE_NUMBER_OF_CPU_CORES') return { value: String(cores), reason: `this machine's ${cores} CPU cores` };
-  if (name === 'MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2') {
+  // MFCOM_HARDWARE_* are MetWork 0.9's names for the same values (its templates write them).
+  if (name === 'MFHARDWARE_NUMBER_OF_CPU_CORES' || name === 'MFCOM_HARDWARE_NUMBER_OF_CPU_CORES') {
+    return { value: String(cores), reason: `this machine's ${cores} CPU cores` };
+  }
+  if (name === 'MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2' || name === 'MFCOM_HARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2') {
     return { value: String(cores * 2), reason: `this machine's ${cores} CPU cores, times 2` };
   }
   const MODULE = module.toUpperCase();

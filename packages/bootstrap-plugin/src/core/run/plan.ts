@@ -55,7 +55,12 @@ const APP_PREFIX = 'app_';
 const DAEMON_PREFIX = 'extra_daemon_';
 /** MFSERV's nginx timeout (`MFSERV_NGINX_TIMEOUT`) when an application's is 0. */
 const DEFAULT_TIMEOUT_SECONDS = 60;
-const HARDWARE_WORKERS = 'MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2';
+/** The hardware placeholders the templates use for `workers`: MetWork 2's, then 0.9's. */
+const HARDWARE_PLACEHOLDERS = [
+  ['MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2', 2],
+  ['MFCOM_HARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2', 2],
+  ['MFCOM_HARDWARE_NUMBER_OF_CPU_CORES', 1],
+] as const;
 const TRUE_WORDS = new Set(['1', 'yes', 'true', 'on']);
 
 /** Reads the plugin in `options.dir` and works out everything `run` starts. */
@@ -65,7 +70,8 @@ export async function planRun(options: PlanOptions): Promise<RunPlan> {
   const pluginDir = source.absolute;
   const shown = join(options.dir, CONFIG_FILE);
   // MetWork's hardware placeholders, which the templates use for `workers`.
-  const environment: Record<string, string | undefined> = { [HARDWARE_WORKERS]: String(availableParallelism() * 2), ...options.environment };
+  const hardware = Object.fromEntries(HARDWARE_PLACEHOLDERS.map(([name, factor]) => [name, String(availableParallelism() * factor)]));
+  const environment: Record<string, string | undefined> = { ...hardware, ...options.environment };
   const { variables, warnings } = await collectVariables({ paths: [options.dir], cwd: options.cwd, module: options.module, configName: options.configName, environment });
   const { sections } = await readSettings({ file: join(pluginDir, CONFIG_FILE), shown, configName: options.configName, environment });
   const pluginName = await readPluginName(pluginDir);

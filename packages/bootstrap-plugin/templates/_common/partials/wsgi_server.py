@@ -34,6 +34,15 @@ class UnixWSGIServer(WSGIServer):
         return connection, ("local", 0)
 
 
+<%- include('command_line.py') -%>
+
+
+def serve_command_line(application, argv):
+    """Serves `application` on the address and timeout a script was given (see address_and_timeout)."""
+    address, timeout = address_and_timeout(argv)
+    serve(application, address, timeout)
+
+
 def serve(application, address, timeout):
     """Serves `application` on `address` until interrupted; `timeout` is in seconds."""
     seconds = float(timeout)
