@@ -150,6 +150,8 @@ describe('env in plugin mode (a directory)', () => {
   it('says what a path that is neither a directory nor a file should be', async () => {
     await expect(variables(['nope'])).rejects.toThrow('nope: no such file or directory (expected a plugin directory or an ini file)');
     mkdirSync(join(workspace.dir, 'empty'));
-    await expect(variables(['empty'])).rejects.toThrow('cannot read empty/config.ini: no such file');
+    await expect(variables(['empty'])).rejects.toThrow('empty is not inside a plugin: neither it nor a folder above it holds config.ini, .layerapi2_label or .bootstrap-plugin.json');
+    write('labelled/.layerapi2_label', 'plugin_labelled@mfserv\n');
+    await expect(variables(['labelled'])).rejects.toThrow('cannot read labelled/config.ini: no such file');
   });
 });

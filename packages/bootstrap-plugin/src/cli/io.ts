@@ -13,6 +13,11 @@ import type { OptionSpec } from './command.js';
 export const out = (text: string) => process.stdout.write(`${text}\n`);
 export const warn = (text: string) => process.stderr.write(`bootstrap-plugin: ${text}\n`);
 
+/** Leftovers of killed runs (temporary files, a stale lock) that a command removed on the way. */
+export function noteRemoved(paths: string[]): void {
+  for (const path of paths) warn(`note: removed ${path}, left by an interrupted run`);
+}
+
 // `bootstrap-plugin list | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   // `run` has processes to stop first: exiting here would leave them behind.

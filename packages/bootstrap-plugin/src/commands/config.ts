@@ -3,11 +3,12 @@ import { getConfigValue, setConfigValues, type SetResult } from '../core/config.
 import { EXIT } from '../core/errors.js';
 import { resolveModule } from '../core/names.js';
 import { defineCommand } from '../cli/command.js';
-import { abortOnSignals, out, TEMPLATE_OPTIONS, templateLookup } from '../cli/io.js';
+import { abortOnSignals, noteRemoved, out, TEMPLATE_OPTIONS, templateLookup } from '../cli/io.js';
 
 const PATH = { name: 'path', required: true, completes: 'files', summary: 'plugin directory or ini file' } as const;
 
 function printSet(result: SetResult): void {
+  noteRemoved(result.removed);
   for (const change of result.changes) {
     out(`${result.file}: [${change.section}] ${change.key} ${change.previous === undefined ? 'added' : 'changed'}`);
   }

@@ -1,9 +1,9 @@
 import { collectVariables, DEFAULT_CONFIG_NAME } from '../core/env.js';
 import { PROFILE_FORMATS, renderProfile, type ProfileFormat } from '../core/profiles.js';
-import { writeFileAtomic } from '../core/fs.js';
+import { writeFileAtomic } from '../core/fs-file.js';
 import { resolveModule } from '../core/names.js';
 import { defineCommand } from '../cli/command.js';
-import { abortOnSignals, CONFIG_NAME_OPTION, MODULE_OPTION, warn } from '../cli/io.js';
+import { abortOnSignals, CONFIG_NAME_OPTION, MODULE_OPTION, noteRemoved, warn } from '../cli/io.js';
 
 export const env = defineCommand({
   name: 'env',
@@ -16,17 +16,17 @@ export const env = defineCommand({
     output: { type: 'string', short: 'o', value: 'FILE', completes: 'files', summary: 'write the profile to FILE (atomically) instead of printing it' },
   },
   async run({ options, args }) {
-    const { variables, warnings, notes } = await collectVariables({
+    const { variables, warnings, notes, scope } = await collectVariables({
       paths: args.paths,
       cwd: process.cwd(),
       module: resolveModule(options.module ?? process.env.MFMODULE),
       configName: options['config-name'] || process.env.MFCONFIG || DEFAULT_CONFIG_NAME,
       environment: process.env,
     });
-    const profile = renderProfile(variables, options.format as ProfileFormat);
+    const profile = renderProfile(variables, options.format as ProfileFormat, scope);
     for (const warning of [...warnings, ...profile.warnings]) warn(`warning: ${warning}`);
     for (const note of notes) warn(`note: ${note}`);
-    if (options.output) await writeFileAtomic(options.output, profile.text, abortOnSignals());
+    if (options.output) noteRemoved((await writeFileAtomic(options.output, profile.text, abortOnSignals())).removed);
     else process.stdout.write(profile.text);
   },
 });

@@ -16,6 +16,7 @@ import {
 import { checkFormat2Plugin } from './format2-check.js';
 import { isFormat2Plugin } from './format2-env.js';
 import { printable } from './names.js';
+import { describeProblem, isPrivate, keyProblem, namingProblems, realKey } from './naming.js';
 import { CONFIG_FILE, readPluginName, readState, STATE_FILE, toConfigFile } from './plugin.js';
 import { renderContext, renderTemplate } from './render.js';
 import { didYouMean } from './suggest.js';
@@ -35,7 +36,6 @@ const FAMILY_MENTION = /\[([A-Za-z0-9_.-]*_)xxx\]/gi;
 const COMMENTED_HEADER = /^[#;][#; \t]*\[([^\]]+)\][ \t]*$/;
 /** `# key = value` documents an optional key (`=>` in prose is not one). */
 const COMMENTED_KEY = /^[#;][#; \t]*([a-z_][a-z0-9_]*)[ \t]*=(?!>)/;
-const VARIANT_SUFFIX = /\[[^\]]*\]$/;
 const PLACEHOLDER = /^\{\{[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]*\}\}$/;
 
 export interface CheckOptions extends TemplateLookup {
@@ -117,7 +117,10 @@ export async function checkConfig(options: CheckOptions): Promise<CheckResult> {
   if (!schemaFile) throw new UsageError(`template ${template.name} has no ${CONFIG_FILE} to check against`);
   const schema = toSchema(parseIni(schemaFile.content.toString('utf8'), `${join(template.dir, 'files', CONFIG_FILE)} (rendered)`));
   const doc = await readIniFile(file.absolute, file.shown);
-  const findings = sectionNames(doc).flatMap((name) => checkSection(findSection(doc, name)!, schema));
+  // env's naming rule, with env's words: a key env would refuse is a finding here too.
+  const prefix = `${(state.module ?? options.module).toUpperCase()}_CURRENT_PLUGIN`;
+  const naming = namingProblems(doc, prefix).map((p) => ({ line: p.entry.line, message: describeProblem(p, (e) => `${file.shown}:${e.line}`) }));
+  const findings = [...naming, ...sectionNames(doc).flatMap((name) => checkSection(findSection(doc, name)!, schema))];
   return { file: file.shown, template: template.name, findings: findings.sort((a, b) => a.line - b.line) };
 }
 
@@ -156,7 +159,7 @@ function toSchema(doc: IniDocument): Schema {
  */
 function modelOf(name: string, schema: Schema): { section?: IniSection; open: boolean } | undefined {
   // [DEFAULT] lends its keys to every section (configparser's rule, which env follows): any key.
-  if (name === OPEN_SECTION || name === DEFAULT_SECTION || name.startsWith('_') || schema.examples.has(name)) return { open: true };
+  if (name === OPEN_SECTION || name === DEFAULT_SECTION || isPrivate(name) || schema.examples.has(name)) return { open: true };
   const namesake = findSection(schema.doc, name);
   if (namesake) return { section: namesake, open: false };
   const family = schema.families.find((prefix) => name.startsWith(prefix) && name.length > prefix.length);
@@ -176,8 +179,8 @@ function checkSection(section: IniSection, schema: Schema): Finding[] {
   const optional = schema.optional.get(model.section.name) ?? new Set<string>();
   const findings: Finding[] = [];
   for (const entry of section.entries.values()) {
-    const key = entry.name.replace(VARIANT_SUFFIX, '');
-    if (key.startsWith('_')) continue;
+    const key = realKey(entry);
+    if (isPrivate(key) || keyProblem(entry.name)) continue;
     const documented = keys.get(key);
     const replacement = DEPRECATED_KEYS.get(key);
     if (documented) {

@@ -1,19 +1,11 @@
 import { UsageError } from './errors.js';
-import { writeFileAtomic } from './fs.js';
-import {
-  findSection,
-  isCommentStart,
-  parseIni,
-  pythonStrip,
-  readIniFile,
-  sectionItems,
-  sectionNames,
-  delimiterIndex,
-  type IniDocument,
-  type IniEntry,
-  type IniSection,
-} from './ini.js';
+import { notUtf8, REPLACEMENT_CHARACTER } from './fs.js';
+import { writeFileAtomic } from './fs-file.js';
+import { lockFile } from './fs-lock.js';
+import { findSection, isCommentStart, parseIni, pythonStrip, readIniFile, sectionItems, sectionNames, type IniDocument, type IniEntry } from './ini.js';
+import { editValue, iniText } from './ini-edit.js';
 import { printable } from './names.js';
+import { describeProblem, isPrivate, keyProblem, namingProblems } from './naming.js';
 import { toConfigFile } from './plugin.js';
 import { didYouMean } from './suggest.js';
 
@@ -21,9 +13,6 @@ import { didYouMean } from './suggest.js';
  * `bootstrap-plugin config get|set`: read a value, edit values in place (every other byte of
  * the file kept). `config check` is in check.ts.
  */
-
-const CONTINUATION_INDENT = '    ';
-const DEFAULT_DELIMITER = ' = ';
 
 export interface GetOptions {
   path: string;
@@ -85,41 +74,76 @@ export interface Change {
 export interface SetResult {
   file: string;
   changes: Change[];
-}
-
-/** A line being edited: its text and terminator. */
-interface Line {
-  text: string;
-  eol: string;
+  /** What interrupted runs had left (a stale lock, temporary files), removed before writing. */
+  removed: string[];
 }
 
 /**
  * Sets values in place: a key's line is rewritten after its delimiter, a missing key is added
  * after the last key of its section, a missing section at the end; every other line stays as
  * it was. A value with newlines becomes indented continuation lines. Each edit is read back;
- * a value configparser would not read back exactly is refused. Written atomically, mode kept.
+ * a value configparser would not read back exactly, or a key `env` would refuse, is refused.
+ * Writers of one file take turns (a lock file beside it); the file is replaced atomically.
  */
 export async function setConfigValues(options: SetOptions): Promise<SetResult> {
   if (options.assignments.length === 0) throw new UsageError('nothing to set: give SECTION.KEY=VALUE');
   const file = await toConfigFile(options.path, options.cwd);
-  let doc = await readIniFile(file.absolute, file.shown);
-  const changes: Change[] = [];
-  for (const assignment of options.assignments) {
-    const at = assignment.indexOf('=');
-    if (at === -1) throw new UsageError(`"${printable(assignment)}": expected SECTION.KEY=VALUE`);
-    const address = assignment.slice(0, at);
-    const value = assignment.slice(at + 1);
-    const target = chooseTarget(doc, address, file.shown);
-    checkKey(target.key, address);
-    checkValue(value, address);
-    const { lines, previous } = edit(doc, target.section, target.key, value);
-    const after = parseIni(joinLines(lines), file.shown);
-    assertOnlyChange(doc, after, target.section, target.key, value, address);
-    changes.push({ section: target.section, key: target.key, previous, value });
-    doc = after;
+  const lock = await lockFile(file.absolute, file.shown, options.signal);
+  try {
+    const original = await readIniFile(file.absolute, file.shown);
+    let doc = original;
+    const changes: Change[] = [];
+    for (const assignment of options.assignments) {
+      const at = assignment.indexOf('=');
+      if (at === -1) throw new UsageError(`"${printable(assignment)}": expected SECTION.KEY=VALUE`);
+      const address = assignment.slice(0, at);
+      const value = assignment.slice(at + 1);
+      const target = chooseTarget(doc, address, file.shown);
+      checkKey(target, address);
+      checkValue(value, address);
+      const { text, previous } = editValue(doc, target.section, target.key, value);
+      const after = readBack(text, file.shown, address);
+      assertOnlyChange(doc, after, target.section, target.key, value, address);
+      if (previous === undefined) assertNameFree(original, after, target, address);
+      changes.push({ section: target.section, key: target.key, previous, value });
+      doc = after;
+    }
+    const written = await writeFileAtomic(file.absolute, iniText(doc), options.signal);
+    return { file: file.shown, changes, removed: [...lock.removed, ...written.removed] };
+  } finally {
+    lock.release();
   }
-  await writeFileAtomic(file.absolute, joinLines(toLines(doc)), options.signal);
-  return { file: file.shown, changes };
+}
+
+/** The edited text, parsed: an error there would name a line of our copy, not of the user's file. */
+function readBack(text: string, file: string, address: string): IniDocument {
+  try {
+    return parseIni(text, file);
+  } catch {
+    throw cannotEditInPlace(address);
+  }
+}
+
+const cannotEditInPlace = (address: string) =>
+  new UsageError(`cannot set "${printable(address)}" in place: the lines around it would be read differently; edit the file by hand`);
+
+/**
+ * A new key must give a variable name of its own, by env's rule (naming.ts); the key it would
+ * collide with is named at its line in the file as it was (or as set by this same command).
+ */
+function assertNameFree(original: IniDocument, after: IniDocument, target: { section: string; key: string }, address: string): void {
+  const isNew = (entry: IniEntry) => entry.section === target.section && entry.name === target.key.toLowerCase();
+  const problem = namingProblems(after, '').find((p) => isNew(p.entry) || (p.other && isNew(p.other)));
+  if (!problem?.other) return;
+  const swapped = isNew(problem.entry)
+    ? problem
+    : { entry: problem.other, section: problem.section, name: problem.name, other: problem.entry, otherSection: problem.section };
+  const where = (entry: IniEntry) => {
+    const before = findSection(original, entry.section)?.entries.get(entry.name);
+    return before ? `${original.file}:${before.line}` : 'an earlier assignment of this command';
+  };
+  // The module is not known here: `…` stands for the prefix env adds (MFSERV_CURRENT_PLUGIN…).
+  throw new UsageError(`cannot set "${printable(address)}": ${describeProblem({ ...swapped, name: `…${swapped.name}` }, where)}`);
 }
 
 /** Where `a.b.c` goes: an existing key, else an existing section, else a new section (cut at the last dot, as git config does). */
@@ -138,12 +162,16 @@ function chooseTarget(doc: IniDocument, address: string, file: string): { sectio
   return target;
 }
 
-function checkKey(key: string, address: string): void {
+function checkKey({ section, key }: { section: string; key: string }, address: string): void {
   const bad = (reason: string) => new UsageError(`cannot set "${printable(address)}": ${reason}`);
   if (/[\r\n]/.test(key)) throw bad('a key cannot hold a line break');
   if (key.includes(':')) throw bad('a key cannot hold ":", which ini reads as the end of the key');
   if (pythonStrip(key) !== key) throw bad('a key cannot start or end with a space');
   if (isCommentStart(key.charCodeAt(0)) || key.startsWith('[')) throw bad(`a key cannot start with "${key[0]}"`);
+  if (address.includes(REPLACEMENT_CHARACTER)) throw bad(notUtf8('the name'));
+  // env's rule, which private names escape as they escape env.
+  const problem = isPrivate(section) || isPrivate(key) ? undefined : keyProblem(key);
+  if (problem) throw bad(problem);
 }
 
 /**
@@ -154,6 +182,7 @@ function checkValue(value: string, address: string): void {
   const bad = (reason: string) => new UsageError(`cannot set "${printable(address)}": ${reason}`);
   if (value.includes('\r')) throw bad('a value cannot hold a carriage return (ini files end lines there)');
   if (value.includes('\0')) throw bad('a value cannot hold a NUL character (no environment variable can)');
+  if (value.includes(REPLACEMENT_CHARACTER)) throw bad(notUtf8('the value'));
   const lines = value.split('\n');
   if (lines.some((line) => pythonStrip(line) !== line)) {
     throw bad('configparser strips spaces at the start and end of a value and of each of its lines, so they would be lost');
@@ -164,97 +193,6 @@ function checkValue(value: string, address: string): void {
   }
 }
 
-function toLines(doc: IniDocument): Line[] {
-  return doc.lines.map((text, index) => ({ text, eol: doc.eols[index] }));
-}
-
-function joinLines(lines: Line[]): string {
-  return lines.map((line) => line.text + line.eol).join('');
-}
-
-/** The terminator new lines get: the file's own (CRLF files stay CRLF). */
-function newlineOf(doc: IniDocument): string {
-  return doc.eols.find((eol) => eol !== '') ?? '\n';
-}
-
-function edit(doc: IniDocument, sectionName: string, key: string, value: string): { lines: Line[]; previous?: string } {
-  const lines = toLines(doc);
-  const eol = newlineOf(doc);
-  const section = findSection(doc, sectionName);
-  const existing = section?.entries.get(key.toLowerCase());
-  const [first, ...more] = value.split('\n');
-  const continuation = (indent: string): Line[] => more.map((text) => ({ text: text === '' ? '' : `${indent}${CONTINUATION_INDENT}${text}`, eol }));
-  if (existing) {
-    const raw = lines[existing.line - 1].text;
-    const prefix = keyLinePrefix(raw);
-    const kept = lines.slice(existing.line, existing.endLine).filter((_, i) => doc.kinds[existing.line + i] === 'comment');
-    const keyLine = { text: first === '' ? prefix.trimEnd() : prefix + first, eol: lines[existing.line - 1].eol || (more.length > 0 ? eol : '') };
-    lines.splice(existing.line - 1, existing.endLine - existing.line + 1, keyLine, ...continuation(indentOf(raw)), ...kept);
-    return { lines, previous: existing.value };
-  }
-  const style = keyStyle(doc, section);
-  const keyLine = (indent: string): Line => ({ text: `${indent}${key}${first === '' ? style.trimEnd() : style + first}`, eol });
-  if (section) {
-    const { after, indent } = insertionPoint(doc, section);
-    if (lines[after - 1].eol === '') lines[after - 1].eol = eol;
-    lines.splice(after, 0, keyLine(indent), ...continuation(indent));
-    return { lines };
-  }
-  if (lines.length > 0) {
-    lines[lines.length - 1].eol ||= eol;
-    if (lines[lines.length - 1].text.trim() !== '') lines.push({ text: '', eol });
-  }
-  lines.push({ text: `[${sectionName}]`, eol }, keyLine(''), ...continuation(''));
-  return { lines };
-}
-
-/** The key line up to where its value starts: `  Key = ` of `  Key = old`. */
-function keyLinePrefix(raw: string): string {
-  let at = delimiterIndex(raw) + 1;
-  while (at < raw.length && pythonStrip(raw[at]) === '') at++;
-  return raw.slice(0, at);
-}
-
-function indentOf(raw: string): string {
-  return raw.slice(0, raw.length - raw.trimStart().length);
-}
-
-/** How this file writes `key = value`: the delimiter and spaces of the section's (else the file's) last key. */
-function keyStyle(doc: IniDocument, section: IniSection | undefined): string {
-  const entries = [...(section?.entries.values() ?? [])];
-  const reference = entries.at(-1) ?? lastEntry(doc);
-  if (!reference) return DEFAULT_DELIMITER;
-  const raw = doc.lines[reference.line - 1];
-  const prefix = keyLinePrefix(raw);
-  return prefix.slice(indentOf(raw).length + reference.key.length);
-}
-
-function lastEntry(doc: IniDocument): IniEntry | undefined {
-  let last: IniEntry | undefined;
-  for (const name of sectionNames(doc)) {
-    for (const entry of findSection(doc, name)!.entries.values()) if (!last || entry.line > last.line) last = entry;
-  }
-  return last;
-}
-
-/**
- * After the section's last key (and its continuation lines), with that key's indent, so the
- * lines below keep their meaning; in a section without keys, after its header and the comment
- * lines right under it, which usually describe it. Trailing blank lines and comments stay below:
- * they often introduce the next section. Only `[DEFAULT]` has several blocks: the last one is used.
- */
-function insertionPoint(doc: IniDocument, section: IniSection): { after: number; indent: string } {
-  const header = section.headers[section.headers.length - 1];
-  const entries = [...section.entries.values()].filter((e) => e.line > header);
-  if (entries.length > 0) {
-    const last = entries[entries.length - 1];
-    return { after: last.endLine, indent: indentOf(doc.lines[last.line - 1]) };
-  }
-  let after = header;
-  while (after < doc.lines.length && doc.kinds[after] === 'comment') after++;
-  return { after, indent: indentOf(doc.lines[header - 1]) };
-}
-
 /** The edited file must read as the old one plus exactly this change, or nothing is written. */
 function assertOnlyChange(before: IniDocument, after: IniDocument, section: string, key: string, value: string, address: string): void {
   const expected = snapshot(before);
@@ -262,7 +200,7 @@ function assertOnlyChange(before: IniDocument, after: IniDocument, section: stri
   const actual = snapshot(after);
   const same = expected.size === actual.size && [...expected].every(([k, v]) => actual.get(k) === v);
   if (!same || !sectionNames(after).includes(section)) {
-    throw new UsageError(`cannot set "${printable(address)}" in place: the lines around it would be read differently; edit the file by hand`);
+    throw cannotEditInPlace(address);
   }
 }
 

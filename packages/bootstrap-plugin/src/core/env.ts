@@ -1,9 +1,11 @@
 import { basename, join, resolve } from 'node:path';
 import { ConfigError, UsageError } from './errors.js';
+import { notUtf8, REPLACEMENT_CHARACTER } from './fs.js';
 import { CONFIG_FILE, LABEL_FILE, readPluginLabel, toSource, type Source } from './plugin.js';
 import { format2Environment, isFormat2Plugin } from './format2-env.js';
 import { readIniFile, sectionItems, type IniDocument, type IniEntry } from './ini.js';
 import { metworkLookup } from './metwork-defaults.js';
+import { describeProblem, isPrivate, isVariant, namingProblems, realKey, sectionPrefix, splitVariant, variableName } from './naming.js';
 
 /**
  * `bootstrap-plugin env`: config.ini → environment variables, with MetWork's naming
@@ -14,12 +16,8 @@ import { metworkLookup } from './metwork-defaults.js';
 /** MetWork's configuration name when `MFCONFIG` is not set. */
 export const DEFAULT_CONFIG_NAME = 'GENERIC';
 const CURRENT_PLUGIN = 'CURRENT_PLUGIN';
-const PRIVATE_PREFIX = '_';
-const VARIANT_KEY = /^([^[\]]+)\[([^[\]]+)\]$/;
 const PLACEHOLDER = /\{\{(.*?)\}\}/gs;
 const PLACEHOLDER_NAME = /^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*$/;
-const NOT_IN_NAMES = /[^A-Za-z0-9_]/gu;
-const NAME_CHARACTERS = /^[A-Za-z0-9_]*$/;
 
 export interface EnvOptions {
   /** Plugin directories or ini files, relative to `cwd`; the first one decides the mode. */
@@ -48,6 +46,8 @@ export interface EnvResult {
   warnings: string[];
   /** MetWork variables computed from this machine because no MetWork environment set them. */
   notes: string[];
+  /** For a plugin directory, `{MODULE}_CURRENT_PLUGIN_`: every variable of that prefix belongs to this profile. */
+  scope?: string;
 }
 
 /**
@@ -90,7 +90,7 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
     if (layered.size === 0) layered = own;
     else for (const variable of own.values()) layered.set(variable.name, variable);
   }
-  return { variables: [...layered.values()], warnings, notes };
+  return { variables: [...layered.values()], warnings, notes, scope: first.isDirectory ? `${prefix}_` : undefined };
 }
 
 /** A value as `run` reads it: its variant chosen, `{{VAR}}` replaced, and the line it came from. */
@@ -150,77 +150,47 @@ interface Context {
 }
 
 /**
- * One file's variables by name. Two keys that give one name are an error naming both. Written
- * for 100k-key files: one map operation and two objects per key.
+ * One file's variables by name; a key that breaks the naming rule (naming.ts) is an error
+ * naming both places. Written for 100k-key files: two map operations and two objects per key.
  */
 function fileVariables(doc: IniDocument, context: Context): Map<string, Variable> {
+  const [problem] = namingProblems(doc, context.prefix);
+  if (problem) throw new ConfigError(doc.file, problem.entry.line, describeProblem(problem, (entry) => `${doc.file}:${entry.line}`));
   const variables = new Map<string, Variable>();
   for (const section of doc.sections.values()) {
-    if (section.name.startsWith(PRIVATE_PREFIX)) continue;
-    const namePrefix = toVariableName(`${context.prefix}_${section.name}_`);
-    for (const entry of chooseVariants(sectionItems(doc, section), doc.file, context.configName)) {
-      if (entry.name.startsWith(PRIVATE_PREFIX)) continue;
+    if (isPrivate(section.name)) continue;
+    const namePrefix = sectionPrefix(context.prefix, section.name);
+    for (const entry of chooseVariants(sectionItems(doc, section), doc.file, context.configName, false)) {
+      if (isPrivate(entry.name)) continue;
       const name = variableName(namePrefix, entry);
-      const size = variables.size;
       variables.set(name, { name, value: expand(entry, doc.file, context), file: doc.file, line: entry.line });
-      if (variables.size === size) throw collision(doc, context, section.name, entry, name);
     }
   }
   return variables;
 }
 
-function variableName(namePrefix: string, entry: IniEntry): string {
-  const key = realKey(entry);
-  return NAME_CHARACTERS.test(key) ? (namePrefix + key).toUpperCase() : namePrefix + toVariableName(key);
-}
-
-/** The error for `entry`, naming the earlier key that gave the same name (found again: a rare path). */
-function collision(doc: IniDocument, context: Context, section: string, entry: IniEntry, name: string): ConfigError {
-  let earlier = 'another key';
-  // The same walk as fileVariables, private names skipped alike.
-  search: for (const other of doc.sections.values()) {
-    if (other.name.startsWith(PRIVATE_PREFIX)) continue;
-    const namePrefix = toVariableName(`${context.prefix}_${other.name}_`);
-    for (const candidate of chooseVariants(sectionItems(doc, other), doc.file, context.configName)) {
-      if (candidate.name.startsWith(PRIVATE_PREFIX)) continue;
-      if (candidate !== entry && variableName(namePrefix, candidate) === name) {
-        earlier = `[${other.name}] ${realKey(candidate)} at ${doc.file}:${candidate.line}`;
-        break search;
-      }
-    }
-  }
-  return new ConfigError(doc.file, entry.line, `[${section}] ${realKey(entry)} gives the variable ${name}, as ${earlier} does: rename one of them`);
-}
-
-/** Each key's entry for the configuration name: its best variant, else the plain key. */
-function chooseVariants(items: Map<string, IniEntry>, file: string, configName: string): Iterable<IniEntry> {
+/**
+ * Each key's entry for the configuration name: its best variant, else the plain key. A malformed
+ * variant is an error; env leaves private keys out (they escape its rule), `run` reads them.
+ */
+function chooseVariants(items: Map<string, IniEntry>, file: string, configName: string, withPrivate = true): Iterable<IniEntry> {
   let plain = true;
   for (const entry of items.values()) if (isVariant(entry)) plain = false;
   if (plain) return items.values();
   const chosen = new Map<string, { entry: IniEntry; score: number }>();
   for (const entry of items.values()) {
-    const variant = isVariant(entry) ? splitVariant(entry, file).variant : undefined;
-    const score = variant === undefined ? 0 : variantScore(variant, configName);
+    if (!withPrivate && isPrivate(entry.name)) continue;
+    const split = isVariant(entry) ? splitVariant(entry.name) : undefined;
+    if (isVariant(entry) && !split) {
+      throw new ConfigError(file, entry.line, describeProblem({ entry, section: entry.section }, () => ''));
+    }
+    const score = split === undefined ? 0 : variantScore(split.variant, configName);
     const key = realKey(entry);
     if (score < 0) continue;
     const previous = chosen.get(key);
     if (!previous || score > previous.score) chosen.set(key, { entry, score });
   }
   return [...chosen.values()].map((c) => c.entry);
-}
-
-const isVariant = (entry: IniEntry) => entry.name.includes('[') || entry.name.includes(']');
-
-/** The key without its variant: `port` of `port[dev]`. */
-function realKey(entry: IniEntry): string {
-  return isVariant(entry) ? entry.name.slice(0, entry.name.indexOf('[')) : entry.name;
-}
-
-/** `port[DEV]` → port, dev (keys are already lower-case, so variants compare case-insensitively). */
-function splitVariant(entry: IniEntry, file: string): { key: string; variant: string } {
-  const match = VARIANT_KEY.exec(entry.name);
-  if (!match) throw new ConfigError(file, entry.line, `"${entry.key}": a key holding [ or ] must be a variant, KEY[CONFIG_NAME] (e.g. port[DEV])`);
-  return { key: match[1], variant: match[2] };
 }
 
 /**
@@ -236,11 +206,6 @@ export function variantScore(variant: string, configName: string): number {
   return -1;
 }
 
-/** Every character outside `[A-Za-z0-9_]` (one per code point) becomes `_`, then upper-case. */
-function toVariableName(text: string): string {
-  return (NAME_CHARACTERS.test(text) ? text : text.replace(NOT_IN_NAMES, '_')).toUpperCase();
-}
-
 /** `{{VAR}}` → the environment's VAR: a lookup, never an evaluation. */
 function expand(entry: IniEntry, file: string, context: Context): string {
   const value = entry.value.includes('{{')
@@ -251,6 +216,7 @@ function expand(entry: IniEntry, file: string, context: Context): string {
           return whole;
         }
         const found = context.lookup(name);
+        if (found?.includes(REPLACEMENT_CHARACTER)) throw new ConfigError(file, entry.line, `{{${name}}}: ${notUtf8(`the environment's ${name}`)}`);
         if (found === undefined) context.warnings.push(`${file}:${entry.line}: {{${name}}} is not set in the environment, so it is replaced by nothing`);
         return found ?? '';
       })

@@ -1,5 +1,5 @@
 import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync, type Stats } from 'node:fs';
-import { chmod, mkdir, open, realpath, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError, InterruptedError, ioReason, UsageError, WorkError } from './errors.js';
 
@@ -56,7 +56,8 @@ export function findLeftovers(dir: string, names?: string[]): string[] {
     .map((entry) => join(dir, entry));
 }
 
-function isRunning(pid: number): boolean {
+/** Whether a process of this id runs on this machine. */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -89,33 +90,6 @@ export function assertWritable(target: string, force: boolean): 'absent' | 'dire
 
 /** The error of a create that finds its target taken (exit 2). */
 export const alreadyExists = (target: string) => new UsageError(`directory ${target} already exists (use --force to write over it)`);
-
-/**
- * Replaces a file atomically: a temporary file in the same directory, flushed, then renamed over
- * it (a symbolic link's target is replaced, the link kept); an existing file keeps its mode.
- * Aborted before the rename, it removes the temporary file and leaves the file as it was.
- */
-export async function writeFileAtomic(path: string, content: string, signal?: AbortSignal): Promise<void> {
-  const target = await realpath(path).catch(() => path);
-  const existing = await stat(target).catch(() => undefined);
-  const temp = tempSibling(target);
-  try {
-    const handle = await open(temp, 'wx', 0o666);
-    try {
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    if (existing) await chmod(temp, existing.mode & 0o7777);
-    if (signal?.aborted) throw new InterruptedError('interrupted, the file is unchanged');
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { force: true });
-    if (error instanceof InterruptedError) throw error;
-    throw new WorkError(`cannot write ${path}: ${ioReason(error)}; the file is unchanged`);
-  }
-}
 
 /** One file to write (with `content`) or remove (without) in a directory that stays in use. */
 export interface Change {
@@ -235,6 +209,13 @@ function removeEmptiedDirs(dir: string, removed: string[]): void {
 function exists(path: string): boolean {
   return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
 }
+
+/** What Node decodes bytes that are not UTF-8 into, in arguments and the environment. */
+export const REPLACEMENT_CHARACTER = '\uFFFD';
+
+/** Node cannot tell such bytes from a typed U+FFFD, so both are refused. */
+export const notUtf8 = (what: string): string =>
+  `${what} is not valid UTF-8 (its bytes arrive as U+FFFD "\uFFFD", which is refused for that reason): give it in UTF-8`;
 
 /** The largest input file read: templates and answers are held in memory whole. */
 const MAX_READ_BYTES = 1024 ** 3;

@@ -1,5 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { lstat, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError, ioReason, UsageError } from './errors.js';
 import type { Answers } from './fields.js';
 import { decodeUtf8 } from './fs.js';
@@ -26,12 +26,38 @@ export interface Source {
   isDirectory: boolean;
 }
 
-/** Resolves a PATH argument; one that does not exist is a usage error saying what is expected. */
+/** What marks a plugin's root: any one of them. */
+const ROOT_MARKERS = [CONFIG_FILE, LABEL_FILE, STATE_FILE];
+
+/**
+ * The root of the plugin `dir` is in: `dir` itself or its nearest parent holding a config.ini,
+ * a `.layerapi2_label` or a `.bootstrap-plugin.json`, found as git finds its repository;
+ * undefined outside any plugin. Commands that take a plugin directory call it on theirs.
+ */
+export async function findPluginRoot(dir: string): Promise<string | undefined> {
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    for (const marker of ROOT_MARKERS) {
+      if (await lstat(join(current, marker)).then(() => true, () => false)) return current;
+    }
+    if (dirname(current) === current) return undefined;
+  }
+}
+
+/**
+ * Resolves a PATH argument; one that does not exist is a usage error saying what is expected.
+ * A directory stands for the plugin it is in (see findPluginRoot), shown relative to `cwd`.
+ */
 export async function toSource(path: string, cwd: string): Promise<Source> {
   const absolute = resolve(cwd, path);
   const info = await stat(absolute).catch(() => undefined);
   if (!info) throw new UsageError(`${path}: no such file or directory (expected a plugin directory or an ini file)`);
-  return { shown: path, absolute, isDirectory: info.isDirectory() };
+  if (!info.isDirectory()) return { shown: path, absolute, isDirectory: false };
+  const root = await findPluginRoot(absolute);
+  if (root === undefined) {
+    throw new UsageError(`${path} is not inside a plugin: neither it nor a folder above it holds ${CONFIG_FILE}, ${LABEL_FILE} or ${STATE_FILE} (give a plugin directory or an ini file)`);
+  }
+  const shown = root === absolute ? path : isAbsolute(path) ? root : relative(cwd, root) || '.';
+  return { shown, absolute: root, isDirectory: true };
 }
 
 /** The plugin's name and module from its `.layerapi2_label` (`plugin_NAME@module`), as MetWork reads them. */
@@ -50,7 +76,7 @@ export async function readPluginName(dir: string): Promise<string> {
 export async function toConfigFile(path: string, cwd: string): Promise<Omit<Source, 'isDirectory'>> {
   const source = await toSource(path, cwd);
   if (!source.isDirectory) return source;
-  return { absolute: join(source.absolute, CONFIG_FILE), shown: join(path, CONFIG_FILE) };
+  return { absolute: join(source.absolute, CONFIG_FILE), shown: join(source.shown, CONFIG_FILE) };
 }
 
 export interface State {
