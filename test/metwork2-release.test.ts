@@ -45,7 +45,7 @@ describe.each(cases)('release of %s', (_, source, module) => {
       const created = await runCli(['create', '--metwork', '2', `--template=${source}`, 'plug', '--yes'], { cwd });
       expect(created.code, created.stderr).toBe(0);
     } else cpSync(join(MFPLUGIN_TESTS, source), join(cwd, 'plug'), { recursive: true });
-    const { released, built, ours, theirs } = await releaseBoth('plug', cwd, env);
+    const { released, built, ours } = await releaseBoth('plug', cwd, env);
     expect(released.code, released.stderr).toBe(0);
     expect(built.code, built.stderr).toBe(0);
     const ourArchive = readdirSync(ours).filter((f) => f.endsWith('.plugin'));

@@ -34,8 +34,17 @@ function snapshot(dir: string): Record<string, string> {
 const read = (path: string) => readFileSync(path, 'utf8');
 const lines = (...items: string[]) => items.map((item) => `${item}\n`).join('');
 
+/**
+ * The templates these tests write live under `cwd/templates`, `t` or `elsewhere`, declared as the user's own: a
+ * plugin's state file is trusted to name a template by path only inside those directories.
+ */
 async function cli(args: string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<CliRun> {
-  return runCli(args, { cwd, ...(env && { env }) });
+  return runCli(args, { cwd, env: env ?? usersTemplates(cwd) });
+}
+
+function usersTemplates(cwd: string): NodeJS.ProcessEnv {
+  const dirs = ['templates', 't', 'elsewhere'].map((dir) => join(cwd, dir)).filter((dir) => existsSync(dir));
+  return cleanEnv({ BOOTSTRAP_PLUGIN_TEMPLATES: dirs.join(':') });
 }
 
 describe('a user template from v1 to v2 to v3, edited on both sides', () => {
@@ -222,7 +231,7 @@ describe('in a terminal', () => {
     const template = writeTemplate(join(cwd, 't'), 'asking', { fields: [field('first', 'First question')] }, { 'a.txt.ejs': '<%= first %>\n' });
     expect((await cli(['create', '--template', template, 'p', '--set', 'first=typed'], cwd)).code).toBe(0);
     writeTemplate(join(cwd, 't'), 'asking', { fields: [field('first', 'First question'), field('second', 'Second question')] }, { 'a.txt.ejs': '<%= first %> <%= second %>\n' });
-    const session = await inTerminal(cwd, ['update', 'p'], [
+    const session = await inTerminal(cwd, ['update', 'p', '--templates-dir', join(cwd, 't')], [
       ['Second question', `now${'\r'}`],
       ['updated from template', ''],
     ]);
@@ -344,7 +353,7 @@ describe('what update never does', () => {
     writeTemplate(join(cwd, 't'), 'big', { fields: [] }, files('b'));
     const plugin = join(cwd, 'p');
     const before = snapshot(plugin);
-    const child = spawn(process.execPath, [CLI, 'update', 'p'], { cwd, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+    const child = spawn(process.execPath, [CLI, 'update', 'p', '--templates-dir', join(cwd, 't')], { cwd, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
     let stderr = '';
     child.stderr.on('data', (data: Buffer) => (stderr += data));
     const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));

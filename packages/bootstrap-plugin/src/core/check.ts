@@ -104,7 +104,7 @@ export async function checkConfig(options: CheckOptions): Promise<CheckResult> {
   const state = await readState(pluginDir);
   const stateFile = join(dirname(file.shown), STATE_FILE);
   if (!options.template && !state.template) throw new UsageError(`${stateFile} does not name the plugin's template: pass --template=NAME or PATH`);
-  const templateName = options.template ?? trustedStateTemplate(state.template!, stateFile);
+  const templateName = options.template ?? trustedStateTemplate(state.template!, stateFile, options);
   const template = findTemplate(templateName, options, options.cwd);
   const answers: Answers = {};
   for (const field of template.fields) {

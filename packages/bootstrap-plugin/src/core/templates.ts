@@ -121,12 +121,14 @@ function builtinCatalog(lookup: TemplateLookup): { dir: string; names: string[] 
 const isTemplatePath = (nameOrPath: string) => nameOrPath.includes('/') || nameOrPath.startsWith('.');
 
 /**
- * The template a plugin's `.bootstrap-plugin.json` names, trusted only as a name (looked up in
- * the built-ins, packs and the user's own template directories): a path there could point at
- * code that came with the plugin, and rendering a template runs its EJS.
+ * The template a plugin's `.bootstrap-plugin.json` names, trusted as a name (looked up in the
+ * built-ins, packs and the user's own template directories) or as a path only when it is one of
+ * those directories' templates: any other path could point at code that came with the plugin,
+ * and rendering a template runs its EJS.
  */
-export function trustedStateTemplate(name: string, stateFile: string): string {
-  if (isTemplatePath(name)) {
+export function trustedStateTemplate(name: string, stateFile: string, lookup: TemplateLookup): string {
+  const isUsersOwn = () => lookup.userDirs.flatMap(userTemplateDirs).some((dir) => resolve(dir) === resolve(name));
+  if (isTemplatePath(name) && !isUsersOwn()) {
     throw new UsageError(`${stateFile} names its template by path (${printable(name)}), which is not trusted from a plugin's own files: pass --template ${printable(name)} if you trust that template`);
   }
   return name;

@@ -11,7 +11,7 @@ import { validatePluginName } from './names.js';
 import { readPluginName, readState, stateFile, STATE_FILE } from './plugin.js';
 import { baseFile, readBase, recordSecrets, RECORD_FILES, type PluginBase } from './record.js';
 import { renderContext, renderTemplate, type RenderedFile } from './render.js';
-import { findTemplate, type Template, type TemplateLookup } from './templates.js';
+import { findTemplate, trustedStateTemplate, type Template, type TemplateLookup } from './templates.js';
 import { planFiles, type FilePlan, type FileUpdate } from './update-plan.js';
 
 export interface UpdateOptions extends TemplateLookup, Pick<AnswerSources, 'set' | 'ask'> {
@@ -58,7 +58,7 @@ export async function updatePlugin(options: UpdateOptions): Promise<UpdateResult
   const shown = relative(options.cwd, target) || '.';
   assertPluginDir(target, shown);
   const state = await readState(target);
-  const templateName = options.template ?? state.template;
+  const templateName = options.template ?? (state.template && trustedStateTemplate(state.template, join(shown, STATE_FILE), options));
   if (!templateName) throw new UsageError(`${join(shown, STATE_FILE)} does not name the plugin's template: pass --template=NAME or PATH`);
   // Before any question: without a base there is nothing to merge against.
   const base = await readBase(target, shown);
