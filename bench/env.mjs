@@ -31,14 +31,19 @@ function cpuTimes(bench, count) {
   const times = [];
   for (let run = 0; run < count; run++) {
     const [file, ...args] = bench.command(dir);
-    const result = spawnSync(GNU_TIME, ['-f', '%U %S', file, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    const result = spawnSync(GNU_TIME, ['-f', '%U %S', file, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+    });
     const [user, system] = result.stderr.trim().split('\n').pop().split(' ').map(Number);
     times.push((user + system) * 1000);
   }
   return times;
 }
 
-const { values: options } = parseArgs({ options: { runs: { type: 'string', default: '10' }, write: { type: 'boolean', default: false } } });
+const { values: options } = parseArgs({
+  options: { runs: { type: 'string', default: '10' }, write: { type: 'boolean', default: false } },
+});
 const runs = Number(options.runs);
 
 execFileSync(process.execPath, [join(CLI_PACKAGE, 'scripts', 'build.mjs')], { stdio: 'inherit' });
@@ -52,7 +57,11 @@ const envs = KEYS.map((keys) => {
 const benches = [floor, ...envs];
 const cpu = new Map();
 try {
-  measureAll(benches, { warmUps: 1, runs, onRound: (round) => process.stderr.write(`bench env: round ${round}/${runs}\n`) });
+  measureAll(benches, {
+    warmUps: 1,
+    runs,
+    onRound: (round) => process.stderr.write(`bench env: round ${round}/${runs}\n`),
+  });
   for (const bench of benches) cpu.set(bench, stats(cpuTimes(bench, runs)).median);
 } finally {
   rmSync(dir, { recursive: true, force: true });
@@ -92,9 +101,10 @@ if (options.write) {
   const current = existsSync(REPORT) ? readFileSync(REPORT, 'utf8') : '# Benchmarks\n';
   const start = current.indexOf(SECTION_START);
   const end = current.indexOf(SECTION_END);
-  const next = start !== -1 && end > start
-    ? `${current.slice(0, start)}${section}${current.slice(end + SECTION_END.length)}`
-    : `${current.trimEnd()}\n\n${section}\n`;
+  const next =
+    start !== -1 && end > start
+      ? `${current.slice(0, start)}${section}${current.slice(end + SECTION_END.length)}`
+      : `${current.trimEnd()}\n\n${section}\n`;
   writeFileSync(REPORT, next);
   console.log(`\nwrote the env section of ${REPORT}`);
 }

@@ -10,7 +10,8 @@ const PLACEHOLDER_EVERY = 7;
 export function writeIniFile(file, keys) {
   const lines = [];
   for (let index = 0; index < keys; index++) {
-    if (index % KEYS_PER_SECTION === 0) lines.push('', `# settings group ${index / KEYS_PER_SECTION}`, `[section_${index / KEYS_PER_SECTION}]`);
+    if (index % KEYS_PER_SECTION === 0)
+      lines.push('', `# settings group ${index / KEYS_PER_SECTION}`, `[section_${index / KEYS_PER_SECTION}]`);
     const value = index % PLACEHOLDER_EVERY === 0 ? `{{HOME}}/data/${index}` : `value ${index}`;
     if (index % VARIANT_EVERY === VARIANT_EVERY - 1) lines.push(`key_${index - 1}[DEV]=${value}`);
     else lines.push(`key_${index}=${value}`);

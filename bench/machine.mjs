@@ -29,7 +29,9 @@ export function describeMachine() {
     node: process.version,
     python: pythonVersion(),
     os: `${distribution()}, ${type()} ${release()}`,
-    load: loadavg().map((value) => value.toFixed(2)).join(' '),
+    load: loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' '),
   };
 }
 

@@ -57,7 +57,9 @@ export function warmUp(bench) {
   if (bench.failure) return;
   inFreshDir(bench, ([file, ...args], cwd) => {
     const report = join(cwd, '.peak-rss');
-    const result = HAS_GNU_TIME ? spawn(GNU_TIME, ['-f', '%M', '-o', report, file, ...args], cwd) : spawn(file, args, cwd);
+    const result = HAS_GNU_TIME
+      ? spawn(GNU_TIME, ['-f', '%M', '-o', report, file, ...args], cwd)
+      : spawn(file, args, cwd);
     bench.failure = failureOf(result);
     if (bench.failure || !HAS_GNU_TIME) return;
     const kib = Number(readFileSync(report, 'utf8').trim().split('\n').pop());

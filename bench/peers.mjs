@@ -1,5 +1,16 @@
 // The tools people would otherwise use (../shared/peers, see its README), found when set up.
-import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { benchmark } from './measure.mjs';
@@ -17,7 +28,8 @@ function flattenedLinks(dir) {
     if (entry.isDirectory()) found.push(...flattenedLinks(path));
     else if (entry.isFile() && lstatSync(path).size <= FLATTENED_LINK_MAX_BYTES) {
       const target = readFileSync(path, 'utf8').trim();
-      if (RELATIVE_TARGET.test(target) && !target.includes('\n') && existsSync(resolve(dirname(path), target))) found.push({ path, target });
+      if (RELATIVE_TARGET.test(target) && !target.includes('\n') && existsSync(resolve(dirname(path), target)))
+        found.push({ path, target });
     }
   }
   return found;
@@ -39,7 +51,9 @@ function originalRoot(peersDir, notes, cleanups) {
     unlinkSync(path);
     symlinkSync(target, path);
   }
-  notes.push(`original: ${peersDir}/metwork had its ${links.length} symbolic links flattened into files; ran a temp copy with them restored`);
+  notes.push(
+    `original: ${peersDir}/metwork had its ${links.length} symbolic links flattened into files; ran a temp copy with them restored`,
+  );
   return copy;
 }
 
@@ -57,15 +71,33 @@ export function findPeers(peersDir) {
     const script = join(root, 'run-original.sh');
     benches.push(
       benchmark('original-list', 'original bootstrap_plugin.py list', () => [script, 'list']),
-      benchmark('original-create', 'original bootstrap_plugin.py create flask', () => [script, 'create', '--template=flask', PLUGIN_NAME]),
+      benchmark('original-create', 'original bootstrap_plugin.py create flask', () => [
+        script,
+        'create',
+        '--template=flask',
+        PLUGIN_NAME,
+      ]),
     );
   } else notes.push('original: metwork sources missing from the peers directory; skipped');
   const nodePeers = [
-    { id: 'yo', label: 'yo mfplugin (Yeoman, 14 files)', module: join('yo', 'node_modules', 'yo'), script: 'run-yo.sh', setup: '(cd yo && npm ci)' },
-    { id: 'plop', label: 'plop mfplugin (14 files)', module: join('plop', 'node_modules', 'plop'), script: 'run-plop.sh', setup: '(cd plop && npm ci)' },
+    {
+      id: 'yo',
+      label: 'yo mfplugin (Yeoman, 14 files)',
+      module: join('yo', 'node_modules', 'yo'),
+      script: 'run-yo.sh',
+      setup: '(cd yo && npm ci)',
+    },
+    {
+      id: 'plop',
+      label: 'plop mfplugin (14 files)',
+      module: join('plop', 'node_modules', 'plop'),
+      script: 'run-plop.sh',
+      setup: '(cd plop && npm ci)',
+    },
   ];
   for (const peer of nodePeers) {
-    if (existsSync(join(peersDir, peer.module))) benches.push(benchmark(peer.id, peer.label, () => [join(peersDir, peer.script), PLUGIN_NAME]));
+    if (existsSync(join(peersDir, peer.module)))
+      benches.push(benchmark(peer.id, peer.label, () => [join(peersDir, peer.script), PLUGIN_NAME]));
     else notes.push(`${peer.id}: not set up (in ${peersDir}: ${peer.setup}); skipped`);
   }
   return { benches, notes, cleanup: () => cleanups.forEach((run) => run()) };

@@ -9,7 +9,8 @@ const ms = (value) => value.toFixed(1);
 /** One row per benchmark; `ratioOf(bench)` names what it is compared with. */
 export function rows(benches, ratioOf) {
   return benches.map((bench) => {
-    if (bench.failure || bench.times.length === 0) return [bench.label, '-', '-', '-', '-', `failed: ${bench.failure ?? 'no runs'}`];
+    if (bench.failure || bench.times.length === 0)
+      return [bench.label, '-', '-', '-', '-', `failed: ${bench.failure ?? 'no runs'}`];
     const s = stats(bench.times);
     const peak = bench.peakMb === undefined ? '-' : bench.peakMb.toFixed(1);
     return [bench.label, ms(s.min), ms(s.median), ms(s.max), peak, ratioOf(bench) ?? ''];
@@ -19,7 +20,15 @@ export function rows(benches, ratioOf) {
 export function textTable(body) {
   const all = [HEADERS, ...body];
   const widths = HEADERS.map((_, column) => Math.max(...all.map((row) => String(row[column]).length)));
-  const line = (row) => row.map((cell, column) => (column === 0 || column === row.length - 1 ? String(cell).padEnd(widths[column]) : String(cell).padStart(widths[column]))).join('  ').trimEnd();
+  const line = (row) =>
+    row
+      .map((cell, column) =>
+        column === 0 || column === row.length - 1
+          ? String(cell).padEnd(widths[column])
+          : String(cell).padStart(widths[column]),
+      )
+      .join('  ')
+      .trimEnd();
   return [line(HEADERS), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 

@@ -52,8 +52,21 @@ const envBenches = ENV_KEYS.map((keys) => {
 const floor = benchmark('floor', "node -e ''", () => [node, '-e', '']);
 const version = ours('version', 'bootstrap-plugin --version', () => ['--version']);
 const list = ours('list', 'bootstrap-plugin list', () => ['list']);
-const createFlask = ours('create-flask', 'bootstrap-plugin create --template=flask --yes', (dir) => ['create', PLUGIN_NAME, '--template=flask', '--yes', '--dir', dir]);
-const createDefault = ours('create-default', 'bootstrap-plugin create --yes (default)', (dir) => ['create', PLUGIN_NAME, '--yes', '--dir', dir]);
+const createFlask = ours('create-flask', 'bootstrap-plugin create --template=flask --yes', (dir) => [
+  'create',
+  PLUGIN_NAME,
+  '--template=flask',
+  '--yes',
+  '--dir',
+  dir,
+]);
+const createDefault = ours('create-default', 'bootstrap-plugin create --yes (default)', (dir) => [
+  'create',
+  PLUGIN_NAME,
+  '--yes',
+  '--dir',
+  dir,
+]);
 const ourBenches = [floor, version, list, createFlask, createDefault, ...envBenches];
 
 const peers = options.quick
@@ -65,14 +78,21 @@ const median = (id) => {
   return bench && !bench.failure && bench.times.length > 0 ? stats(bench.times).median : undefined;
 };
 /** Each peer is compared with our command doing the same job. */
-const PEER_BASIS = { 'original-list': 'list', 'original-create': 'create-flask', yo: 'create-flask', plop: 'create-flask' };
+const PEER_BASIS = {
+  'original-list': 'list',
+  'original-create': 'create-flask',
+  yo: 'create-flask',
+  plop: 'create-flask',
+};
 
 function ratioOf(bench) {
   const ratio = (a, b) => (a === undefined || b === undefined ? undefined : a / b);
   if (bench.id === 'floor') return 'floor';
   if (PEER_BASIS[bench.id]) {
     const value = ratio(median(bench.id), median(PEER_BASIS[bench.id]));
-    return value === undefined ? '' : `${value.toFixed(2)}× ours (${byId.get(PEER_BASIS[bench.id]).label.replace('bootstrap-plugin ', '')})`;
+    return value === undefined
+      ? ''
+      : `${value.toFixed(2)}× ours (${byId.get(PEER_BASIS[bench.id]).label.replace('bootstrap-plugin ', '')})`;
   }
   const value = ratio(median(bench.id), median('floor'));
   return value === undefined ? '' : `${value.toFixed(2)}× floor`;
@@ -89,8 +109,18 @@ function targets() {
   const [small, large] = ENV_KEYS.map((keys) => `env-${keys}`);
   return [
     target(`list ≤ ${TARGETS.list}× the floor`, over('list', 'floor'), TARGETS.list, 'max'),
-    target(`create --template=flask --yes ≤ ${TARGETS.createFlask}× the floor`, over('create-flask', 'floor'), TARGETS.createFlask, 'max'),
-    target(`original bootstrap_plugin.py create ≥ ${TARGETS.original}× ours`, over('original-create', 'create-flask'), TARGETS.original, 'min'),
+    target(
+      `create --template=flask --yes ≤ ${TARGETS.createFlask}× the floor`,
+      over('create-flask', 'floor'),
+      TARGETS.createFlask,
+      'max',
+    ),
+    target(
+      `original bootstrap_plugin.py create ≥ ${TARGETS.original}× ours`,
+      over('original-create', 'create-flask'),
+      TARGETS.original,
+      'min',
+    ),
     target(`yo ≥ ${TARGETS.yo}× ours`, over('yo', 'create-flask'), TARGETS.yo, 'min'),
     target(`env on 100k keys < ${TARGETS.env100kMs} ms`, median(large), TARGETS.env100kMs, 'max', 'ms'),
     target(`env growth 10k → 100k keys ≤ ${TARGETS.envGrowth}×`, over(large, small), TARGETS.envGrowth, 'max'),
@@ -101,7 +131,11 @@ const machine = describeMachine();
 const benches = [...ourBenches, ...peers.benches];
 try {
   process.stderr.write(`bench: ${benches.length} benchmarks, ${plan.warmUps} warm-up + ${runs} timed runs each\n`);
-  measureAll(benches, { warmUps: plan.warmUps, runs, onRound: (round) => process.stderr.write(`bench: round ${round}/${runs}\n`) });
+  measureAll(benches, {
+    warmUps: plan.warmUps,
+    runs,
+    onRound: (round) => process.stderr.write(`bench: round ${round}/${runs}\n`),
+  });
 } finally {
   rmSync(iniDir, { recursive: true, force: true });
   peers.cleanup();
@@ -112,13 +146,19 @@ const notes = [
   ...peers.notes,
   ...peers.benches.filter((b) => b.failure).map((b) => `${b.id}: failed (${b.failure}); skipped`),
 ];
-const body = rows(benches.filter((b) => !(peers.benches.includes(b) && b.failure)), ratioOf);
+const body = rows(
+  benches.filter((b) => !(peers.benches.includes(b) && b.failure)),
+  ratioOf,
+);
 const goals = targets();
 console.log(textTable(body));
 console.log(`\n${targetLines(goals).join('\n')}`);
 if (notes.length > 0) console.log(`\n${notes.join('\n')}`);
 if (writeReport) {
-  writeFileSync(REPORT, markdown({ command, machine, runs, warmUps: plan.warmUps, body, targets: goals, notes, bundle: bundleInfo }));
+  writeFileSync(
+    REPORT,
+    markdown({ command, machine, runs, warmUps: plan.warmUps, body, targets: goals, notes, bundle: bundleInfo }),
+  );
   console.log(`\nwrote ${relative(process.cwd(), REPORT) || REPORT}`);
 }
 // Our own commands must work; slow figures are reported, never failed on (CI machines are noisy).

@@ -20,11 +20,20 @@ const answersFile = (content: string) => {
   return file;
 };
 
-const message = async (promise: Promise<unknown>) => (await promise.then(() => 'no error', (error: Error) => error.message));
+const message = async (promise: Promise<unknown>) =>
+  await promise.then(
+    () => 'no error',
+    (error: Error) => error.message,
+  );
 
 describe('--set flags', () => {
   it('splits at the first "=" so values may hold "="', () => {
-    expect(parseSetFlags(['url=http://x/?a=b', 'a=1', 'a=2'])).toEqual(new Map([['url', 'http://x/?a=b'], ['a', '2']]));
+    expect(parseSetFlags(['url=http://x/?a=b', 'a=1', 'a=2'])).toEqual(
+      new Map([
+        ['url', 'http://x/?a=b'],
+        ['a', '2'],
+      ]),
+    );
   });
 
   it('refuses a flag without FIELD=', () => {
@@ -60,7 +69,11 @@ describe('answer resolution', () => {
       return field.name === 'debug' ? 'yes' : def;
     };
     const { answers, defaulted } = await resolveAnswers(FIELDS, { set: ['version=1.0'], ask });
-    expect(asked).toEqual([['type', 'sync'], ['debug', false], ['workers', 2]]);
+    expect(asked).toEqual([
+      ['type', 'sync'],
+      ['debug', false],
+      ['workers', 2],
+    ]);
     expect(answers).toEqual({ version: '1.0', type: 'sync', debug: true, workers: 2 });
     expect(defaulted).toEqual([]);
   });
@@ -74,7 +87,9 @@ describe('answer resolution', () => {
     expect(await message(resolveAnswers(FIELDS, { set: ['wrkers=3'] }))).toBe(
       '--set wrkers: unknown field (did you mean "workers"?) (fields: version, type, debug, workers)',
     );
-    expect(await message(resolveAnswers(FIELDS, { set: ['workers=many'] }))).toBe('--set workers="many": expected a whole number');
+    expect(await message(resolveAnswers(FIELDS, { set: ['workers=many'] }))).toBe(
+      '--set workers="many": expected a whole number',
+    );
     expect(await message(resolveAnswers(FIELDS, { set: ['type=asyncc'] }))).toBe(
       '--set type="asyncc": expected one of sync, async (did you mean "async"?)',
     );
@@ -100,11 +115,15 @@ describe('answer resolution', () => {
 
   it('says which file cannot be read', async () => {
     const missing = join(temp.dir, 'missing.json');
-    expect(await message(resolveAnswers(FIELDS, { set: [], answersFile: missing }))).toContain(`${missing}: cannot be read (no such file or directory): check --answers`);
+    expect(await message(resolveAnswers(FIELDS, { set: [], answersFile: missing }))).toContain(
+      `${missing}: cannot be read (no such file or directory): check --answers`,
+    );
   });
 
   it('requires --set for a field without a default when nothing can ask', async () => {
     const required: Field[] = [{ name: 'author', message: 'Author', type: 'string' }];
-    expect(await message(resolveAnswers(required, { set: [] }))).toBe('field "author" has no default: pass --set author=VALUE');
+    expect(await message(resolveAnswers(required, { set: [] }))).toBe(
+      'field "author" has no default: pass --set author=VALUE',
+    );
   });
 });

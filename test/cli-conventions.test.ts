@@ -7,7 +7,18 @@ const temp = makeTempDir('bp-conventions-');
 afterAll(temp.cleanup);
 const run = (args: string[]) => runCli(args, { cwd: temp.fresh() });
 const VERSION = (JSON.parse(readFileSync(join(CLI_PACKAGE, 'package.json'), 'utf8')) as { version: string }).version;
-const COMMANDS = ['list', 'create', 'update', 'release', 'env', 'config get', 'config set', 'config check', 'run', 'completion'];
+const COMMANDS = [
+  'list',
+  'create',
+  'update',
+  'release',
+  'env',
+  'config get',
+  'config set',
+  'config check',
+  'run',
+  'completion',
+];
 
 describe('help and version', () => {
   it('a bare bootstrap-plugin prints every command with its summary, exit 0', async () => {
@@ -19,32 +30,42 @@ describe('help and version', () => {
     expect((await run(['-h'])).stdout).toBe(stdout);
   });
 
-  it.each(COMMANDS)('%s -h and --help print its usage and every option, without needing its arguments', async (command) => {
-    const words = command.split(' ');
-    const long = await run([...words, '--help']);
-    expect([long.code, long.stderr]).toEqual([0, '']);
-    expect(long.stdout).toMatch(new RegExp(`^Usage: bootstrap-plugin ${command}\\b`));
-    expect(long.stdout).toMatch(/^ {2}-h, --help +show this help$/m);
-    expect(long.stdout).toMatch(/^ {2}-v, --version +print the version$/m);
-    expect((await run([...words, '-h'])).stdout).toBe(long.stdout);
-  });
+  it.each(COMMANDS)(
+    '%s -h and --help print its usage and every option, without needing its arguments',
+    async (command) => {
+      const words = command.split(' ');
+      const long = await run([...words, '--help']);
+      expect([long.code, long.stderr]).toEqual([0, '']);
+      expect(long.stdout).toMatch(new RegExp(`^Usage: bootstrap-plugin ${command}\\b`));
+      expect(long.stdout).toMatch(/^ {2}-h, --help +show this help$/m);
+      expect(long.stdout).toMatch(/^ {2}-v, --version +print the version$/m);
+      expect((await run([...words, '-h'])).stdout).toBe(long.stdout);
+    },
+  );
 
   it('create --help lists its flags with their values and defaults', async () => {
     const { stdout } = await run(['create', '--help']);
-    expect(stdout).toMatch(/^ {2}-t, --template T +template name, or path to a template directory \(default: default\)$/m);
+    expect(stdout).toMatch(
+      /^ {2}-t, --template T +template name, or path to a template directory \(default: default\)$/m,
+    );
     expect(stdout).toMatch(/^ {2}-y, --yes, --no-input +/m);
     expect(stdout).toMatch(/^ {2}--set FIELD=VALUE +answer a field \(repeatable\)$/m);
     expect(stdout).toMatch(/^ {2}NAME +plugin name/m);
   });
 
   it('env --help names the formats', async () => {
-    expect((await run(['env', '--help'])).stdout).toMatch(/--format F +profile format \(one of sh, fish, dotenv, json; default: sh\)/);
+    expect((await run(['env', '--help'])).stdout).toMatch(
+      /--format F +profile format \(one of sh, fish, dotenv, json; default: sh\)/,
+    );
   });
 
-  it.each([['-v'], ['--version'], ['list', '-v'], ['create', '--version'], ['config', 'check', '-v']])('%s prints the version', async (...args) => {
-    const { code, stdout, stderr } = await run(args);
-    expect([code, stdout, stderr]).toEqual([0, `${VERSION}\n`, '']);
-  });
+  it.each([['-v'], ['--version'], ['list', '-v'], ['create', '--version'], ['config', 'check', '-v']])(
+    '%s prints the version',
+    async (...args) => {
+      const { code, stdout, stderr } = await run(args);
+      expect([code, stdout, stderr]).toEqual([0, `${VERSION}\n`, '']);
+    },
+  );
 
   it('a bare `config` prints the config commands', async () => {
     const { code, stdout } = await run(['config']);

@@ -32,7 +32,10 @@ describe('list', () => {
     const two = freshDir();
     writeTemplate(one, 'alpha', { fields: [] }, {});
     writeTemplate(two, 'beta', { fields: [] }, {});
-    const run = await runCli(['list', '--templates-dir', one], { cwd: temp.dir, env: cleanEnv({ BOOTSTRAP_PLUGIN_TEMPLATES: two }) });
+    const run = await runCli(['list', '--templates-dir', one], {
+      cwd: temp.dir,
+      env: cleanEnv({ BOOTSTRAP_PLUGIN_TEMPLATES: two }),
+    });
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines.slice(-2)).toEqual(['     * alpha      alpha test template', '     * beta       beta test template']);
   });
@@ -43,23 +46,40 @@ describe('list', () => {
     const flask = rows.find((r) => r.name === 'flask')!;
     expect(flask.source).toBe('builtin');
     expect(flask.fields.map((f) => f.name)).toEqual(
-      expect.arrayContaining(['version', 'release', 'summary', 'license', 'url', 'maintainer', 'vendor', 'crontab_support', 'workers']),
+      expect.arrayContaining([
+        'version',
+        'release',
+        'summary',
+        'license',
+        'url',
+        'maintainer',
+        'vendor',
+        'crontab_support',
+        'workers',
+      ]),
     );
   });
 });
 
 describe('create, non-interactive', () => {
-  it.each(['default', 'empty', 'node', 'django', 'static', 'flask'])('creates a %s plugin with --yes', async (template) => {
-    const cwd = freshDir();
-    const run = await runCli(['create', `--template=${template}`, 'foo', '--yes'], { cwd });
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    expect(run.stdout.split('\n')[0]).toBe(`Plugin foo successfully created on directory ${join(cwd, 'foo')}`);
-    expect(readFileSync(join(cwd, 'foo', '.layerapi2_label'), 'utf8')).toBe('plugin_foo@mfserv\n');
-    expect(readFileSync(join(cwd, 'foo', 'config.ini'), 'utf8')).toMatch(/^\[general\]$/m);
-    const state = JSON.parse(readFileSync(join(cwd, 'foo', '.bootstrap-plugin.json'), 'utf8'));
-    expect(state).toMatchObject({ template, module: 'mfserv', answers: { version: '0.0.1', license: 'Proprietary' } });
-  });
+  it.each(['default', 'empty', 'node', 'django', 'static', 'flask'])(
+    'creates a %s plugin with --yes',
+    async (template) => {
+      const cwd = freshDir();
+      const run = await runCli(['create', `--template=${template}`, 'foo', '--yes'], { cwd });
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout.split('\n')[0]).toBe(`Plugin foo successfully created on directory ${join(cwd, 'foo')}`);
+      expect(readFileSync(join(cwd, 'foo', '.layerapi2_label'), 'utf8')).toBe('plugin_foo@mfserv\n');
+      expect(readFileSync(join(cwd, 'foo', 'config.ini'), 'utf8')).toMatch(/^\[general\]$/m);
+      const state = JSON.parse(readFileSync(join(cwd, 'foo', '.bootstrap-plugin.json'), 'utf8'));
+      expect(state).toMatchObject({
+        template,
+        module: 'mfserv',
+        answers: { version: '0.0.1', license: 'Proprietary' },
+      });
+    },
+  );
 
   it.each(['python3_sync', 'python2_sync', 'aiohttp', 'gunicorn3_sync', 'gunicorn2_sync', 'gunicorn3_asyncio'])(
     'creates a default plugin of type %s',
@@ -92,7 +112,10 @@ describe('create, non-interactive', () => {
     const cwd = freshDir();
     writeFileSync(join(cwd, 'answers.json'), JSON.stringify({ summary: 'from file', vendor: 'ACME' }));
     const evil = '<%= process.exit(3) %> $(touch pwned)';
-    const run = await runCli(['create', '--template=flask', 'foo', '--yes', '--answers', 'answers.json', '--set', `summary=${evil}`], { cwd });
+    const run = await runCli(
+      ['create', '--template=flask', 'foo', '--yes', '--answers', 'answers.json', '--set', `summary=${evil}`],
+      { cwd },
+    );
     expect(run.code).toBe(0);
     const config = readFileSync(join(cwd, 'foo', 'config.ini'), 'utf8');
     expect(config).toContain(evil);
@@ -102,7 +125,10 @@ describe('create, non-interactive', () => {
 
   it('creates under --dir with the label of --module, else $MFMODULE', async () => {
     const cwd = freshDir();
-    const run = await runCli(['create', '--template=static', 'site', '--yes', '--dir', 'sub/dir', '--module', 'MFDATA'], { cwd });
+    const run = await runCli(
+      ['create', '--template=static', 'site', '--yes', '--dir', 'sub/dir', '--module', 'MFDATA'],
+      { cwd },
+    );
     expect(run.code).toBe(0);
     expect(readFileSync(join(cwd, 'sub', 'dir', 'site', '.layerapi2_label'), 'utf8')).toBe('plugin_site@mfdata\n');
     await runCli(['create', '--template=static', 'other', '--yes'], { cwd, env: cleanEnv({ MFMODULE: 'MFBASE' }) });
@@ -128,10 +154,15 @@ describe('create, non-interactive', () => {
 
   it('creates from a user template given by path, with __NAME__ paths and kept modes', async () => {
     const cwd = freshDir();
-    writeTemplate(cwd, 'mine', { fields: [{ name: 'greeting', message: 'Greeting', type: 'string', default: 'hello' }] }, {
-      '__NAME__/hello.txt.ejs': '<%- greeting %> from <%- name %>\n',
-      'run.sh': { content: '#!/bin/sh\necho run\n', mode: 0o755 },
-    });
+    writeTemplate(
+      cwd,
+      'mine',
+      { fields: [{ name: 'greeting', message: 'Greeting', type: 'string', default: 'hello' }] },
+      {
+        '__NAME__/hello.txt.ejs': '<%- greeting %> from <%- name %>\n',
+        'run.sh': { content: '#!/bin/sh\necho run\n', mode: 0o755 },
+      },
+    );
     const run = await runCli(['create', '--template=./mine', 'bar', '--yes', '--set', 'greeting=hi'], { cwd });
     expect(run.code).toBe(0);
     expect(readFileSync(join(cwd, 'bar', 'bar', 'hello.txt'), 'utf8')).toBe('hi from bar\n');
@@ -144,7 +175,9 @@ describe('a plugin made from a user template', () => {
     const cwd = freshDir();
     const template = join(cwd, 'tpl', 'mine');
     writeTemplate(join(cwd, 'tpl'), 'mine', { fields: [] }, { 'config.ini': '[custom]\n# Anything.\nfoo = 1\n' });
-    expect((await runCli(['create', '--templates-dir', 'tpl', '--template=mine', 'p1', '--yes'], { cwd })).code).toBe(0);
+    expect((await runCli(['create', '--templates-dir', 'tpl', '--template=mine', 'p1', '--yes'], { cwd })).code).toBe(
+      0,
+    );
     const state = JSON.parse(readFileSync(join(cwd, 'p1', '.bootstrap-plugin.json'), 'utf8'));
     expect(state.template).toBe(template);
     const refused = await runCli(['config', 'check', join(cwd, 'p1')], { cwd: temp.dir });
@@ -158,22 +191,38 @@ describe('a plugin made from a user template', () => {
   });
 
   // Hostile cases: 3 spellings of a path in a received plugin's .bootstrap-plugin.json.
-  it.each(['./evil', 'evil/', '/abs/evil'])('never runs a template that a received plugin names by path (%s)', async (spelling) => {
-    const cwd = freshDir();
-    mkdirSync(join(cwd, 'received'));
-    writeTemplate(join(cwd, 'received'), 'evil', { fields: [] }, { 'config.ini.ejs': "<% process.stdout.write('RAN'); process.exit(42) %>[custom]\n" });
-    writeFileSync(join(cwd, 'received', 'config.ini'), '[custom]\n');
-    const path = spelling === '/abs/evil' ? join(cwd, 'received', 'evil') : spelling;
-    writeFileSync(join(cwd, 'received', '.bootstrap-plugin.json'), JSON.stringify({ template: path, module: 'mfserv', answers: {} }));
-    const run = await runCli(['config', 'check', 'received'], { cwd });
-    expect(run.stdout).not.toContain('RAN');
-    expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/names its template by path .*: pass --template .* if you trust that template\n$/);
-  });
+  it.each(['./evil', 'evil/', '/abs/evil'])(
+    'never runs a template that a received plugin names by path (%s)',
+    async (spelling) => {
+      const cwd = freshDir();
+      mkdirSync(join(cwd, 'received'));
+      writeTemplate(
+        join(cwd, 'received'),
+        'evil',
+        { fields: [] },
+        { 'config.ini.ejs': "<% process.stdout.write('RAN'); process.exit(42) %>[custom]\n" },
+      );
+      writeFileSync(join(cwd, 'received', 'config.ini'), '[custom]\n');
+      const path = spelling === '/abs/evil' ? join(cwd, 'received', 'evil') : spelling;
+      writeFileSync(
+        join(cwd, 'received', '.bootstrap-plugin.json'),
+        JSON.stringify({ template: path, module: 'mfserv', answers: {} }),
+      );
+      const run = await runCli(['config', 'check', 'received'], { cwd });
+      expect(run.stdout).not.toContain('RAN');
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/names its template by path .*: pass --template .* if you trust that template\n$/);
+    },
+  );
 });
 
 describe('create, bad input: one line, exit 2, nothing written', () => {
-  const refuse = async (args: string[], expected: string | RegExp, setup?: (cwd: string) => void, afterwards?: (cwd: string) => void) => {
+  const refuse = async (
+    args: string[],
+    expected: string | RegExp,
+    setup?: (cwd: string) => void,
+    afterwards?: (cwd: string) => void,
+  ) => {
     const cwd = freshDir();
     setup?.(cwd);
     const before = readdirSync(cwd);
@@ -187,7 +236,10 @@ describe('create, bad input: one line, exit 2, nothing written', () => {
   };
 
   it('unknown template, with a suggestion', () =>
-    refuse(['create', '--template=flsk', 'foo', '--yes'], 'unknown template "flsk" (did you mean "flask"?) (see: bootstrap-plugin list)'));
+    refuse(
+      ['create', '--template=flsk', 'foo', '--yes'],
+      'unknown template "flsk" (did you mean "flask"?) (see: bootstrap-plugin list)',
+    ));
 
   it.each([
     ['plugin_foo', 'it must not start with "plugin_"'],
@@ -195,24 +247,41 @@ describe('create, bad input: one line, exit 2, nothing written', () => {
     ['base', '"base" is reserved'],
     ['foo.bar', 'use only letters, digits, "_" and "-"'],
     ['..', 'use only letters, digits, "_" and "-"'],
-  ])('bad name %s, naming the rule', (name, rule) => refuse(['create', name, '--yes'], `invalid plugin name "${name}": ${rule}`));
+  ])('bad name %s, naming the rule', (name, rule) =>
+    refuse(['create', name, '--yes'], `invalid plugin name "${name}": ${rule}`),
+  );
 
   it('django refuses the name main', () =>
     refuse(['create', '--template=django', 'main', '--yes'], '"main" is reserved by the django template'));
 
   it('unknown --set field, with a suggestion', () =>
-    refuse(['create', '--template=flask', 'foo', '--set', 'wrkers=3'], '--set wrkers: unknown field (did you mean "workers"?)'));
+    refuse(
+      ['create', '--template=flask', 'foo', '--set', 'wrkers=3'],
+      '--set wrkers: unknown field (did you mean "workers"?)',
+    ));
 
   it('invalid --set value, with the pattern', () =>
-    refuse(['create', '--template=flask', 'foo', '--set', 'workers=many'], /--set workers="many": expected a positive whole number or a \{\{VARIABLE\}\} \(pattern .+\)/));
+    refuse(
+      ['create', '--template=flask', 'foo', '--set', 'workers=many'],
+      /--set workers="many": expected a positive whole number or a \{\{VARIABLE\}\} \(pattern .+\)/,
+    ));
 
   it('invalid --set choice, with the choices', () =>
-    refuse(['create', 'foo', '--set', 'type=python4'], '--set type="python4": expected one of python3_sync, python2_sync, aiohttp'));
+    refuse(
+      ['create', 'foo', '--set', 'type=python4'],
+      '--set type="python4": expected one of python3_sync, python2_sync, aiohttp',
+    ));
 
-  it('unreadable answers file', () => refuse(['create', 'foo', '--answers', 'nope.json'], /nope\.json: cannot be read \(no such file or directory\): check --answers/));
+  it('unreadable answers file', () =>
+    refuse(
+      ['create', 'foo', '--answers', 'nope.json'],
+      /nope\.json: cannot be read \(no such file or directory\): check --answers/,
+    ));
 
   it('malformed answers file, with its line', () =>
-    refuse(['create', 'foo', '--answers', 'a.json'], /a\.json:2: invalid JSON/, (cwd) => writeFileSync(join(cwd, 'a.json'), '{\n "version": 1.0.0\n}')));
+    refuse(['create', 'foo', '--answers', 'a.json'], /a\.json:2: invalid JSON/, (cwd) =>
+      writeFileSync(join(cwd, 'a.json'), '{\n "version": 1.0.0\n}'),
+    ));
 
   it('existing directory, left untouched', async () => {
     await refuse(
@@ -226,7 +295,11 @@ describe('create, bad input: one line, exit 2, nothing written', () => {
     );
   });
 
-  it('unknown option, with a suggestion', () => refuse(['create', 'foo', '--yse'], 'unknown option --yse (did you mean "--yes"?) (see: bootstrap-plugin create --help)'));
+  it('unknown option, with a suggestion', () =>
+    refuse(
+      ['create', 'foo', '--yse'],
+      'unknown option --yse (did you mean "--yes"?) (see: bootstrap-plugin create --help)',
+    ));
 });
 
 describe('create --force', () => {

@@ -10,11 +10,15 @@ afterAll(temp.cleanup);
 const binDir = temp.fresh();
 symlinkSync(CLI, join(binDir, 'bootstrap-plugin'));
 const env = cleanEnv({ PATH: `${binDir}:${process.env.PATH}` });
-const shell = (program: string, script: string) => execFileSync(program, ['-c', script], { cwd: temp.fresh(), env, encoding: 'utf8', timeout: 30_000 });
+const shell = (program: string, script: string) =>
+  execFileSync(program, ['-c', script], { cwd: temp.fresh(), env, encoding: 'utf8', timeout: 30_000 });
 
 /** What bash offers for the command line `words` (the last one being typed). */
 const bash = (words: string[]) =>
-  shell('bash', `eval "$(bootstrap-plugin completion bash)"; COMP_WORDS=(bootstrap-plugin ${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length}; _bootstrap_plugin; printf '%s\\n' "\${COMPREPLY[@]}"`)
+  shell(
+    'bash',
+    `eval "$(bootstrap-plugin completion bash)"; COMP_WORDS=(bootstrap-plugin ${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length}; _bootstrap_plugin; printf '%s\\n' "\${COMPREPLY[@]}"`,
+  )
     .split('\n')
     .filter(Boolean);
 /** What fish offers for the command line `line`. */
@@ -30,11 +34,17 @@ describe('bootstrap-plugin completion', () => {
     [['cr'], ['create']],
     [['config', 'c'], ['check']],
     [['create', 'foo', '-t', 'fl'], ['flask']],
-    [['create', 'foo', '--template', 't'], ['tutor', 'tracim']],
+    [
+      ['create', 'foo', '--template', 't'],
+      ['tutor', 'tracim'],
+    ],
     [['create', 'foo', '-t', 'flask', '--set', 'wo'], ['workers=']],
     [['create', 'foo', '--dr'], ['--dry-run']],
     [['create', 'foo', '--no'], ['--no-input']],
-    [['env', '--format', ''], ['sh', 'fish', 'dotenv', 'json']],
+    [
+      ['env', '--format', ''],
+      ['sh', 'fish', 'dotenv', 'json'],
+    ],
   ])('bash completes %j with %j', (words, expected) => {
     expect(bash(words)).toEqual(expected);
   });
@@ -50,11 +60,16 @@ describe('bootstrap-plugin completion', () => {
   });
 
   it('zsh loads the script and registers its completion function for bootstrap-plugin', () => {
-    const out = shell('zsh', 'autoload -U compinit; compinit -u -d "$PWD/.zcompdump"; eval "$(bootstrap-plugin completion zsh)"; print -r -- $_comps[bootstrap-plugin]');
+    const out = shell(
+      'zsh',
+      'autoload -U compinit; compinit -u -d "$PWD/.zcompdump"; eval "$(bootstrap-plugin completion zsh)"; print -r -- $_comps[bootstrap-plugin]',
+    );
     expect(out.trim()).toBe('_bootstrap_plugin');
   });
 
   it('refuses another shell with one line, exit 2', () => {
-    expect(() => execFileSync(process.execPath, [CLI, 'completion', 'tcsh'], { env, stdio: 'pipe' })).toThrow(/completion "tcsh": expected one of bash, zsh, fish/);
+    expect(() => execFileSync(process.execPath, [CLI, 'completion', 'tcsh'], { env, stdio: 'pipe' })).toThrow(
+      /completion "tcsh": expected one of bash, zsh, fish/,
+    );
   });
 });

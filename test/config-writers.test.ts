@@ -24,22 +24,28 @@ describe('concurrent config set on one file', () => {
     for (let round = 0; round < ROUNDS; round++) {
       write('p/config.ini', '[custom]\nfirst = 1\n');
       const runs = await Promise.all(
-        Array.from({ length: WRITERS }, (_, i) => runCli(['config', 'set', 'p', `custom.key_${i}=${i}`, `custom.first=${i}`], { cwd: workspace.dir })),
+        Array.from({ length: WRITERS }, (_, i) =>
+          runCli(['config', 'set', 'p', `custom.key_${i}=${i}`, `custom.first=${i}`], { cwd: workspace.dir }),
+        ),
       );
-      for (const [i, run] of runs.entries()) expect(run).toMatchObject({ code: 0, stdout: expect.stringContaining(`[custom] key_${i} added`) });
+      for (const [i, run] of runs.entries())
+        expect(run).toMatchObject({ code: 0, stdout: expect.stringContaining(`[custom] key_${i} added`) });
       const text = read('p/config.ini');
       for (let i = 0; i < WRITERS; i++) expect(text).toContain(`key_${i} = ${i}\n`);
       expect(readdirSync(join(workspace.dir, 'p'))).toEqual(['config.ini']);
     }
   });
 
-  it("removes a stale lock left by a killed run, and says so", async () => {
+  it('removes a stale lock left by a killed run, and says so', async () => {
     write('p/config.ini', '[custom]\n');
     // A process that has ended: its id names no running process.
     const dead = spawnSync('true').pid!;
     write('p/config.ini.lock', `${dead} ${execFileSync('hostname', { encoding: 'utf8' }).trim()}\n`);
     const run = await runCli(['config', 'set', 'p', 'custom.k=v'], { cwd: workspace.dir });
-    expect(run).toMatchObject({ code: 0, stderr: `bootstrap-plugin: note: removed ${join(workspace.dir, 'p/config.ini.lock')}, left by an interrupted run\n` });
+    expect(run).toMatchObject({
+      code: 0,
+      stderr: `bootstrap-plugin: note: removed ${join(workspace.dir, 'p/config.ini.lock')}, left by an interrupted run\n`,
+    });
     expect(read('p/config.ini')).toBe('[custom]\nk = v\n');
     expect(existsSync(join(workspace.dir, 'p/config.ini.lock'))).toBe(false);
   });
@@ -68,7 +74,11 @@ function bigConfig(mode: number): string {
 const tempFiles = () => readdirSync(join(workspace.dir, 'p')).filter((name) => name !== 'config.ini');
 
 /** Starts `config set` (or `args`), and calls `onTemp` (synchronously) once the temporary file of `target` exists. */
-function setUntilTemp(onTemp: (pid: number) => void, args = ['config', 'set', 'p', 'custom.k=v'], target = 'config.ini'): Promise<number | null> {
+function setUntilTemp(
+  onTemp: (pid: number) => void,
+  args = ['config', 'set', 'p', 'custom.k=v'],
+  target = 'config.ini',
+): Promise<number | null> {
   const child = spawn(process.execPath, [CLI, ...args], { cwd: workspace.dir, env: cleanEnv(), stdio: 'ignore' });
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline && !tempFiles().some((name) => name.startsWith(`.${target}.bootstrap-plugin-`))) {
@@ -136,7 +146,10 @@ describe('config set and signals', () => {
     expect(left).toHaveLength(2);
     const run = await runCli(['config', 'set', 'p', 'custom.k=w'], { cwd: workspace.dir });
     expect(run.code).toBe(0);
-    for (const name of left) expect(run.stderr).toContain(`bootstrap-plugin: note: removed ${join(workspace.dir, 'p', name)}, left by an interrupted run\n`);
+    for (const name of left)
+      expect(run.stderr).toContain(
+        `bootstrap-plugin: note: removed ${join(workspace.dir, 'p', name)}, left by an interrupted run\n`,
+      );
     expect(tempFiles()).toEqual([]);
     expect(read('p/config.ini')).toMatch(/\nk = w\n$/);
   });
@@ -169,22 +182,42 @@ describe('config set refuses what env would refuse', () => {
   it('refuses a value or name that is not UTF-8 instead of writing U+FFFD, changing nothing', () => {
     write('p/config.ini', '[custom]\n');
     const run = (assignment: string) =>
-      spawnSync('bash', ['-c', `exec "$0" "$1" config set p "${assignment}"`, process.execPath, CLI], { cwd: workspace.dir, encoding: 'utf8', env: cleanEnv() });
+      spawnSync('bash', ['-c', `exec "$0" "$1" config set p "${assignment}"`, process.execPath, CLI], {
+        cwd: workspace.dir,
+        encoding: 'utf8',
+        env: cleanEnv(),
+      });
     expect(run(`custom.k=caf$(printf '\\xe9')`)).toMatchObject({
       status: 2,
-      stderr: 'bootstrap-plugin: error: cannot set "custom.k": the value is not valid UTF-8 (its bytes arrive as U+FFFD "\uFFFD", which is refused for that reason): give it in UTF-8\n',
+      stderr:
+        'bootstrap-plugin: error: cannot set "custom.k": the value is not valid UTF-8 (its bytes arrive as U+FFFD "\uFFFD", which is refused for that reason): give it in UTF-8\n',
     });
-    expect(run(`custom.k$(printf '\\xff')=v`)).toMatchObject({ status: 2, stderr: expect.stringContaining('the name is not valid UTF-8') });
+    expect(run(`custom.k$(printf '\\xff')=v`)).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('the name is not valid UTF-8'),
+    });
     expect(read('p/config.ini')).toBe('[custom]\n');
   });
 
   it("refuses k], k[] and a-b beside a_b with env's rule and words, naming the other key's line in the file", async () => {
     write('p/config.ini', '# comment\n[custom]\na_b = 1\n[DEFAULT]\nx_y = 2\n');
     const cases: Array<[string, string]> = [
-      ['custom.k]=1', 'cannot set "custom.k]": a key holding [ or ] must be a variant, KEY[CONFIG_NAME] (e.g. port[DEV])'],
-      ['custom.k[]=1', 'cannot set "custom.k[]": a key holding [ or ] must be a variant, KEY[CONFIG_NAME] (e.g. port[DEV])'],
-      ['custom.a-b=1', `cannot set "custom.a-b": [custom] a-b gives the variable …_CUSTOM_A_B, as [custom] a_b at ${join('p', 'config.ini')}:3 does: rename one of them`],
-      ['custom.x-y=1', `cannot set "custom.x-y": [custom] x-y gives the variable …_CUSTOM_X_Y, as [custom] x_y at ${join('p', 'config.ini')}:5 does: rename one of them`],
+      [
+        'custom.k]=1',
+        'cannot set "custom.k]": a key holding [ or ] must be a variant, KEY[CONFIG_NAME] (e.g. port[DEV])',
+      ],
+      [
+        'custom.k[]=1',
+        'cannot set "custom.k[]": a key holding [ or ] must be a variant, KEY[CONFIG_NAME] (e.g. port[DEV])',
+      ],
+      [
+        'custom.a-b=1',
+        `cannot set "custom.a-b": [custom] a-b gives the variable …_CUSTOM_A_B, as [custom] a_b at ${join('p', 'config.ini')}:3 does: rename one of them`,
+      ],
+      [
+        'custom.x-y=1',
+        `cannot set "custom.x-y": [custom] x-y gives the variable …_CUSTOM_X_Y, as [custom] x_y at ${join('p', 'config.ini')}:5 does: rename one of them`,
+      ],
     ];
     for (const [assignment, message] of cases) {
       const run = await runCli(['config', 'set', 'p', assignment], { cwd: workspace.dir });
@@ -197,23 +230,36 @@ describe('config set refuses what env would refuse', () => {
     write('q/config.ini', '[custom]\nk] = 1\na_b = 1\na-b = 2\n');
     const check = await runCli(['config', 'check', 'q', '--template', 'default'], { cwd: workspace.dir });
     const env = await runCli(['env', 'q'], { cwd: workspace.dir });
-    expect(check.stdout).toContain(`${join('q', 'config.ini')}:2: "k]": a key holding [ or ] must be a variant, KEY[CONFIG_NAME] (e.g. port[DEV])\n`);
+    expect(check.stdout).toContain(
+      `${join('q', 'config.ini')}:2: "k]": a key holding [ or ] must be a variant, KEY[CONFIG_NAME] (e.g. port[DEV])\n`,
+    );
     expect(check.stdout).toContain(
       `${join('q', 'config.ini')}:4: [custom] a-b gives the variable MFSERV_CURRENT_PLUGIN_CUSTOM_A_B, as [custom] a_b at ${join('q', 'config.ini')}:3 does: rename one of them\n`,
     );
     expect(check.stdout).not.toContain('unknown key "k]"');
-    expect(env.stderr).toBe(`bootstrap-plugin: error: ${join('q', 'config.ini')}:2: "k]": a key holding [ or ] must be a variant, KEY[CONFIG_NAME] (e.g. port[DEV])\n`);
+    expect(env.stderr).toBe(
+      `bootstrap-plugin: error: ${join('q', 'config.ini')}:2: "k]": a key holding [ or ] must be a variant, KEY[CONFIG_NAME] (e.g. port[DEV])\n`,
+    );
   });
 
   const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
   it(`accepts a key exactly when env then accepts the file (${RUNS} random keys, seed ${SEED})`, async () => {
     const key = fc
-      .array(fc.constantFrom('a', 'c', 'x', '_', '-', '.', '[', ']', 'dev', ' ', 'é', 'A', '0', '$'), { minLength: 1, maxLength: 6 })
+      .array(fc.constantFrom('a', 'c', 'x', '_', '-', '.', '[', ']', 'dev', ' ', 'é', 'A', '0', '$'), {
+        minLength: 1,
+        maxLength: 6,
+      })
       .map((parts) => parts.join(''));
     const keys = fc.sample(key, { seed: SEED, numRuns: RUNS });
     const base = '[s]\na_b = 1\n[s_x]\nc = 3\n';
     const envAccepts = (file: string) =>
-      collectVariables({ paths: [file], cwd: workspace.dir, module: 'mfserv', configName: 'GENERIC', environment: {} }).then(
+      collectVariables({
+        paths: [file],
+        cwd: workspace.dir,
+        module: 'mfserv',
+        configName: 'GENERIC',
+        environment: {},
+      }).then(
         () => true,
         () => false,
       );

@@ -40,8 +40,12 @@ describe('config get', () => {
 
   it('suggests the key meant, and says when an address is ambiguous', async () => {
     write('c.ini', '[custom]\napi_url = x\n[a.b]\nc = 1\n[a]\nb.c = 2\n');
-    await expect(get('c.ini', 'custom.api_ur')).rejects.toThrow('no key "custom.api_ur" in c.ini (did you mean "custom.api_url"?)');
-    await expect(get('c.ini', 'a.b.c')).rejects.toThrow('"a.b.c" could be a key of [a] or [a.b] in c.ini: rename one of those sections');
+    await expect(get('c.ini', 'custom.api_ur')).rejects.toThrow(
+      'no key "custom.api_ur" in c.ini (did you mean "custom.api_url"?)',
+    );
+    await expect(get('c.ini', 'a.b.c')).rejects.toThrow(
+      '"a.b.c" could be a key of [a] or [a.b] in c.ini: rename one of those sections',
+    );
     await expect(get('c.ini', 'nodot')).rejects.toThrow('"nodot": expected SECTION.KEY, e.g. custom.api_url');
   });
 });
@@ -73,7 +77,9 @@ describe('config set', () => {
       { section: 'general', key: 'version', previous: '0.0.1', value: '1.2.3' },
       { section: 'app_main', key: 'WORKERS', previous: '4', value: '8' },
     ]);
-    expect(read('c.ini')).toBe(original.replace('version=0.0.1', 'version=1.2.3').replace('workers : 4', 'workers : 8'));
+    expect(read('c.ini')).toBe(
+      original.replace('version=0.0.1', 'version=1.2.3').replace('workers : 4', 'workers : 8'),
+    );
   });
 
   it("adds a missing key after the section's last key, in its style, before the trailing comments", async () => {
@@ -86,7 +92,9 @@ describe('config set', () => {
   it('adds a key to a section without keys after its header and the comments under it', async () => {
     write('c.ini', original);
     await set('c.ini', 'custom.api_url=http://x/y#z');
-    expect(read('c.ini')).toBe(original.replace('# Your own keys.\r\n', '# Your own keys.\r\nk = http://x/y#z\r\n'.replace('k =', 'api_url =')));
+    expect(read('c.ini')).toBe(
+      original.replace('# Your own keys.\r\n', '# Your own keys.\r\nk = http://x/y#z\r\n'.replace('k =', 'api_url =')),
+    );
   });
 
   it('adds a missing section at the end, after a blank line', async () => {
@@ -106,19 +114,45 @@ describe('config set', () => {
 
   it('refuses values configparser would not read back, and changes nothing', async () => {
     write('c.ini', '[s]\nk = v\n');
-    await expect(set('c.ini', 's.k= padded')).rejects.toThrow('cannot set "s.k": configparser strips spaces at the start and end of a value');
+    await expect(set('c.ini', 's.k= padded')).rejects.toThrow(
+      'cannot set "s.k": configparser strips spaces at the start and end of a value',
+    );
     await expect(set('c.ini', 's.k=a\n')).rejects.toThrow("configparser drops a value's trailing newlines");
-    await expect(set('c.ini', 's.k=a\n# b')).rejects.toThrow('a line of a multi-line value cannot start with "#" or ";"');
+    await expect(set('c.ini', 's.k=a\n# b')).rejects.toThrow(
+      'a line of a multi-line value cannot start with "#" or ";"',
+    );
     await expect(set('c.ini', 's.k=a\rb')).rejects.toThrow('a value cannot hold a carriage return');
     await expect(set('c.ini', 's.k=a\0b')).rejects.toThrow('a value cannot hold a NUL character');
     await expect(set('c.ini', 's.a:b=1')).rejects.toThrow('a key cannot hold ":"');
-    await expect(set('c.ini', 'S.k=1')).rejects.toThrow('c.ini has no section [S] but has [s] (section names are case-sensitive): set s.k');
+    await expect(set('c.ini', 'S.k=1')).rejects.toThrow(
+      'c.ini has no section [S] but has [s] (section names are case-sensitive): set s.k',
+    );
     await expect(set('c.ini', 'novalue')).rejects.toThrow('"novalue": expected SECTION.KEY=VALUE');
     expect(read('c.ini')).toBe('[s]\nk = v\n');
   });
 
   it('sets any random value so that Python configparser reads exactly that value, or refuses it', async () => {
-    const unit = fc.constantFrom('a', ' ', '\t', '\n', '#', ';', '=', ':', '[', ']', '%', '$', '{{X}}', 'é', '\u00a0', '\u2028', '\\', "'", '"');
+    const unit = fc.constantFrom(
+      'a',
+      ' ',
+      '\t',
+      '\n',
+      '#',
+      ';',
+      '=',
+      ':',
+      '[',
+      ']',
+      '%',
+      '$',
+      '{{X}}',
+      'é',
+      '\u00a0',
+      '\u2028',
+      '\\',
+      "'",
+      '"',
+    );
     const values = fc.sample(fc.string({ unit, maxLength: 10 }), { seed: 42, numRuns: 300 });
     const files: string[] = [];
     const accepted: string[] = [];
@@ -136,7 +170,9 @@ describe('config set', () => {
     }
     expect(accepted.length).toBeGreaterThan(100);
     const readings = readWithConfigparser(files);
-    const seen = readings.map((r) => ('error' in r ? r : Object.fromEntries(r.sections.map(([name, items]) => [name, Object.fromEntries(items)]))));
+    const seen = readings.map((r) =>
+      'error' in r ? r : Object.fromEntries(r.sections.map(([name, items]) => [name, Object.fromEntries(items)])),
+    );
     expect(seen).toEqual(accepted.map((value) => ({ s: { before: '1', k: value }, t: { after: '2' } })));
   });
 
@@ -177,12 +213,17 @@ describe('config check', () => {
       '',
       '[custom]',
     ].join('\n');
-    return writeTemplate(workspace.dir, 'mytpl', {
-      fields: [
-        { name: 'version', message: 'Version', type: 'string', default: '1.0' },
-        { name: 'workers', message: 'Workers', type: 'integer', default: 2 },
-      ],
-    }, { 'config.ini.ejs': configIni });
+    return writeTemplate(
+      workspace.dir,
+      'mytpl',
+      {
+        fields: [
+          { name: 'version', message: 'Version', type: 'string', default: '1.0' },
+          { name: 'workers', message: 'Workers', type: 'integer', default: 2 },
+        ],
+      },
+      { 'config.ini.ejs': configIni },
+    );
   }
 
   async function createFromUserTemplate(): Promise<void> {
@@ -193,42 +234,54 @@ describe('config check', () => {
   it('passes a freshly created plugin', async () => {
     await createFromUserTemplate();
     const run = await runCli(['config', 'check', 'plug', '--templates-dir', workspace.dir], { cwd: workspace.dir });
-    expect(run).toMatchObject({ code: 0, stdout: `${join('plug', 'config.ini')}: no problems (checked against the mytpl template)\n` });
+    expect(run).toMatchObject({
+      code: 0,
+      stdout: `${join('plug', 'config.ini')}: no problems (checked against the mytpl template)\n`,
+    });
   });
 
   it('accepts a [DEFAULT] section, whose keys configparser and env lend to every section', async () => {
     await createFromUserTemplate();
-    write('plug/config.ini', `[DEFAULT]\nowner = ops\n\n${readFileSync(join(workspace.dir, 'plug', 'config.ini'), 'utf8')}`);
+    write(
+      'plug/config.ini',
+      `[DEFAULT]\nowner = ops\n\n${readFileSync(join(workspace.dir, 'plug', 'config.ini'), 'utf8')}`,
+    );
     const run = await runCli(['config', 'check', 'plug', '--templates-dir', workspace.dir], { cwd: workspace.dir });
-    expect(run).toMatchObject({ code: 0, stdout: `${join('plug', 'config.ini')}: no problems (checked against the mytpl template)\n` });
+    expect(run).toMatchObject({
+      code: 0,
+      stdout: `${join('plug', 'config.ini')}: no problems (checked against the mytpl template)\n`,
+    });
   });
 
   it('reports every finding on its own file:line and exits 2', async () => {
     await createFromUserTemplate();
-    write('plug/config.ini', [
-      '[general]',
-      'version = 2.0',
-      'debug = yes',
-      'timeout = 30',
-      'ratio = lots',
-      'enabled = maybe',
-      'workers = {{MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2}}',
-      'wokers = 3',
-      'optional_key = fine',
-      'debug[DEV] = 2',
-      '_private = anything',
-      '[app_main]',
-      'gunicorn_arg = main.wsgi:app',
-      '[app_api]',
-      'main_arg = api.wsgi:app',
-      'mian_arg = x',
-      '[extra_daemon_example]',
-      'anything = goes',
-      '[custom]',
-      'my_own = key',
-      '[genral]',
-      'x = 1',
-    ].join('\n'));
+    write(
+      'plug/config.ini',
+      [
+        '[general]',
+        'version = 2.0',
+        'debug = yes',
+        'timeout = 30',
+        'ratio = lots',
+        'enabled = maybe',
+        'workers = {{MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2}}',
+        'wokers = 3',
+        'optional_key = fine',
+        'debug[DEV] = 2',
+        '_private = anything',
+        '[app_main]',
+        'gunicorn_arg = main.wsgi:app',
+        '[app_api]',
+        'main_arg = api.wsgi:app',
+        'mian_arg = x',
+        '[extra_daemon_example]',
+        'anything = goes',
+        '[custom]',
+        'my_own = key',
+        '[genral]',
+        'x = 1',
+      ].join('\n'),
+    );
     const run = await runCli(['config', 'check', 'plug', '--templates-dir', workspace.dir], { cwd: workspace.dir });
     const file = join('plug', 'config.ini');
     expect(run.code).toBe(2);
@@ -248,18 +301,31 @@ describe('config check', () => {
     write('bare/config.ini', '[custom]\n');
     const run = await runCli(['config', 'check', 'bare'], { cwd: workspace.dir });
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe(`bootstrap-plugin: error: ${join('bare', '.bootstrap-plugin.json')} does not name the plugin's template: pass --template=NAME or PATH\n`);
-    const withTemplate = await runCli(['config', 'check', 'bare', `--template=${userTemplate()}`], { cwd: workspace.dir });
+    expect(run.stderr).toBe(
+      `bootstrap-plugin: error: ${join('bare', '.bootstrap-plugin.json')} does not name the plugin's template: pass --template=NAME or PATH\n`,
+    );
+    const withTemplate = await runCli(['config', 'check', 'bare', `--template=${userTemplate()}`], {
+      cwd: workspace.dir,
+    });
     expect(withTemplate.code).toBe(0);
   });
 
   it('checks a plugin of the built-in flask template', async () => {
     expect((await runCli(['create', '--template=flask', 'demo', '--yes'], { cwd: workspace.dir })).code).toBe(0);
     expect((await runCli(['config', 'check', 'demo'], { cwd: workspace.dir, env: cleanEnv() })).code).toBe(0);
-    await set('demo', 'app_main.wokers=2', 'app_main.debug=on', 'app_main.gunicorn_arg=main.wsgi:app', 'custom.anything=ok');
+    await set(
+      'demo',
+      'app_main.wokers=2',
+      'app_main.debug=on',
+      'app_main.gunicorn_arg=main.wsgi:app',
+      'custom.anything=ok',
+    );
     const run = await runCli(['config', 'check', 'demo'], { cwd: workspace.dir });
     expect(run.code).toBe(2);
-    const lines = run.stdout.split('\n').filter(Boolean).map((line) => line.replace(/^[^:]+:\d+: /, ''));
+    const lines = run.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.replace(/^[^:]+:\d+: /, ''));
     expect(lines).toEqual([
       '[app_main] debug = "on": expected 0 or 1 or a {{VARIABLE}} placeholder (the template\'s default is 0)',
       'unknown key "wokers" in [app_main] (did you mean "workers"?)',

@@ -2,7 +2,12 @@ import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, readdirS
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeFiles } from '../packages/bootstrap-plugin/src/core/tree.js';
-import { renderContext, renderTemplate, secret, type RenderedFile } from '../packages/bootstrap-plugin/src/core/render.js';
+import {
+  renderContext,
+  renderTemplate,
+  secret,
+  type RenderedFile,
+} from '../packages/bootstrap-plugin/src/core/render.js';
 import { findTemplate, listTemplates, loadTemplate } from '../packages/bootstrap-plugin/src/core/templates.js';
 import { CLI_PACKAGE, makeTempDir } from './helpers/cli.js';
 import { writeTemplate } from './helpers/template-fixture.js';
@@ -38,14 +43,18 @@ describe('template catalogue', () => {
     writeTemplate(user, 'flask', { fields: [] }, {});
     const { templates, warnings } = listTemplates(lookup([user]));
     expect(templates.filter((t) => t.name === 'flask')).toHaveLength(1);
-    expect(warnings).toEqual([`${join(user, 'flask')}: ignored, the name "flask" is taken by ${join(BUILTIN, 'flask')}`]);
+    expect(warnings).toEqual([
+      `${join(user, 'flask')}: ignored, the name "flask" is taken by ${join(BUILTIN, 'flask')}`,
+    ]);
   });
 
   it('suggests the closest name for an unknown template', () => {
     expect(errorOf(() => findTemplate('flsk', lookup(), temp.dir))).toBe(
       'unknown template "flsk" (did you mean "flask"?) (see: bootstrap-plugin list)',
     );
-    expect(errorOf(() => findTemplate('zzzzzz', lookup(), temp.dir))).toBe('unknown template "zzzzzz" (see: bootstrap-plugin list)');
+    expect(errorOf(() => findTemplate('zzzzzz', lookup(), temp.dir))).toBe(
+      'unknown template "zzzzzz" (see: bootstrap-plugin list)',
+    );
   });
 
   it('finds a template by path, relative to the working directory', () => {
@@ -57,10 +66,28 @@ describe('template catalogue', () => {
 
   it('merges an extended template: base fields first, own fields replace same-named ones', () => {
     const user = freshDir();
-    writeTemplate(user, '_base', { fields: [{ name: 'a', message: 'A', type: 'string', default: 'base' }, { name: 'b', message: 'B', type: 'string' }] }, { 'x.txt': 'base' });
-    writeTemplate(user, 'child', { extends: '_base', fields: [{ name: 'b', message: 'B2', type: 'string', default: 'own' }] }, { 'y.txt': 'own' });
+    writeTemplate(
+      user,
+      '_base',
+      {
+        fields: [
+          { name: 'a', message: 'A', type: 'string', default: 'base' },
+          { name: 'b', message: 'B', type: 'string' },
+        ],
+      },
+      { 'x.txt': 'base' },
+    );
+    writeTemplate(
+      user,
+      'child',
+      { extends: '_base', fields: [{ name: 'b', message: 'B2', type: 'string', default: 'own' }] },
+      { 'y.txt': 'own' },
+    );
     const child = loadTemplate(join(user, 'child'), 'user');
-    expect(child.fields.map((f) => [f.name, f.default])).toEqual([['a', 'base'], ['b', 'own']]);
+    expect(child.fields.map((f) => [f.name, f.default])).toEqual([
+      ['a', 'base'],
+      ['b', 'own'],
+    ]);
     expect(child.layers).toEqual([
       { path: join(user, '_base', 'files'), root: join(user, '_base') },
       { path: join(user, 'child', 'files'), root: join(user, 'child') },
@@ -76,22 +103,35 @@ describe('template catalogue', () => {
     writeFileSync(join(user, 'bad', 'template.json'), '{\n  "name": "bad",\n  "fields": [,]\n}');
     expect(errorOf(() => loadTemplate(join(user, 'bad'), 'user'))).toMatch(/template\.json:3: invalid JSON/);
     writeFileSync(join(user, 'bad', 'template.json'), '{"feilds": []}');
-    expect(errorOf(() => loadTemplate(join(user, 'bad'), 'user'))).toContain('unknown key "feilds" (did you mean "fields"?)');
+    expect(errorOf(() => loadTemplate(join(user, 'bad'), 'user'))).toContain(
+      'unknown key "feilds" (did you mean "fields"?)',
+    );
     writeTemplate(user, 'loop', { extends: 'loop', fields: [] }, {});
     expect(errorOf(() => loadTemplate(join(user, 'loop'), 'user'))).toContain('"extends" makes a cycle');
   });
 });
 
 describe('rendering', () => {
-  const render = async (files: Parameters<typeof writeTemplate>[3], manifest: Record<string, unknown> = {}, answers = {}) => {
+  const render = async (
+    files: Parameters<typeof writeTemplate>[3],
+    manifest: Record<string, unknown> = {},
+    answers = {},
+  ) => {
     const dir = writeTemplate(freshDir(), 't', { fields: [], ...manifest }, files);
     return renderTemplate(loadTemplate(dir, 'user'), renderContext('demo', 'mfserv', answers));
   };
 
   it('renders .ejs files and strips the suffix; copies other files byte for byte', async () => {
     const binary = Buffer.from([0, 1, 2, 255, 0x3c, 0x25]);
-    const files = await render({ 'a.txt.ejs': 'name=<%- name %> label=<%- label %>\n', 'raw.txt': 'keep <%- name %>\n', 'img.bin': binary });
-    expect(contents(files)).toMatchObject({ 'a.txt': 'name=demo label=plugin_demo@mfserv\n', 'raw.txt': 'keep <%- name %>\n' });
+    const files = await render({
+      'a.txt.ejs': 'name=<%- name %> label=<%- label %>\n',
+      'raw.txt': 'keep <%- name %>\n',
+      'img.bin': binary,
+    });
+    expect(contents(files)).toMatchObject({
+      'a.txt': 'name=demo label=plugin_demo@mfserv\n',
+      'raw.txt': 'keep <%- name %>\n',
+    });
     expect(files.find((f) => f.path === 'img.bin')?.content.equals(binary)).toBe(true);
   });
 
@@ -102,12 +142,29 @@ describe('rendering', () => {
   });
 
   it('renames __NAME__ and _dot_ names, the one dotfile rule; other names starting with _ stay', async () => {
-    const files = await render({ '__NAME__/server.js': 'x', '_dot_layerapi2_label': 'x', _dot_gitignore: 'x', _gitignore: 'x', '__init__.py': '' });
-    expect(files.map((f) => f.path)).toEqual(['.gitignore', '.layerapi2_label', '__init__.py', '_gitignore', 'demo/server.js']);
+    const files = await render({
+      '__NAME__/server.js': 'x',
+      _dot_layerapi2_label: 'x',
+      _dot_gitignore: 'x',
+      _gitignore: 'x',
+      '__init__.py': '',
+    });
+    expect(files.map((f) => f.path)).toEqual([
+      '.gitignore',
+      '.layerapi2_label',
+      '__init__.py',
+      '_gitignore',
+      'demo/server.js',
+    ]);
   });
 
   it('resolves root-relative includes from the user template own directory', async () => {
-    const dir = writeTemplate(freshDir(), 't', { fields: [] }, { 'a.txt.ejs': "<%- include('/partials/head.ejs', { who: name }) -%>body\n" });
+    const dir = writeTemplate(
+      freshDir(),
+      't',
+      { fields: [] },
+      { 'a.txt.ejs': "<%- include('/partials/head.ejs', { who: name }) -%>body\n" },
+    );
     mkdirSync(join(dir, 'partials'));
     writeFileSync(join(dir, 'partials', 'head.ejs'), 'head of <%- who %>\n');
     const files = await renderTemplate(loadTemplate(dir, 'user'), renderContext('demo', 'mfserv', {}));
@@ -126,14 +183,18 @@ describe('rendering', () => {
       () => undefined,
       (e: Error) => e.message,
     );
-    expect(error).toBe(`${join(dir, 'files', 'x.txt.ejs')}:2: template error: include "${target}" leaves the templates root ${dir}`);
+    expect(error).toBe(
+      `${join(dir, 'files', 'x.txt.ejs')}:2: template error: include "${target}" leaves the templates root ${dir}`,
+    );
   });
 
   it('gives the built-in templates their folder as include root, from both generations', async () => {
     const classic = findTemplate('flask', lookup(), temp.dir);
     const metwork2 = findTemplate('python3_flask', { ...lookup(), generation: '2' as const }, temp.dir);
     expect([...classic.layers, ...metwork2.layers].every((layer) => layer.root === BUILTIN)).toBe(true);
-    const files = contents(await renderTemplate(metwork2, renderContext('demo', 'mfserv', defaults(metwork2), { metworkVersion: '2.2' })));
+    const files = contents(
+      await renderTemplate(metwork2, renderContext('demo', 'mfserv', defaults(metwork2), { metworkVersion: '2.2' })),
+    );
     expect(files['config.ini']).toContain('[app_');
     expect(files['.gitignore']).toBeDefined();
   });
@@ -147,8 +208,14 @@ describe('rendering', () => {
   });
 
   it('keeps file modes, so scripts stay executable', async () => {
-    const files = await render({ 'postinstall.ejs': { content: '#!/bin/sh\n', mode: 0o755 }, 'plain.txt': { content: 'x', mode: 0o600 } });
-    expect(files.map((f) => [f.path, f.mode.toString(8)])).toEqual([['plain.txt', '600'], ['postinstall', '755']]);
+    const files = await render({
+      'postinstall.ejs': { content: '#!/bin/sh\n', mode: 0o755 },
+      'plain.txt': { content: 'x', mode: 0o600 },
+    });
+    expect(files.map((f) => [f.path, f.mode.toString(8)])).toEqual([
+      ['plain.txt', '600'],
+      ['postinstall', '755'],
+    ]);
   });
 
   it('renders conditional files and directories only when their condition holds', async () => {
@@ -158,7 +225,11 @@ describe('rendering', () => {
     };
     const files = { 'crontab.ejs': '* * * * * x\n', 'bin/daemon': 'x', 'config.ini': 'x' };
     expect((await render(files, manifest, { cron: 'no' })).map((f) => f.path)).toEqual(['config.ini']);
-    expect((await render(files, manifest, { cron: 'yes' })).map((f) => f.path)).toEqual(['bin/daemon', 'config.ini', 'crontab']);
+    expect((await render(files, manifest, { cron: 'yes' })).map((f) => f.path)).toEqual([
+      'bin/daemon',
+      'config.ini',
+      'crontab',
+    ]);
   });
 
   it('leaves no run of blank lines where a conditional block was dropped', async () => {
@@ -180,7 +251,9 @@ describe('rendering', () => {
   });
 
   it('names the template file and line of an EJS error', async () => {
-    await expect(render({ 'x.txt.ejs': 'ok\n<%- nosuchvariable %>\n' })).rejects.toThrow(/x\.txt\.ejs:2: template error: nosuchvariable is not defined/);
+    await expect(render({ 'x.txt.ejs': 'ok\n<%- nosuchvariable %>\n' })).rejects.toThrow(
+      /x\.txt\.ejs:2: template error: nosuchvariable is not defined/,
+    );
   });
 
   it('generates secrets from a cryptographic source, Django-sized by default', () => {
@@ -233,7 +306,9 @@ describe('writing', () => {
     writeFileSync(join(parent, 'p', 'mine.txt'), 'precious');
     const controller = new AbortController();
     controller.abort();
-    await expect(writeFiles(join(parent, 'p'), tree, { replace: true, signal: controller.signal })).rejects.toThrow('interrupted');
+    await expect(writeFiles(join(parent, 'p'), tree, { replace: true, signal: controller.signal })).rejects.toThrow(
+      'interrupted',
+    );
     expect(readdirSync(parent)).toEqual(['p']);
     expect(readFileSync(join(parent, 'p', 'mine.txt'), 'utf8')).toBe('precious');
   });
@@ -244,7 +319,9 @@ describe('writing', () => {
       { path: 'x', content: Buffer.from('file'), mode: 0o644 },
       { path: 'x/y', content: Buffer.from('under a file'), mode: 0o644 },
     ];
-    await expect(writeFiles(join(parent, 'p'), clash, { replace: false })).rejects.toThrow(/^cannot write .*; nothing was written$/);
+    await expect(writeFiles(join(parent, 'p'), clash, { replace: false })).rejects.toThrow(
+      /^cannot write .*; nothing was written$/,
+    );
     expect(readdirSync(parent)).toEqual([]);
   });
 });

@@ -13,15 +13,23 @@ const write = (path: string, content: string) => workspace.write(path, content);
 describe('bootstrap-plugin env', () => {
   it('prints an sh profile, reads $MFMODULE and $MFCONFIG, and warns on stderr', async () => {
     write('c.ini', '[s]\nk[DEV] = dev\nk = plain\nv = {{NOT_SET_HERE}}\n');
-    const run = await runCli(['env', 'c.ini'], { cwd: workspace.dir, env: cleanEnv({ MFMODULE: 'MFDATA', MFCONFIG: 'dev' }) });
+    const run = await runCli(['env', 'c.ini'], {
+      cwd: workspace.dir,
+      env: cleanEnv({ MFMODULE: 'MFDATA', MFCONFIG: 'dev' }),
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).toBe("# written by bootstrap-plugin env\nexport MFDATA_S_K='dev'\nexport MFDATA_S_V=''\n");
-    expect(run.stderr).toBe('bootstrap-plugin: warning: c.ini:4: {{NOT_SET_HERE}} is not set in the environment, so it is replaced by nothing\n');
+    expect(run.stderr).toBe(
+      'bootstrap-plugin: warning: c.ini:4: {{NOT_SET_HERE}} is not set in the environment, so it is replaced by nothing\n',
+    );
   });
 
   it('--config-name and --module win over the environment; --format json prints a flat object', async () => {
     write('c.ini', '[s]\nk[DEV] = dev\nk = plain\n');
-    const run = await runCli(['env', 'c.ini', '--format', 'json', '--module', 'mfbase', '--config-name', 'GENERIC'], { cwd: workspace.dir, env: cleanEnv({ MFCONFIG: 'DEV' }) });
+    const run = await runCli(['env', 'c.ini', '--format', 'json', '--module', 'mfbase', '--config-name', 'GENERIC'], {
+      cwd: workspace.dir,
+      env: cleanEnv({ MFCONFIG: 'DEV' }),
+    });
     expect(JSON.parse(run.stdout)).toEqual({ MFBASE_S_K: 'plain' });
   });
 
@@ -39,7 +47,9 @@ describe('bootstrap-plugin env', () => {
     chmodSync(join(workspace.dir, 'profile'), 0o600);
     const run = await runCli(['env', 'c.ini', '-o', 'profile', '--format', 'fish'], { cwd: workspace.dir });
     expect(run).toMatchObject({ code: 0, stdout: '' });
-    expect(readFileSync(join(workspace.dir, 'profile'), 'utf8')).toBe("# written by bootstrap-plugin env\nset -gx MFSERV_S_K 'v'\n");
+    expect(readFileSync(join(workspace.dir, 'profile'), 'utf8')).toBe(
+      "# written by bootstrap-plugin env\nset -gx MFSERV_S_K 'v'\n",
+    );
     expect(statSync(join(workspace.dir, 'profile')).mode & 0o777).toBe(0o600);
   });
 
@@ -55,10 +65,16 @@ describe('bootstrap-plugin env', () => {
     expect(created.code).toBe(0);
     const set = await runCli(['config', 'set', 'demo', 'custom.api_url=http://x/y#z'], { cwd: workspace.dir });
     expect(set).toMatchObject({ code: 0, stdout: `${join('demo', 'config.ini')}: [custom] api_url added\n` });
-    const env = await runCli(['env', 'demo', '-o', 'profile'], { cwd: workspace.dir, env: cleanEnv({ MFCOM_HARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2: '4' }) });
+    const env = await runCli(['env', 'demo', '-o', 'profile'], {
+      cwd: workspace.dir,
+      env: cleanEnv({ MFCOM_HARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2: '4' }),
+    });
     expect(env).toMatchObject({ code: 0, stderr: '' });
     const read = (name: string) =>
-      execFileSync('bash', ['-c', `. ./profile && node -e "console.log(process.env.${name})"`], { cwd: workspace.dir, encoding: 'utf8' });
+      execFileSync('bash', ['-c', `. ./profile && node -e "console.log(process.env.${name})"`], {
+        cwd: workspace.dir,
+        encoding: 'utf8',
+      });
     expect(read('MFSERV_CURRENT_PLUGIN_CUSTOM_API_URL')).toBe('http://x/y#z\n');
     expect(read('MFSERV_CURRENT_PLUGIN_LABEL')).toBe('plugin_demo@mfserv\n');
     expect(read('MFSERV_CURRENT_PLUGIN_APP_MAIN_WORKERS')).toBe('4\n');

@@ -19,7 +19,10 @@ describe('env and config from any folder inside a plugin', () => {
     const cwd = join(workspace.dir, 'demo/main/deep');
     const env = await runCli(['env', '--format', 'json'], { cwd });
     expect(env.code).toBe(0);
-    expect(JSON.parse(env.stdout)).toMatchObject({ MFSERV_CURRENT_PLUGIN_DIR: join(workspace.dir, 'demo'), MFSERV_CURRENT_PLUGIN_CUSTOM_K: 'v' });
+    expect(JSON.parse(env.stdout)).toMatchObject({
+      MFSERV_CURRENT_PLUGIN_DIR: join(workspace.dir, 'demo'),
+      MFSERV_CURRENT_PLUGIN_CUSTOM_K: 'v',
+    });
     const set = await runCli(['config', 'set', '.', 'custom.x=1'], { cwd });
     expect(set).toMatchObject({ code: 0, stdout: `${join('..', '..', 'config.ini')}: [custom] x added\n` });
     const get = await runCli(['config', 'get', '.', 'custom.x'], { cwd });
@@ -46,7 +49,10 @@ describe('re-sourcing a plugin profile after a key was removed', () => {
     it(`leaves no stale {MODULE}_CURRENT_PLUGIN_* variable in ${shell}, and no other variable touched`, async () => {
       const [before, after] = await profiles('sh');
       const script = '. "$1"; eval "$(cat "$2")"; env | grep -E "^(MFSERV_|OTHER_)" | sort';
-      const seen = execFileSync(shell, ['-c', script, 'sh', before, after], { encoding: 'utf8', env: cleanEnv({ OTHER_CURRENT_PLUGIN_X: 'y', MFSERV_HOME: 'h' }) });
+      const seen = execFileSync(shell, ['-c', script, 'sh', before, after], {
+        encoding: 'utf8',
+        env: cleanEnv({ OTHER_CURRENT_PLUGIN_X: 'y', MFSERV_HOME: 'h' }),
+      });
       expect(seen).not.toContain('GONE');
       expect(seen).toContain('MFSERV_CURRENT_PLUGIN_CUSTOM_KEPT=1\n');
       expect(seen).toContain('MFSERV_CURRENT_PLUGIN_APP_MAIN_WORKERS=4\n');
@@ -58,7 +64,10 @@ describe('re-sourcing a plugin profile after a key was removed', () => {
   it.skipIf(!hasShell('fish'))('leaves no stale {MODULE}_CURRENT_PLUGIN_* variable in fish', async () => {
     const [before, after] = await profiles('fish');
     const script = 'source $argv[1]; source $argv[2]; env | grep -E "^MFSERV_" | sort';
-    const seen = execFileSync('fish', ['-c', script, before, after], { encoding: 'utf8', env: cleanEnv({ MFSERV_HOME: 'h' }) });
+    const seen = execFileSync('fish', ['-c', script, before, after], {
+      encoding: 'utf8',
+      env: cleanEnv({ MFSERV_HOME: 'h' }),
+    });
     expect(seen).not.toContain('GONE');
     expect(seen).toContain('MFSERV_CURRENT_PLUGIN_CUSTOM_KEPT=1\n');
     expect(seen).toContain('MFSERV_HOME=h\n');
@@ -84,7 +93,9 @@ describe('profiles too big for a program to receive', () => {
     write('many.ini', `[s]\n${keys}\n`);
     const run = await runCli(['env', 'many.ini', '--format', 'json'], { cwd: workspace.dir });
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(/^bootstrap-plugin: warning: the 200000 variables take \d+\.\d MiB, over half of what Linux passes to a program \(ARG_MAX[^\n]*\n$/);
+    expect(run.stderr).toMatch(
+      /^bootstrap-plugin: warning: the 200000 variables take \d+\.\d MiB, over half of what Linux passes to a program \(ARG_MAX[^\n]*\n$/,
+    );
     // The warning is about a real failure (a shell takes minutes to source 200k exports; a spawn shows it at once).
     const started = spawnSync('/bin/true', { env: JSON.parse(run.stdout) as Record<string, string> });
     expect(started.error).toMatchObject({ code: 'E2BIG' });
@@ -124,7 +135,10 @@ describe('env -o to something that is not a regular file', () => {
     expect(toStdout).toMatchObject({ code: 0, stdout: "# written by bootstrap-plugin env\nexport MFSERV_S_K='v'\n" });
     expect(execFileSync('stat', ['-c', '%F', '/dev/stdout'], { encoding: 'utf8' })).toBe('symbolic link\n');
     execFileSync('mkfifo', [join(workspace.dir, 'fifo')]);
-    const reader = spawnSync('bash', ['-c', `"$0" "$1" env c.ini -o fifo & cat fifo; wait $!`, process.execPath, CLI], { cwd: workspace.dir, encoding: 'utf8' });
+    const reader = spawnSync('bash', ['-c', `"$0" "$1" env c.ini -o fifo & cat fifo; wait $!`, process.execPath, CLI], {
+      cwd: workspace.dir,
+      encoding: 'utf8',
+    });
     expect(reader).toMatchObject({ status: 0, stdout: "# written by bootstrap-plugin env\nexport MFSERV_S_K='v'\n" });
     expect(execFileSync('stat', ['-c', '%F', 'fifo'], { cwd: workspace.dir, encoding: 'utf8' })).toBe('fifo\n');
   });
@@ -150,9 +164,12 @@ describe('env -o to something that is not a regular file', () => {
     const run = await runCli(['env', 'c.ini', '-o', 'link'], { cwd: workspace.dir });
     expect(run).toMatchObject({
       code: 2,
-      stderr: 'bootstrap-plugin: error: link is a symbolic link to missing/target, which does not exist: create that file first, or remove the link\n',
+      stderr:
+        'bootstrap-plugin: error: link is a symbolic link to missing/target, which does not exist: create that file first, or remove the link\n',
     });
-    expect(execFileSync('stat', ['-c', '%F', 'link'], { cwd: workspace.dir, encoding: 'utf8' })).toBe('symbolic link\n');
+    expect(execFileSync('stat', ['-c', '%F', 'link'], { cwd: workspace.dir, encoding: 'utf8' })).toBe(
+      'symbolic link\n',
+    );
     expect(readFileSync(join(workspace.dir, 'c.ini'), 'utf8')).toBe('[s]\nk = v\n');
     writeFileSync(join(workspace.dir, 'unused'), '');
   });

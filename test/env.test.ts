@@ -8,14 +8,24 @@ const workspace = useWorkspace('bp-env-');
 const write = (path: string, content: string) => workspace.write(path, content);
 
 async function variables(paths: string[], options: Partial<EnvOptions> = {}) {
-  const result = await collectVariables({ paths, cwd: workspace.dir, module: 'mfserv', configName: 'GENERIC', environment: {}, ...options });
+  const result = await collectVariables({
+    paths,
+    cwd: workspace.dir,
+    module: 'mfserv',
+    configName: 'GENERIC',
+    environment: {},
+    ...options,
+  });
   return { ...result, values: Object.fromEntries(result.variables.map((v) => [v.name, v.value])) };
 }
 
 describe('env in module mode (an ini file)', () => {
   it('names every key {MODULE}_{SECTION}_{KEY}, as MetWork does', async () => {
     write('config.ini', '[plugin_foo]\nport=8080\n\n[nginx]\nport = 18868\n');
-    expect((await variables(['config.ini'])).values).toEqual({ MFSERV_PLUGIN_FOO_PORT: '8080', MFSERV_NGINX_PORT: '18868' });
+    expect((await variables(['config.ini'])).values).toEqual({
+      MFSERV_PLUGIN_FOO_PORT: '8080',
+      MFSERV_NGINX_PORT: '18868',
+    });
   });
 
   it('upper-cases names and turns every other character into "_", one per character', async () => {
@@ -29,9 +39,13 @@ describe('env in module mode (an ini file)', () => {
 
   it('refuses two keys that give one name, naming both places', async () => {
     write('c.ini', '[a]\nb_c = 1\n[a_b]\nc = 2\n');
-    await expect(variables(['c.ini'])).rejects.toThrow('c.ini:4: [a_b] c gives the variable MFSERV_A_B_C, as [a] b_c at c.ini:2 does: rename one of them');
+    await expect(variables(['c.ini'])).rejects.toThrow(
+      'c.ini:4: [a_b] c gives the variable MFSERV_A_B_C, as [a] b_c at c.ini:2 does: rename one of them',
+    );
     write('d.ini', '[Foo]\nx = 1\n[foo]\nx = 2\n');
-    await expect(variables(['d.ini'])).rejects.toThrow('d.ini:4: [foo] x gives the variable MFSERV_FOO_X, as [Foo] x at d.ini:2 does');
+    await expect(variables(['d.ini'])).rejects.toThrow(
+      'd.ini:4: [foo] x gives the variable MFSERV_FOO_X, as [Foo] x at d.ini:2 does',
+    );
   });
 
   it('skips private sections and keys (starting with "_")', async () => {
@@ -58,17 +72,27 @@ describe('env in module mode (an ini file)', () => {
 
   it('names the key that really collides, never a private one', async () => {
     write('c.ini', '[x]\n_y = 1\n[x-]\ny = 2\n[x_]\ny = 3\n');
-    await expect(variables(['c.ini'])).rejects.toThrow('c.ini:6: [x_] y gives the variable MFSERV_X__Y, as [x-] y at c.ini:4 does');
+    await expect(variables(['c.ini'])).rejects.toThrow(
+      'c.ini:6: [x_] y gives the variable MFSERV_X__Y, as [x-] y at c.ini:4 does',
+    );
   });
 
   it('lends [DEFAULT] keys to every section, as configparser does, and exports no DEFAULT variables', async () => {
     write('c.ini', '[DEFAULT]\nhost = localhost\n[a]\nport = 1\n[b]\nhost = b.example\n');
-    expect((await variables(['c.ini'])).values).toEqual({ MFSERV_A_HOST: 'localhost', MFSERV_A_PORT: '1', MFSERV_B_HOST: 'b.example' });
+    expect((await variables(['c.ini'])).values).toEqual({
+      MFSERV_A_HOST: 'localhost',
+      MFSERV_A_PORT: '1',
+      MFSERV_B_HOST: 'b.example',
+    });
   });
 
   it('keeps values byte for byte: inline # and ;, quotes, continuation lines', async () => {
     write('c.ini', '[s]\nurl = http://x/y#z ; not a comment\nq = "it\'s"\nmulti = one\n  two\n');
-    expect((await variables(['c.ini'])).values).toEqual({ MFSERV_S_URL: 'http://x/y#z ; not a comment', MFSERV_S_Q: `"it's"`, MFSERV_S_MULTI: 'one\ntwo' });
+    expect((await variables(['c.ini'])).values).toEqual({
+      MFSERV_S_URL: 'http://x/y#z ; not a comment',
+      MFSERV_S_Q: `"it's"`,
+      MFSERV_S_MULTI: 'one\ntwo',
+    });
   });
 
   it('refuses a NUL character, which no environment variable can hold', async () => {
@@ -90,20 +114,31 @@ describe('env variants', () => {
     expect((await variables(['c.ini'], { configName: 'DEV_JOHN' })).values.MFSERV_S_PORT).toBe('9090');
     expect((await variables(['c.ini'], { configName: 'dev_mary' })).values.MFSERV_S_PORT).toBe('8080');
     expect((await variables(['c.ini'], { configName: 'Dev' })).values.MFSERV_S_PORT).toBe('8080');
-    expect((await variables(['c.ini'], { configName: 'PROD' })).values).toEqual({ MFSERV_S_PORT: '443', MFSERV_S_ONLY: 'p', MFSERV_S_PLAIN: 'x' });
+    expect((await variables(['c.ini'], { configName: 'PROD' })).values).toEqual({
+      MFSERV_S_PORT: '443',
+      MFSERV_S_ONLY: 'p',
+      MFSERV_S_PLAIN: 'x',
+    });
     expect((await variables(['c.ini'], { configName: 'DEVELOP' })).values.MFSERV_S_PORT).toBe('80');
   });
 
   it('refuses a key with a bracket that is not KEY[VARIANT]', async () => {
     write('c.ini', '[s]\nport[DEV = 1\n');
-    await expect(variables(['c.ini'])).rejects.toThrow('c.ini:2: "port[DEV": a key holding [ or ] must be a variant, KEY[CONFIG_NAME] (e.g. port[DEV])');
+    await expect(variables(['c.ini'])).rejects.toThrow(
+      'c.ini:2: "port[DEV": a key holding [ or ] must be a variant, KEY[CONFIG_NAME] (e.g. port[DEV])',
+    );
   });
 });
 
 describe('env placeholders', () => {
   it('replaces {{VAR}} by the environment variable, and an unset one by nothing with a warning naming it', async () => {
-    write('c.ini', '[app]\nworkers = {{MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2}}\nversion = v{{ MFMODULE_VERSION }}-{{UNSET_ONE}}\n');
-    const { values, warnings } = await variables(['c.ini'], { environment: { MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2: '8', MFMODULE_VERSION: '1.2' } });
+    write(
+      'c.ini',
+      '[app]\nworkers = {{MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2}}\nversion = v{{ MFMODULE_VERSION }}-{{UNSET_ONE}}\n',
+    );
+    const { values, warnings } = await variables(['c.ini'], {
+      environment: { MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2: '8', MFMODULE_VERSION: '1.2' },
+    });
     expect(values).toEqual({ MFSERV_APP_WORKERS: '8', MFSERV_APP_VERSION: 'v1.2-' });
     expect(warnings).toEqual(['c.ini:3: {{UNSET_ONE}} is not set in the environment, so it is replaced by nothing']);
   });
@@ -113,7 +148,9 @@ describe('env placeholders', () => {
     const { values, warnings } = await variables(['c.ini'], { environment: { HOME: '/h' } });
     expect(values.MFSERV_S_K).toBe('{{ HOME | upper }}{{ 7*7 }}');
     expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toBe('c.ini:2: "{{ HOME | upper }}" is kept as written: only {{VARIABLE}} placeholders are replaced');
+    expect(warnings[0]).toBe(
+      'c.ini:2: "{{ HOME | upper }}" is kept as written: only {{VARIABLE}} placeholders are replaced',
+    );
   });
 });
 
@@ -135,12 +172,16 @@ describe('env in plugin mode (a directory)', () => {
     write('local.ini', '[custom]\nb = 3\n');
     const { values } = await variables(['foo', 'local.ini']);
     expect([values.MFSERV_CURRENT_PLUGIN_CUSTOM_A, values.MFSERV_CURRENT_PLUGIN_CUSTOM_B]).toEqual(['1', '3']);
-    await expect(variables(['foo', 'foo'])).rejects.toThrow('foo is a directory: only the first PATH may be a plugin directory');
+    await expect(variables(['foo', 'foo'])).rejects.toThrow(
+      'foo is a directory: only the first PATH may be a plugin directory',
+    );
   });
 
   it('names the plugin after its directory without a label, and warns when the label names another module', async () => {
     write('bar/config.ini', '[custom]\n');
-    expect((await variables(['bar'], { module: 'mfdata' })).values.MFDATA_CURRENT_PLUGIN_LABEL).toBe('plugin_bar@mfdata');
+    expect((await variables(['bar'], { module: 'mfdata' })).values.MFDATA_CURRENT_PLUGIN_LABEL).toBe(
+      'plugin_bar@mfdata',
+    );
     write('bar/.layerapi2_label', 'plugin_bar@mfserv');
     expect((await variables(['bar'], { module: 'mfdata' })).warnings).toEqual([
       `${join('bar', '.layerapi2_label')}: the plugin belongs to module "mfserv" but the variables are named for "mfdata" (use --module mfserv)`,
@@ -148,9 +189,13 @@ describe('env in plugin mode (a directory)', () => {
   });
 
   it('says what a path that is neither a directory nor a file should be', async () => {
-    await expect(variables(['nope'])).rejects.toThrow('nope: no such file or directory (expected a plugin directory or an ini file)');
+    await expect(variables(['nope'])).rejects.toThrow(
+      'nope: no such file or directory (expected a plugin directory or an ini file)',
+    );
     mkdirSync(join(workspace.dir, 'empty'));
-    await expect(variables(['empty'])).rejects.toThrow('empty is not inside a plugin: neither it nor a folder above it holds config.ini, .layerapi2_label or .bootstrap-plugin.json');
+    await expect(variables(['empty'])).rejects.toThrow(
+      'empty is not inside a plugin: neither it nor a folder above it holds config.ini, .layerapi2_label or .bootstrap-plugin.json',
+    );
     write('labelled/.layerapi2_label', 'plugin_labelled@mfserv\n');
     await expect(variables(['labelled'])).rejects.toThrow('cannot read labelled/config.ini: no such file');
   });

@@ -1,13 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { checkAnswer, findFieldProblems, isApplicable, type Field } from '../packages/bootstrap-plugin/src/core/fields.js';
+import {
+  checkAnswer,
+  findFieldProblems,
+  isApplicable,
+  type Field,
+} from '../packages/bootstrap-plugin/src/core/fields.js';
 
 const field = (spec: Partial<Field>): Field => ({ name: 'f', message: 'F?', type: 'string', ...spec });
 
 describe('answer checking', () => {
   it('reads yes/no words and booleans for confirm fields', () => {
     const confirm = field({ type: 'confirm' });
-    for (const yes of ['y', 'YES', 'true', '1', 'on', true]) expect(checkAnswer(confirm, yes)).toEqual({ ok: true, value: true });
-    for (const no of ['n', 'No', 'false', '0', 'off', false]) expect(checkAnswer(confirm, no)).toEqual({ ok: true, value: false });
+    for (const yes of ['y', 'YES', 'true', '1', 'on', true])
+      expect(checkAnswer(confirm, yes)).toEqual({ ok: true, value: true });
+    for (const no of ['n', 'No', 'false', '0', 'off', false])
+      expect(checkAnswer(confirm, no)).toEqual({ ok: true, value: false });
     expect(checkAnswer(confirm, 'maybe')).toEqual({ ok: false, reason: 'expected yes or no' });
   });
 
@@ -32,7 +39,10 @@ describe('answer checking', () => {
   it('checks strings against the pattern and names it with its hint', () => {
     const version = field({ pattern: '^\\d+\\.\\d+$', patternHint: 'a version like 1.0' });
     expect(checkAnswer(version, '1.0')).toEqual({ ok: true, value: '1.0' });
-    expect(checkAnswer(version, '1.0; rm -rf /')).toEqual({ ok: false, reason: 'expected a version like 1.0 (pattern ^\\d+\\.\\d+$)' });
+    expect(checkAnswer(version, '1.0; rm -rf /')).toEqual({
+      ok: false,
+      reason: 'expected a version like 1.0 (pattern ^\\d+\\.\\d+$)',
+    });
     expect(checkAnswer(field({}), 'a\0b')).toEqual({ ok: false, reason: 'it contains a NUL character' });
   });
 
@@ -60,14 +70,19 @@ describe('when', () => {
 
 describe('field specs in manifests', () => {
   it('finds nothing wrong in a valid list', () => {
-    expect(findFieldProblems([field({ name: 'a' }), field({ name: 'b', type: 'choice', choices: ['x'], when: { a: 'y' } })])).toEqual([]);
+    expect(
+      findFieldProblems([field({ name: 'a' }), field({ name: 'b', type: 'choice', choices: ['x'], when: { a: 'y' } })]),
+    ).toEqual([]);
   });
 
   it.each([
     [[field({ name: 'Bad Name' })], 'fields[0].name: expected lower-case letters'],
     [[field({ name: 'name' })], 'fields[0] (name).name: "name" is reserved'],
     [[field({ name: 'a' }), field({ name: 'a' })], 'fields[1] (a).name: declared twice'],
-    [[field({ type: 'strng' as never })], 'fields[0] (f).type: expected one of string, choice, confirm, integer (did you mean "string"?)'],
+    [
+      [field({ type: 'strng' as never })],
+      'fields[0] (f).type: expected one of string, choice, confirm, integer (did you mean "string"?)',
+    ],
     [[field({ type: 'choice' })], 'fields[0] (f).choices: a choice field needs a non-empty list of strings'],
     [[field({ pattern: '(' })], 'fields[0] (f).pattern: Invalid regular expression'],
     [[field({ type: 'integer', default: 'x' })], 'fields[0] (f).default: expected a whole number'],

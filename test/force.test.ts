@@ -1,5 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CLI, cleanEnv, makeTempDir, runCli } from './helpers/cli.js';
@@ -14,7 +23,9 @@ import { writeTemplate } from './helpers/template-fixture.js';
 const temp = makeTempDir('bp-force-');
 afterAll(temp.cleanup);
 // Each case's trees go as soon as it ends: thousands of files per case add up.
-afterEach(() => readdirSync(temp.dir).forEach((entry) => rmSync(join(temp.dir, entry), { recursive: true, force: true })));
+afterEach(() =>
+  readdirSync(temp.dir).forEach((entry) => rmSync(join(temp.dir, entry), { recursive: true, force: true })),
+);
 const freshDir = temp.fresh;
 const TEMP_MARK = '.bootstrap-plugin-';
 
@@ -40,16 +51,20 @@ function snapshot(dir: string): Map<string, Entry> {
 }
 
 /** Temporary names anywhere under `dir`. */
-const tempsUnder = (dir: string) => readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((path) => path.includes(TEMP_MARK));
+const tempsUnder = (dir: string) =>
+  readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((path) => path.includes(TEMP_MARK));
 
 /**
  * A plugin someone works in: made by flask, then a git repository with a commit, uncommitted
  * code, a virtualenv, edits to generated files, and a user template living inside it.
  */
 function livedInPlugin(cwd: string): string {
-  expect(spawnSync(process.execPath, [CLI, 'create', '--template=flask', 'foo', '--yes'], { cwd, env: cleanEnv() }).status).toBe(0);
+  expect(
+    spawnSync(process.execPath, [CLI, 'create', '--template=flask', 'foo', '--yes'], { cwd, env: cleanEnv() }).status,
+  ).toBe(0);
   const plugin = join(cwd, 'foo');
-  const git = (...args: string[]) => expect(spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: plugin }).status).toBe(0);
+  const git = (...args: string[]) =>
+    expect(spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: plugin }).status).toBe(0);
   git('init', '-q', '.');
   git('add', '-A');
   git('commit', '-q', '-m', 'first');
@@ -59,7 +74,12 @@ function livedInPlugin(cwd: string): string {
   mkdirSync(join(plugin, '.venv', 'bin'), { recursive: true });
   writeFileSync(join(plugin, '.venv', 'bin', 'python3'), '#!/bin/sh\n', { mode: 0o755 });
   // The user's own template, kept inside the plugin.
-  writeTemplate(plugin, 'tpl', { fields: [] }, { 'main/wsgi.py.ejs': '# <%= name %>, from tpl\n', 'README.md': 'from tpl\n' });
+  writeTemplate(
+    plugin,
+    'tpl',
+    { fields: [] },
+    { 'main/wsgi.py.ejs': '# <%= name %>, from tpl\n', 'README.md': 'from tpl\n' },
+  );
   return plugin;
 }
 
@@ -73,17 +93,27 @@ describe('create --force writes only the files the template produces', () => {
     expect(run.code).toBe(0);
     const after = snapshot(plugin);
     const listed = /\nReplaced \d+ existing files:\n((?: {2}.+\n)+)/.exec(run.stdout);
-    const produced = listed![1].trimEnd().split('\n').map((line) => line.trim());
+    const produced = listed![1]
+      .trimEnd()
+      .split('\n')
+      .map((line) => line.trim());
     // Every path that is not one of the template's files is byte for byte, mode for mode, as it was.
     const untouched = [...before.keys()].filter((path) => !produced.includes(path));
     expect(untouched.length).toBeGreaterThan(20);
     for (const path of untouched) expect({ path, entry: after.get(path) }).toEqual({ path, entry: before.get(path) });
     expect(after.get('main/views.py')?.data).toBe('def mine(): pass\n');
     // The replaced ones are listed, and were really rewritten.
-    expect(run.stdout).toMatch(/^Plugin foo successfully created on directory .*\nReplaced 19 existing files:\n {2}\.autorestart_excludes\n {2}\.autorestart_includes\n {2}\.bootstrap-plugin\.base\.gz\n {2}\.bootstrap-plugin\.json\n/);
+    expect(run.stdout).toMatch(
+      /^Plugin foo successfully created on directory .*\nReplaced 19 existing files:\n {2}\.autorestart_excludes\n {2}\.autorestart_includes\n {2}\.bootstrap-plugin\.base\.gz\n {2}\.bootstrap-plugin\.json\n/,
+    );
     expect(produced).toContain('main/wsgi.py');
     expect(after.get('main/wsgi.py')?.data).toContain('Flask');
-    expect(spawnSync('git', ['status', '--porcelain'], { cwd: plugin, encoding: 'utf8' }).stdout.split('\n').sort().filter(Boolean)).toEqual(['?? .venv/', '?? main/views.py', '?? notes.txt', '?? tpl/']);
+    expect(
+      spawnSync('git', ['status', '--porcelain'], { cwd: plugin, encoding: 'utf8' })
+        .stdout.split('\n')
+        .sort()
+        .filter(Boolean),
+    ).toEqual(['?? .venv/', '?? main/views.py', '?? notes.txt', '?? tpl/']);
     expect(tempsUnder(cwd)).toEqual([]);
   });
 
@@ -115,9 +145,21 @@ describe('create --force writes only the files the template produces', () => {
 
   // Hostile cases: 3 shapes the user's tree can take where a template file goes.
   it.each([
-    ['a symbolic link to a directory elsewhere', (plugin: string, elsewhere: string) => symlinkSync(elsewhere, join(plugin, 'main')), /\/foo\/main is a symbolic link, and the template writes main\/index\.html there: --force never writes through links; remove it or move it aside$/],
-    ['a directory where the template writes a file', (plugin: string) => mkdirSync(join(plugin, 'Makefile')), /\/foo\/Makefile is a directory, and the template writes a file there: move it aside$/],
-    ['a file where the template needs a directory', (plugin: string) => writeFileSync(join(plugin, 'main'), 'mine'), /\/foo\/main is a file, and the template needs a directory there for main\/index\.html: move it aside$/],
+    [
+      'a symbolic link to a directory elsewhere',
+      (plugin: string, elsewhere: string) => symlinkSync(elsewhere, join(plugin, 'main')),
+      /\/foo\/main is a symbolic link, and the template writes main\/index\.html there: --force never writes through links; remove it or move it aside$/,
+    ],
+    [
+      'a directory where the template writes a file',
+      (plugin: string) => mkdirSync(join(plugin, 'Makefile')),
+      /\/foo\/Makefile is a directory, and the template writes a file there: move it aside$/,
+    ],
+    [
+      'a file where the template needs a directory',
+      (plugin: string) => writeFileSync(join(plugin, 'main'), 'mine'),
+      /\/foo\/main is a file, and the template needs a directory there for main\/index\.html: move it aside$/,
+    ],
   ])('refuses %s, exit 2, changing nothing', async (_, plant, message) => {
     const cwd = freshDir();
     const elsewhere = freshDir();
@@ -149,22 +191,34 @@ describe('create --force writes only the files the template produces', () => {
 
 /** Enough files that writing takes a while, so signals land mid-write. */
 function bigTemplate(content: string, mode = 0o640): string {
-  const files = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`d${i % 20}/f${i}.txt`, { content: content.repeat(64), mode }]));
+  const files = Object.fromEntries(
+    Array.from({ length: 2000 }, (_, i) => [`d${i % 20}/f${i}.txt`, { content: content.repeat(64), mode }]),
+  );
   return writeTemplate(freshDir(), 'big', { fields: [] }, files);
 }
 
-function start(cwd: string, args: string[]): { child: ChildProcess; exited: Promise<{ code: number | null; stderr: string }> } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+function start(
+  cwd: string,
+  args: string[],
+): { child: ChildProcess; exited: Promise<{ code: number | null; stderr: string }> } {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd,
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
   child.stdout!.resume();
-  const exited = new Promise<{ code: number | null; stderr: string }>((done) => child.on('close', (code) => done({ code, stderr })));
+  const exited = new Promise<{ code: number | null; stderr: string }>((done) =>
+    child.on('close', (code) => done({ code, stderr })),
+  );
   return { child, exited };
 }
 
 /** Waits until a temporary name shows under `dir` (the run is writing); whether it did. */
 async function waitForTemp(child: ChildProcess, dir: string): Promise<boolean> {
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline && child.exitCode === null; ) {
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline && child.exitCode === null;) {
     if (tempsUnder(dir).length > 0) return true;
     await new Promise((r) => setTimeout(r, 1));
   }
@@ -172,25 +226,34 @@ async function waitForTemp(child: ChildProcess, dir: string): Promise<boolean> {
 }
 
 describe('signals while writing', () => {
-  it.each([[false], [true]])('leaves nothing behind on a second SIGTERM right after the first (--force: %s), 2 rounds', async (force) => {
-    for (let round = 0; round < 2; round++) {
-      const cwd = freshDir();
-      const template = bigTemplate('n');
-      if (force) {
-        mkdirSync(join(cwd, 'foo', 'd1'), { recursive: true });
-        writeFileSync(join(cwd, 'foo', 'd1', 'f1.txt'), 'old');
+  it.each([[false], [true]])(
+    'leaves nothing behind on a second SIGTERM right after the first (--force: %s), 2 rounds',
+    async (force) => {
+      for (let round = 0; round < 2; round++) {
+        const cwd = freshDir();
+        const template = bigTemplate('n');
+        if (force) {
+          mkdirSync(join(cwd, 'foo', 'd1'), { recursive: true });
+          writeFileSync(join(cwd, 'foo', 'd1', 'f1.txt'), 'old');
+        }
+        const before = snapshot(cwd);
+        const { child, exited } = start(cwd, [
+          'create',
+          `--template=${template}`,
+          'foo',
+          '--yes',
+          ...(force ? ['--force'] : []),
+        ]);
+        expect(await waitForTemp(child, cwd)).toBe(true);
+        child.kill('SIGTERM');
+        await new Promise((r) => setTimeout(r, 3));
+        child.kill('SIGTERM');
+        expect((await exited).code).toBe(130);
+        expect(tempsUnder(cwd)).toEqual([]);
+        expect(snapshot(cwd)).toEqual(before);
       }
-      const before = snapshot(cwd);
-      const { child, exited } = start(cwd, ['create', `--template=${template}`, 'foo', '--yes', ...(force ? ['--force'] : [])]);
-      expect(await waitForTemp(child, cwd)).toBe(true);
-      child.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 3));
-      child.kill('SIGTERM');
-      expect((await exited).code).toBe(130);
-      expect(tempsUnder(cwd)).toEqual([]);
-      expect(snapshot(cwd)).toEqual(before);
-    }
-  });
+    },
+  );
 
   it('stages files with their final mode from the start: never more open than the template says', async () => {
     const cwd = freshDir();
@@ -213,32 +276,45 @@ describe('signals while writing', () => {
     expect([...modes]).toEqual([0o600]);
   });
 
-  it.each([[false], [true]])('after a SIGKILL mid-write, every file is whole and the next run removes and names the leftovers (--force: %s)', async (force) => {
-    const cwd = freshDir();
-    if (force) {
-      mkdirSync(join(cwd, 'foo', 'd1'), { recursive: true });
-      writeFileSync(join(cwd, 'foo', 'd1', 'f1.txt'), 'old');
-      writeFileSync(join(cwd, 'foo', 'mine.txt'), 'mine');
-    }
-    const template = bigTemplate('k');
-    const { child, exited } = start(cwd, ['create', `--template=${template}`, 'foo', '--yes', ...(force ? ['--force'] : [])]);
-    expect(await waitForTemp(child, cwd)).toBe(true);
-    child.kill('SIGKILL');
-    await exited;
-    const leftovers = tempsUnder(cwd);
-    expect(leftovers.length).toBeGreaterThan(0);
-    const whole = 'k'.repeat(64);
-    for (const [path, entry] of snapshot(cwd)) {
-      if (entry.kind === 'file' && !path.includes(TEMP_MARK) && path !== 'foo/mine.txt') expect([whole, 'old']).toContain(entry.data);
-    }
-    const next = await runCli(['create', `--template=${template}`, 'foo', '--yes', '--force'], { cwd });
-    expect(next.code).toBe(0);
-    const named = next.stderr.trimEnd().split('\n');
-    expect(named).toHaveLength(leftovers.length);
-    for (const line of named) expect(line).toMatch(/^bootstrap-plugin: removed .*\.bootstrap-plugin-\d+-[0-9a-f]{8}, left by an interrupted run$/);
-    expect(tempsUnder(cwd)).toEqual([]);
-    if (force) expect(readFileSync(join(cwd, 'foo', 'mine.txt'), 'utf8')).toBe('mine');
-  });
+  it.each([[false], [true]])(
+    'after a SIGKILL mid-write, every file is whole and the next run removes and names the leftovers (--force: %s)',
+    async (force) => {
+      const cwd = freshDir();
+      if (force) {
+        mkdirSync(join(cwd, 'foo', 'd1'), { recursive: true });
+        writeFileSync(join(cwd, 'foo', 'd1', 'f1.txt'), 'old');
+        writeFileSync(join(cwd, 'foo', 'mine.txt'), 'mine');
+      }
+      const template = bigTemplate('k');
+      const { child, exited } = start(cwd, [
+        'create',
+        `--template=${template}`,
+        'foo',
+        '--yes',
+        ...(force ? ['--force'] : []),
+      ]);
+      expect(await waitForTemp(child, cwd)).toBe(true);
+      child.kill('SIGKILL');
+      await exited;
+      const leftovers = tempsUnder(cwd);
+      expect(leftovers.length).toBeGreaterThan(0);
+      const whole = 'k'.repeat(64);
+      for (const [path, entry] of snapshot(cwd)) {
+        if (entry.kind === 'file' && !path.includes(TEMP_MARK) && path !== 'foo/mine.txt')
+          expect([whole, 'old']).toContain(entry.data);
+      }
+      const next = await runCli(['create', `--template=${template}`, 'foo', '--yes', '--force'], { cwd });
+      expect(next.code).toBe(0);
+      const named = next.stderr.trimEnd().split('\n');
+      expect(named).toHaveLength(leftovers.length);
+      for (const line of named)
+        expect(line).toMatch(
+          /^bootstrap-plugin: removed .*\.bootstrap-plugin-\d+-[0-9a-f]{8}, left by an interrupted run$/,
+        );
+      expect(tempsUnder(cwd)).toEqual([]);
+      if (force) expect(readFileSync(join(cwd, 'foo', 'mine.txt'), 'utf8')).toBe('mine');
+    },
+  );
 });
 
 describe('two runs creating the same name at once', () => {
@@ -251,10 +327,15 @@ describe('two runs creating the same name at once', () => {
     const template = writeTemplate(freshDir(), 'race', { fields: [] }, files);
     for (let round = 0; round < ROUNDS; round++) {
       const cwd = freshDir();
-      const runs = await Promise.all(Array.from({ length: RUNS }, () => start(cwd, ['create', `--template=${template}`, 'foo', '--yes']).exited));
+      const runs = await Promise.all(
+        Array.from({ length: RUNS }, () => start(cwd, ['create', `--template=${template}`, 'foo', '--yes']).exited),
+      );
       const codes = runs.map((run) => run.code).sort();
       expect({ round, codes }).toEqual({ round, codes: [0, 2, 2, 2] });
-      for (const run of runs.filter((r) => r.code === 2)) expect(run.stderr).toMatch(/^bootstrap-plugin: error: directory .*\/foo already exists \(use --force to write over it\)\n$/);
+      for (const run of runs.filter((r) => r.code === 2))
+        expect(run.stderr).toMatch(
+          /^bootstrap-plugin: error: directory .*\/foo already exists \(use --force to write over it\)\n$/,
+        );
       expect(readdirSync(cwd)).toEqual(['foo']);
       // 400 files in 10 directories, the state file and the base `update` merges against.
       expect(readdirSync(join(cwd, 'foo'), { recursive: true }).length).toBe(400 + 10 + 2);

@@ -40,7 +40,11 @@ function tree(dir: string): string[] {
 }
 
 /** Runs the CLI in a fresh case and checks it refused with one line and exit `code`, writing nothing. */
-async function expectRefused(args: string[], message: string | RegExp, options: { code?: number; setup?: (cwd: string) => void } = {}): Promise<void> {
+async function expectRefused(
+  args: string[],
+  message: string | RegExp,
+  options: { code?: number; setup?: (cwd: string) => void } = {},
+): Promise<void> {
   const { parent, cwd } = freshCase();
   options.setup?.(cwd);
   const before = tree(parent);
@@ -63,7 +67,30 @@ const errorOf = async (work: () => unknown) => {
 describe('plugin names cannot leave the target', () => {
   /** Path-like pieces, control characters and the name token, mixed with plain characters. */
   const nameArbitrary = fc.oneof(
-    fc.array(fc.constantFrom('.', '..', '/', '\\', '\0', '\n', ' ', '~', '__NAME__', '_dot_', 'a', 'Z', '0', '_', '-', 'é', '\u2215'), { maxLength: 12 }).map((parts) => parts.join('')),
+    fc
+      .array(
+        fc.constantFrom(
+          '.',
+          '..',
+          '/',
+          '\\',
+          '\0',
+          '\n',
+          ' ',
+          '~',
+          '__NAME__',
+          '_dot_',
+          'a',
+          'Z',
+          '0',
+          '_',
+          '-',
+          'é',
+          '\u2215',
+        ),
+        { maxLength: 12 },
+      )
+      .map((parts) => parts.join('')),
     fc.string({ unit: 'binary', maxLength: 80 }),
     fc.stringMatching(/^[A-Za-z0-9_.-]{1,70}$/),
   );
@@ -95,9 +122,17 @@ describe('plugin names cannot leave the target', () => {
   });
 
   it('renders __NAME__ in paths only to segments inside the target, for any accepted name', async () => {
-    const dir = writeTemplate(temp.dir, 'names', { fields: [] }, { '__NAME__/x.txt': 'x', 'a__NAME__b.txt': 'x', '__NAME____NAME__': 'x', '_dot___NAME__': 'x' });
+    const dir = writeTemplate(
+      temp.dir,
+      'names',
+      { fields: [] },
+      { '__NAME__/x.txt': 'x', 'a__NAME__b.txt': 'x', __NAME____NAME__: 'x', _dot___NAME__: 'x' },
+    );
     const template = loadTemplate(dir, 'user');
-    const names = fc.sample(fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/).filter((n) => !n.startsWith('__') && !n.startsWith('plugin_')), { seed: SEED, numRuns: 200 });
+    const names = fc.sample(
+      fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/).filter((n) => !n.startsWith('__') && !n.startsWith('plugin_')),
+      { seed: SEED, numRuns: 200 },
+    );
     for (const name of names) {
       for (const file of await renderTemplate(template, renderContext(name, 'mfserv', {}))) {
         expect(isAbsolute(file.path)).toBe(false);
@@ -117,15 +152,22 @@ describe('plugin names cannot leave the target', () => {
     { label: 'of 65 characters', name: 'x'.repeat(65), rule: 'it is longer than 64 characters' },
     { label: 'of 5000 characters', name: 'x'.repeat(5000), rule: 'it is longer than 64 characters' },
   ])('refuses the name $label and writes nothing anywhere', ({ name, rule }) =>
-    expectRefused(['create', '--template=static', name, '--yes'], `invalid plugin name "${name.slice(0, 80)}${name.length > 80 ? '…' : ''}": ${rule}`));
+    expectRefused(
+      ['create', '--template=static', name, '--yes'],
+      `invalid plugin name "${name.slice(0, 80)}${name.length > 80 ? '…' : ''}": ${rule}`,
+    ),
+  );
 
-  it.each(['constructor', 'toString', 'hasOwnProperty'])('creates a plugin named %s, a name JavaScript objects already have', async (name) => {
-    const { cwd } = freshCase();
-    const run = await runCli(['create', '--template=node', name, '--yes'], { cwd });
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    expect(existsSync(join(cwd, name, name, 'server.js'))).toBe(true);
-  });
+  it.each(['constructor', 'toString', 'hasOwnProperty'])(
+    'creates a plugin named %s, a name JavaScript objects already have',
+    async (name) => {
+      const { cwd } = freshCase();
+      const run = await runCli(['create', '--template=node', name, '--yes'], { cwd });
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(existsSync(join(cwd, name, name, 'server.js'))).toBe(true);
+    },
+  );
 
   it('creates a plugin with a name of exactly 64 characters', async () => {
     const { cwd } = freshCase();
@@ -136,24 +178,46 @@ describe('plugin names cannot leave the target', () => {
   });
 
   it('cannot receive NUL from a command line, and the core refuses it in a name, --dir and --set', async () => {
-    expect(() => spawnSync(process.execPath, [CLI, 'create', 'a\0b'])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => spawnSync(process.execPath, [CLI, 'create', 'a\0b'])).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
     const { cwd, parent } = freshCase();
-    const options: CreateOptions = { builtinDir: BUILTIN, userDirs: [], name: 'foo', template: 'static', dir: '.', cwd, module: 'mfserv', set: [], force: false, dryRun: false, toolVersion: '0' };
-    expect((await errorOf(() => createPlugin({ ...options, name: 'a\0b' }))).message).toBe('invalid plugin name "a\\u0000b": use only letters, digits, "_" and "-"');
+    const options: CreateOptions = {
+      builtinDir: BUILTIN,
+      userDirs: [],
+      name: 'foo',
+      template: 'static',
+      dir: '.',
+      cwd,
+      module: 'mfserv',
+      set: [],
+      force: false,
+      dryRun: false,
+      toolVersion: '0',
+    };
+    expect((await errorOf(() => createPlugin({ ...options, name: 'a\0b' }))).message).toBe(
+      'invalid plugin name "a\\u0000b": use only letters, digits, "_" and "-"',
+    );
     const nulDir = await errorOf(() => createPlugin({ ...options, dir: 'sub\0/x' }));
     expect(nulDir.message).toBe('--dir "sub\\u0000/x": a path cannot hold a NUL character');
     expect(nulDir.exitCode).toBe(2);
     const fields = loadTemplate(join(BUILTIN, 'static'), 'builtin').fields;
-    expect((await errorOf(() => resolveAnswers(fields, { set: ['summary=a\0b'] }))).message).toBe('--set summary="a\\u0000b": it contains a NUL character');
+    expect((await errorOf(() => resolveAnswers(fields, { set: ['summary=a\0b'] }))).message).toBe(
+      '--set summary="a\\u0000b": it contains a NUL character',
+    );
     expect(tree(parent)).toEqual(['cwd']);
   });
 });
 
 describe('--dir and what is already there', () => {
   it('refuses a --dir that is a file, naming it', () =>
-    expectRefused(['create', '--template=static', 'foo', '--yes', '--dir', 'afile/sub'], /cannot create .*\/afile\/sub\/foo: one of its parents is a file, not a directory \(check --dir\)/, {
-      setup: (cwd) => writeFileSync(join(cwd, 'afile'), 'mine'),
-    }));
+    expectRefused(
+      ['create', '--template=static', 'foo', '--yes', '--dir', 'afile/sub'],
+      /cannot create .*\/afile\/sub\/foo: one of its parents is a file, not a directory \(check --dir\)/,
+      {
+        setup: (cwd) => writeFileSync(join(cwd, 'afile'), 'mine'),
+      },
+    ));
 
   it.each([
     ['a directory elsewhere', []],
@@ -163,15 +227,25 @@ describe('--dir and what is already there', () => {
     const elsewhere = join(temp.dir, `elsewhere-${++counter}`);
     if (!kind.startsWith('nothing')) mkdirSync(elsewhere);
     let cwd = '';
-    await expectRefused(['create', '--template=static', 'foo', '--yes', ...flags], /\/foo is a symbolic link; remove it or choose another name$/m, {
-      setup: (dir) => symlinkSync(elsewhere, join((cwd = dir), 'foo')),
-    });
+    await expectRefused(
+      ['create', '--template=static', 'foo', '--yes', ...flags],
+      /\/foo is a symbolic link; remove it or choose another name$/m,
+      {
+        setup: (dir) => symlinkSync(elsewhere, join((cwd = dir), 'foo')),
+      },
+    );
     expect(readlinkSync(join(cwd, 'foo'))).toBe(elsewhere);
-    expect(existsSync(elsewhere) ? readdirSync(elsewhere) : 'absent').toEqual(kind.startsWith('nothing') ? 'absent' : []);
+    expect(existsSync(elsewhere) ? readdirSync(elsewhere) : 'absent').toEqual(
+      kind.startsWith('nothing') ? 'absent' : [],
+    );
   });
 
   it('reports a path too long for the file system as a failure, leaving nothing', () =>
-    expectRefused(['create', '--template=static', 'foo', '--yes', '--dir', 'd'.repeat(300)], /cannot write .*: a file name or the path is too long .*; nothing was written$/m, { code: 1 }));
+    expectRefused(
+      ['create', '--template=static', 'foo', '--yes', '--dir', 'd'.repeat(300)],
+      /cannot write .*: a file name or the path is too long .*; nothing was written$/m,
+      { code: 1 },
+    ));
 
   describe('a symbolic link planted at the temporary name', () => {
     const PLANTED = `${process.pid}-deadbeef`;
@@ -179,7 +253,9 @@ describe('--dir and what is already there', () => {
     const predictableTempNames = () => {
       const real = process.getBuiltinModule.bind(process);
       vi.spyOn(process, 'getBuiltinModule').mockImplementation(((id: string) =>
-        id === 'node:crypto' ? { ...crypto, randomBytes: () => Buffer.from('deadbeef', 'hex') } : real(id)) as typeof process.getBuiltinModule);
+        id === 'node:crypto'
+          ? { ...crypto, randomBytes: () => Buffer.from('deadbeef', 'hex') }
+          : real(id)) as typeof process.getBuiltinModule);
     };
     afterEach(() => vi.restoreAllMocks());
     const files: RenderedFile[] = [{ path: 'a.txt', content: Buffer.from('new'), mode: 0o644 }];
@@ -204,7 +280,9 @@ describe('--dir and what is already there', () => {
       writeFileSync(join(cwd, 'p', 'a.txt'), 'precious');
       symlinkSync(victim, join(cwd, 'p', `.a.txt.bootstrap-plugin-${PLANTED}`));
       predictableTempNames();
-      await expect(writeFiles(join(cwd, 'p'), files, { replace: true })).rejects.toThrow(/EEXIST.*; nothing was written$/);
+      await expect(writeFiles(join(cwd, 'p'), files, { replace: true })).rejects.toThrow(
+        /EEXIST.*; nothing was written$/,
+      );
       expect(readFileSync(join(cwd, 'p', 'a.txt'), 'utf8')).toBe('precious');
       expect(readFileSync(victim, 'utf8')).toBe('untouched');
       expect(readdirSync(join(cwd, 'p')).sort()).toEqual([`.a.txt.bootstrap-plugin-${PLANTED}`, 'a.txt']);
@@ -217,7 +295,9 @@ describe('--dir and what is already there', () => {
       writeFileSync(join(cwd, 'config.ini'), '[custom]\nk = 1\n');
       symlinkSync(victim, join(cwd, `.config.ini.bootstrap-plugin-${PLANTED}`));
       predictableTempNames();
-      await expect(setConfigValues({ path: 'config.ini', cwd, assignments: ['custom.k=2'] })).rejects.toThrow(/cannot write .*\/config\.ini: EEXIST: file already exists, open .*; the file is unchanged$/);
+      await expect(setConfigValues({ path: 'config.ini', cwd, assignments: ['custom.k=2'] })).rejects.toThrow(
+        /cannot write .*\/config\.ini: EEXIST: file already exists, open .*; the file is unchanged$/,
+      );
       expect(readFileSync(victim, 'utf8')).toBe('untouched');
       expect(readFileSync(join(cwd, 'config.ini'), 'utf8')).toBe('[custom]\nk = 1\n');
     });
@@ -231,35 +311,66 @@ describe('template trees cannot leave the target', () => {
     ['a directory named _dot_.', { '_dot_./escaped.txt': 'x' }, '"../escaped.txt"'],
     ['a file named _dot_ (it would become ".")', { _dot_: 'x' }, '"."'],
   ])('refuses %s', (_, files, rendered) =>
-    expectRefused(['create', '--template=../evil', 'foo', '--yes'], `renders to ${rendered}, which would leave the plugin directory`, {
-      setup: (cwd) => writeTemplate(resolve(cwd, '..'), 'evil', { fields: [] }, { 'ok.txt': 'fine', ...files }),
-    }));
+    expectRefused(
+      ['create', '--template=../evil', 'foo', '--yes'],
+      `renders to ${rendered}, which would leave the plugin directory`,
+      {
+        setup: (cwd) => writeTemplate(resolve(cwd, '..'), 'evil', { fields: [] }, { 'ok.txt': 'fine', ...files }),
+      },
+    ),
+  );
 
   it.each([
     ['a file', (outside: string) => writeFileSync(outside, 'secret')],
     ['a directory', (outside: string) => mkdirSync(outside)],
   ])('refuses a symbolic link to %s inside a template', (_, makeOutside) =>
-    expectRefused(['create', '--template=../evil', 'foo', '--yes'], /evil\/files\/sub\/leak: templates cannot hold symbolic links \(copy the file instead\)$/m, {
-      setup: (cwd) => {
-        const dir = writeTemplate(resolve(cwd, '..'), 'evil', { fields: [] }, { 'ok.txt': 'fine', 'sub/a.txt': 'a' });
-        const outside = join(temp.dir, `outside-${++counter}`);
-        makeOutside(outside);
-        symlinkSync(outside, join(dir, 'files', 'sub', 'leak'));
+    expectRefused(
+      ['create', '--template=../evil', 'foo', '--yes'],
+      /evil\/files\/sub\/leak: templates cannot hold symbolic links \(copy the file instead\)$/m,
+      {
+        setup: (cwd) => {
+          const dir = writeTemplate(resolve(cwd, '..'), 'evil', { fields: [] }, { 'ok.txt': 'fine', 'sub/a.txt': 'a' });
+          const outside = join(temp.dir, `outside-${++counter}`);
+          makeOutside(outside);
+          symlinkSync(outside, join(dir, 'files', 'sub', 'leak'));
+        },
       },
-    }));
+    ),
+  );
   it('refuses an include that leaves the user template, in one line, exit 2, writing nothing', () =>
-    expectRefused(['create', '--template=../evil', 'foo', '--yes'], /evil\/files\/x\.txt\.ejs:1: template error: include "\/\.\.\/\.\.\/etc\/passwd" leaves the templates root .*evil$/m, {
-      setup: (cwd) => writeTemplate(resolve(cwd, '..'), 'evil', { fields: [] }, { 'x.txt.ejs': "<%- include('/../../etc/passwd') %>" }),
-    }));
+    expectRefused(
+      ['create', '--template=../evil', 'foo', '--yes'],
+      /evil\/files\/x\.txt\.ejs:1: template error: include "\/\.\.\/\.\.\/etc\/passwd" leaves the templates root .*evil$/m,
+      {
+        setup: (cwd) =>
+          writeTemplate(
+            resolve(cwd, '..'),
+            'evil',
+            { fields: [] },
+            { 'x.txt.ejs': "<%- include('/../../etc/passwd') %>" },
+          ),
+      },
+    ));
 });
 
 describe('templates are data', () => {
-  const EVIL_ANSWERS = ["<%= process.exit(1) %>", "<%- include('/etc/passwd') %>", '${process.env.HOME}', '`touch pwned`', '$(touch pwned)', '../../escaped', '__NAME__'];
+  const EVIL_ANSWERS = [
+    '<%= process.exit(1) %>',
+    "<%- include('/etc/passwd') %>",
+    '${process.env.HOME}',
+    '`touch pwned`',
+    '$(touch pwned)',
+    '../../escaped',
+    '__NAME__',
+  ];
 
   it('writes answers holding EJS, JavaScript or shell syntax literally, in contents and never in paths', async () => {
     const { cwd } = freshCase();
     const benign = await runCli(['create', '--template=flask', 'plain', '--yes', '--json'], { cwd });
-    const sets = ['summary', 'vendor', 'maintainer'].flatMap((field, index) => ['--set', `${field}=${EVIL_ANSWERS.slice(index).join(' ')}`]);
+    const sets = ['summary', 'vendor', 'maintainer'].flatMap((field, index) => [
+      '--set',
+      `${field}=${EVIL_ANSWERS.slice(index).join(' ')}`,
+    ]);
     const run = await runCli(['create', '--template=flask', 'foo', '--yes', '--json', ...sets], { cwd });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -272,7 +383,12 @@ describe('templates are data', () => {
   });
 
   it('copies a template file name holding EJS as written: only contents of .ejs files are rendered', async () => {
-    const dir = writeTemplate(temp.dir, `ejs-names-${++counter}`, { fields: [] }, { '<%= name %>.txt': '<%= name %>', '<%- name %>.txt.ejs': '<%- name %>' });
+    const dir = writeTemplate(
+      temp.dir,
+      `ejs-names-${++counter}`,
+      { fields: [] },
+      { '<%= name %>.txt': '<%= name %>', '<%- name %>.txt.ejs': '<%- name %>' },
+    );
     const files = await renderTemplate(loadTemplate(dir, 'user'), renderContext('demo', 'mfserv', {}));
     expect(files.map((f) => [f.path, f.content.toString()])).toEqual([
       ['<%- name %>.txt', 'demo'],
@@ -287,10 +403,14 @@ describe('templates are data', () => {
         .map((file) => join(dir, file)),
     );
     expect(sources.length).toBeGreaterThan(10);
-    const texts = await Promise.all(sources.map(async (file) => [file, await readFile(join(ROOT, file), 'utf8')] as const));
+    const texts = await Promise.all(
+      sources.map(async (file) => [file, await readFile(join(ROOT, file), 'utf8')] as const),
+    );
     const uses = (pattern: RegExp) => texts.filter(([, text]) => pattern.test(text)).map(([file]) => file);
     expect(uses(/\beval\s*\(|new Function\b|\bnode:vm\b|from 'vm'|\.runIn(?:New|This)?Context\b/)).toEqual([]);
-    expect(uses(/\bimport\(['"]ejs['"]\)|from ['"]ejs['"]|require\(['"]ejs['"]\)/)).toEqual([join('packages/bootstrap-plugin/src', 'core', 'render.ts')]);
+    expect(uses(/\bimport\(['"]ejs['"]\)|from ['"]ejs['"]|require\(['"]ejs['"]\)/)).toEqual([
+      join('packages/bootstrap-plugin/src', 'core', 'render.ts'),
+    ]);
     expect(uses(/\bejs\.(?:render|compile)\b/)).toEqual([join('packages/bootstrap-plugin/src', 'core', 'render.ts')]);
   });
 });

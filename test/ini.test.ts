@@ -17,9 +17,11 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Ordinary and nasty files: each must read exactly as Python's configparser reads it. */
 const CORPUS: Record<string, string | Buffer> = {
-  'a MetWork plugin config': '[general]\nversion = 1.0.0\nsummary=one line summary\n\n[app_main]\n# number of workers\nworkers={{MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2}}\ntimeout=0\n\n[custom]\n',
+  'a MetWork plugin config':
+    '[general]\nversion = 1.0.0\nsummary=one line summary\n\n[app_main]\n# number of workers\nworkers={{MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2}}\ntimeout=0\n\n[custom]\n',
   'inline # and ; kept in values': '[s]\nurl = http://a/b#frag\nq = a ; b\nhash=#start\nsemi=;x\n',
-  'the colon delimiter and the first delimiter wins': '[s]\nurl: http://x:80/y\na=b:c\nd:e=f\n  spaced key   =   spaced value   \n',
+  'the colon delimiter and the first delimiter wins':
+    '[s]\nurl: http://x:80/y\na=b:c\nd:e=f\n  spaced key   =   spaced value   \n',
   'continuation lines, blank lines inside and after': '[s]\nk = first\n  second\n\n  after blank\n\n\nnext = 1\n',
   'comments inside a continuation do not end it': '[s]\nk = a\n# comment\n  b\n    ; indented comment\n  c\n',
   'a deeper key line sets the indent of its continuations': '[s]\n  k = 1\n   cont\n  j = 2\n j2 = 3\n',
@@ -37,7 +39,8 @@ const CORPUS: Record<string, string | Buffer> = {
   'an empty header is an error': '[s]\n[]\n',
   'keys compare case-insensitively': '[s]\nKey = 1\nkEY = 2\n',
   'duplicate sections are an error': '[s]\na=1\n[t]\n[s]\n',
-  'DEFAULT is lent to every section and may repeat': '[DEFAULT]\nd=1\nshared=default\n[s]\nshared=own\n[DEFAULT]\ne=2\n[t]\n',
+  'DEFAULT is lent to every section and may repeat':
+    '[DEFAULT]\nd=1\nshared=default\n[s]\nshared=own\n[DEFAULT]\ne=2\n[t]\n',
   'a duplicate key across DEFAULT blocks is an error': '[DEFAULT]\nd=1\n[DEFAULT]\nD=2\n',
   'lower-case default is an ordinary section': '[default]\nd=1\n[s]\n',
   'unicode keys, values and sections': '[sécurité]\nclé = valeur ✓\nΣΑΣ = ΑΣ\nİ = dotted\n[日本]\n鍵 = 値\n',
@@ -61,18 +64,60 @@ describe('the ini reader', () => {
   it('reads every file of the corpus exactly as Python configparser does', () => {
     const names = Object.keys(CORPUS);
     const found = differences(dir, Object.values(CORPUS));
-    const named = found.map((d) => ({ case: names[Object.values(CORPUS).findIndex((t) => Buffer.from(t).toString('utf8') === d.text)], ...d }));
+    const named = found.map((d) => ({
+      case: names[Object.values(CORPUS).findIndex((t) => Buffer.from(t).toString('utf8') === d.text)],
+      ...d,
+    }));
     expect(named).toEqual([]);
   });
 
   it('reads random ini-like text exactly as Python configparser does (2000 cases)', () => {
     const fragment = fc.constantFrom(
-      '[', ']', '=', ':', '#', ';', ' ', '  ', '\t', '\n', '\n', '\n', '\r\n', '\r', 'a', 'B', 'k', 'DEFAULT', 'sec', '.',
-      'é', 'Σ', 'İ', '\u00a0', '\u0085', '\u2028', '\u000c', '\u001c', '%', '{{X}}', '"', "'", '\\', '0', '\u0000',
+      '[',
+      ']',
+      '=',
+      ':',
+      '#',
+      ';',
+      ' ',
+      '  ',
+      '\t',
+      '\n',
+      '\n',
+      '\n',
+      '\r\n',
+      '\r',
+      'a',
+      'B',
+      'k',
+      'DEFAULT',
+      'sec',
+      '.',
+      'é',
+      'Σ',
+      'İ',
+      '\u00a0',
+      '\u0085',
+      '\u2028',
+      '\u000c',
+      '\u001c',
+      '%',
+      '{{X}}',
+      '"',
+      "'",
+      '\\',
+      '0',
+      '\u0000',
     );
     const line = fc.oneof(
       fc.array(fragment, { maxLength: 8 }).map((parts) => parts.join('')),
-      fc.tuple(fc.constantFrom('', ' ', '  '), fc.constantFrom('a', 'b', 'A', 'k.x', 'é'), fc.constantFrom('=', ' = ', ':', ': '), fc.array(fragment, { maxLength: 4 }))
+      fc
+        .tuple(
+          fc.constantFrom('', ' ', '  '),
+          fc.constantFrom('a', 'b', 'A', 'k.x', 'é'),
+          fc.constantFrom('=', ' = ', ':', ': '),
+          fc.array(fragment, { maxLength: 4 }),
+        )
         .map(([indent, key, delimiter, value]) => `${indent}${key}${delimiter}${value.join('')}`),
       fc.constantFrom('[s]', '[t]', '[DEFAULT]', ' [s]', '', '  cont', '# c', '  ; c'),
     );
@@ -89,17 +134,26 @@ describe('the ini reader', () => {
   });
 
   it('says what a stray line should look like', () => {
-    expect(() => parseIni('[s]\nnot a key\n', 'config.ini')).toThrow('config.ini:2: expected "key = value" or "[section]"');
-    expect(() => parseIni('k = v\n', 'config.ini')).toThrow('config.ini:1: expected "key = value" or "[section]": a key comes before any [section] header');
+    expect(() => parseIni('[s]\nnot a key\n', 'config.ini')).toThrow(
+      'config.ini:2: expected "key = value" or "[section]"',
+    );
+    expect(() => parseIni('k = v\n', 'config.ini')).toThrow(
+      'config.ini:1: expected "key = value" or "[section]": a key comes before any [section] header',
+    );
   });
 
   it('explains a byte order mark instead of failing on a missing header', () => {
-    expect(readWithOurs('\ufeff[s]\n')).toMatchObject({ error: expect.stringContaining('test.ini:1: the file starts with a byte order mark (BOM)') });
+    expect(readWithOurs('\ufeff[s]\n')).toMatchObject({
+      error: expect.stringContaining('test.ini:1: the file starts with a byte order mark (BOM)'),
+    });
   });
 
   it('names the line of invalid UTF-8', async () => {
     const file = join(dir, 'bad.ini');
-    writeFileSync(file, Buffer.concat([Buffer.from('[s]\r\nok = 1\r\nk = '), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]));
+    writeFileSync(
+      file,
+      Buffer.concat([Buffer.from('[s]\r\nok = 1\r\nk = '), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]),
+    );
     await expect(readIniFile(file)).rejects.toThrow(`${file}:3: not valid UTF-8: save the file as UTF-8`);
   });
 
@@ -125,27 +179,45 @@ describe('the ini reader', () => {
 describe('ini answers files', () => {
   it('reads the [answers] section of a .ini file as configparser does', async () => {
     const file = join(dir, 'answers.ini');
-    writeFileSync(file, '# answers for create\n[answers]\nVersion = 2.0\nsummary: 100% sure ; really\nurl = http://x/#y\n');
-    expect(Object.fromEntries(await readAnswersFile(file))).toEqual({ version: '2.0', summary: '100% sure ; really', url: 'http://x/#y' });
+    writeFileSync(
+      file,
+      '# answers for create\n[answers]\nVersion = 2.0\nsummary: 100% sure ; really\nurl = http://x/#y\n',
+    );
+    expect(Object.fromEntries(await readAnswersFile(file))).toEqual({
+      version: '2.0',
+      summary: '100% sure ; really',
+      url: 'http://x/#y',
+    });
   });
 
   it('names the file and line of a section other than [answers], and of a malformed line', async () => {
     const other = join(dir, 'other.cfg');
     writeFileSync(other, '[answers]\nversion = 1\n\n[extra]\nx = 1\n');
-    await expect(readAnswersFile(other)).rejects.toThrow(`${other}:4: unknown section [extra]: answers go in the [answers] section`);
+    await expect(readAnswersFile(other)).rejects.toThrow(
+      `${other}:4: unknown section [extra]: answers go in the [answers] section`,
+    );
     const broken = join(dir, 'broken.ini');
     writeFileSync(broken, '[answers]\nversion\n');
     await expect(readAnswersFile(broken)).rejects.toThrow(`${broken}:2: expected "key = value" or "[section]"`);
     const none = join(dir, 'none.ini');
     writeFileSync(none, '# nothing\n');
-    await expect(readAnswersFile(none)).rejects.toThrow(`${none}: expected an [answers] section of "field = value" lines`);
+    await expect(readAnswersFile(none)).rejects.toThrow(
+      `${none}: expected an [answers] section of "field = value" lines`,
+    );
   });
 
   it('creates a plugin from an ini answers file', async () => {
     writeFileSync(join(dir, 'answers.ini'), '[answers]\nversion = 3.1.4\nlicense = MIT\n');
     const builtinDir = join(CLI_PACKAGE, 'templates');
     const options = { builtinDir, userDirs: [], name: 'demo', template: 'flask', dir: '.', cwd: dir, module: 'mfserv' };
-    await createPlugin({ ...options, set: [], answersFile: join(dir, 'answers.ini'), force: false, dryRun: false, toolVersion: '0' });
+    await createPlugin({
+      ...options,
+      set: [],
+      answersFile: join(dir, 'answers.ini'),
+      force: false,
+      dryRun: false,
+      toolVersion: '0',
+    });
     const config = parseIni(readFileSync(join(dir, 'demo', 'config.ini'), 'utf8'), 'config.ini');
     const general = config.sections.get('general')!.entries;
     expect([general.get('version')!.value, general.get('license')!.value]).toEqual(['3.1.4', 'MIT']);

@@ -26,7 +26,11 @@ const AT_SECOND_PROMPT: Array<[string, string]> = [['Version', ENTER]];
 describe('at a prompt, in a real terminal', () => {
   it.each(['INT', 'TERM'] as const)('stops on kill -%s with exit 130 and one line, leaving nothing', async (signal) => {
     const cwd = freshDir();
-    const session = await inTerminal(cwd, ['create', '--template=flask', 'foo'], [...AT_SECOND_PROMPT, ['Release', { signal }]]);
+    const session = await inTerminal(
+      cwd,
+      ['create', '--template=flask', 'foo'],
+      [...AT_SECOND_PROMPT, ['Release', { signal }]],
+    );
     expect(session.timeout).toBeNull();
     expect(session.code).toBe(130);
     expect(session.output).toMatch(/\nbootstrap-plugin: error: interrupted, nothing was written\n\s*$/);
@@ -36,7 +40,11 @@ describe('at a prompt, in a real terminal', () => {
 
   it('says what to pass instead when input ends (Ctrl-D): exit 2, nothing written', async () => {
     const cwd = freshDir();
-    const session = await inTerminal(cwd, ['create', '--template=flask', 'foo'], [...AT_SECOND_PROMPT, ['Release', CTRL_D]]);
+    const session = await inTerminal(
+      cwd,
+      ['create', '--template=flask', 'foo'],
+      [...AT_SECOND_PROMPT, ['Release', CTRL_D]],
+    );
     expect(session.code).toBe(2);
     expect(session.output).toContain(
       'bootstrap-plugin: error: input ended before "release" was answered, nothing was written: pass --yes to take the defaults, or --set release=VALUE\n',
@@ -50,7 +58,11 @@ describe('at a prompt, in a real terminal', () => {
     ['the terminal closed', { hangup: true as const }],
   ])('ends by SIGHUP, as a hung-up process does, on %s, leaving nothing (no crash)', async (_, action) => {
     const cwd = freshDir();
-    const session = await inTerminal(cwd, ['create', '--template=flask', 'foo'], [...AT_SECOND_PROMPT, ['Release', action]]);
+    const session = await inTerminal(
+      cwd,
+      ['create', '--template=flask', 'foo'],
+      [...AT_SECOND_PROMPT, ['Release', action]],
+    );
     expect(session.timeout).toBeNull();
     expect(session.code).toBe(HUNG_UP);
     expect(session.output).not.toMatch(/Assertion failed|Native stack|\n\s+at /);
@@ -60,7 +72,9 @@ describe('at a prompt, in a real terminal', () => {
 
   it('never prompts when CI is set, even in a terminal', async () => {
     const cwd = freshDir();
-    const session = await inTerminal(cwd, ['create', '--template=static', 'site'], [['successfully created', '']], { CI: 'true' });
+    const session = await inTerminal(cwd, ['create', '--template=static', 'site'], [['successfully created', '']], {
+      CI: 'true',
+    });
     expect(session.code).toBe(0);
     expect(session.output).not.toContain('?');
     expect(readdirSync(cwd)).toEqual(['site']);
@@ -72,7 +86,10 @@ describe('without a terminal, it never waits', () => {
     new Promise<{ code: number | null; stderr: string; seconds: number }>((done, fail) => {
       const started = performance.now();
       // `<&-` closes descriptor 0 before node starts: no stdin at all.
-      const [command, argv] = stdin === 'closed' ? ['sh', ['-c', 'exec "$0" "$@" <&-', process.execPath, CLI, ...args]] : [process.execPath, [CLI, ...args]];
+      const [command, argv] =
+        stdin === 'closed'
+          ? ['sh', ['-c', 'exec "$0" "$@" <&-', process.execPath, CLI, ...args]]
+          : [process.execPath, [CLI, ...args]];
       const stdio: StdioOptions = [stdin === 'null' ? 'ignore' : 'pipe', 'pipe', 'pipe'];
       const child = spawn(command, argv, { cwd, env: cleanEnv(), stdio, timeout: 15_000 });
       let stderr = '';
@@ -84,23 +101,33 @@ describe('without a terminal, it never waits', () => {
 
   let template: string;
   beforeAll(() => {
-    template = writeTemplate(freshDir(), 'needs-token', { fields: [{ name: 'token', message: 'API token', type: 'string' }] }, { 'token.txt.ejs': '<%- token %>\n' });
+    template = writeTemplate(
+      freshDir(),
+      'needs-token',
+      { fields: [{ name: 'token', message: 'API token', type: 'string' }] },
+      { 'token.txt.ejs': '<%- token %>\n' },
+    );
   });
 
-  it.each(['null', 'closed', 'open pipe'] as const)('exits 2 at once naming --set for a field without default (stdin %s)', async (stdin) => {
-    const cwd = freshDir();
-    const run = await runWith(stdin, cwd, ['create', `--template=${template}`, 'foo']);
-    expect(run.stderr).toBe('bootstrap-plugin: error: field "token" has no default: pass --set token=VALUE\n');
-    expect(run.code).toBe(2);
-    expect(run.seconds).toBeLessThan(QUICK_SECONDS);
-    expect(readdirSync(cwd)).toEqual([]);
-  });
+  it.each(['null', 'closed', 'open pipe'] as const)(
+    'exits 2 at once naming --set for a field without default (stdin %s)',
+    async (stdin) => {
+      const cwd = freshDir();
+      const run = await runWith(stdin, cwd, ['create', `--template=${template}`, 'foo']);
+      expect(run.stderr).toBe('bootstrap-plugin: error: field "token" has no default: pass --set token=VALUE\n');
+      expect(run.code).toBe(2);
+      expect(run.seconds).toBeLessThan(QUICK_SECONDS);
+      expect(readdirSync(cwd)).toEqual([]);
+    },
+  );
 
   it.each(['null', 'closed', 'open pipe'] as const)('uses the defaults and says so (stdin %s)', async (stdin) => {
     const cwd = freshDir();
     const run = await runWith(stdin, cwd, ['create', '--template=static', 'site', '--set', 'version=2']);
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(/^bootstrap-plugin: no terminal to ask on, so these took their defaults: release, .*\(choose with --set FIELD=VALUE; --yes silences this note\)\n$/);
+    expect(run.stderr).toMatch(
+      /^bootstrap-plugin: no terminal to ask on, so these took their defaults: release, .*\(choose with --set FIELD=VALUE; --yes silences this note\)\n$/,
+    );
     expect(run.seconds).toBeLessThan(QUICK_SECONDS);
   });
 });
@@ -114,8 +141,13 @@ describe('while writing', () => {
   };
 
   /** Sends `signal` to the child as soon as a temporary name starting with `prefix` shows in `dir`; whether it did. */
-  async function killWhenWriting(child: ChildProcess, dir: string, prefix: string, signal: NodeJS.Signals): Promise<boolean> {
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline && child.exitCode === null; ) {
+  async function killWhenWriting(
+    child: ChildProcess,
+    dir: string,
+    prefix: string,
+    signal: NodeJS.Signals,
+  ): Promise<boolean> {
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline && child.exitCode === null;) {
       if (readdirSync(dir).some((entry) => entry.startsWith(prefix))) return child.kill(signal);
       await new Promise((r) => setTimeout(r, 1));
     }
@@ -124,7 +156,12 @@ describe('while writing', () => {
 
   it('ends by SIGHUP after removing what it wrote when the terminal hangs up mid-write', async () => {
     const cwd = freshDir();
-    const child = spawn(process.execPath, [CLI, 'create', `--template=${bigTemplate()}`, 'foo', '--yes'], { cwd, env: cleanEnv(), stdio: 'ignore', timeout: 30_000 });
+    const child = spawn(process.execPath, [CLI, 'create', `--template=${bigTemplate()}`, 'foo', '--yes'], {
+      cwd,
+      env: cleanEnv(),
+      stdio: 'ignore',
+      timeout: 30_000,
+    });
     const exited = new Promise<NodeJS.Signals | null>((done) => child.on('close', (_, signal) => done(signal)));
     expect(await killWhenWriting(child, cwd, '.foo.bootstrap-plugin-', 'SIGHUP')).toBe(true);
     expect(await exited).toBe('SIGHUP');
@@ -136,14 +173,21 @@ describe('while writing', () => {
     const keys = Array.from({ length: 100_000 }, (_, i) => `key_${i} = value ${i} ${'x'.repeat(60)}`);
     writeFileSync(join(cwd, 'big.ini'), `[custom]\n${keys.join('\n')}\n`);
     writeFileSync(join(cwd, 'profile.sh'), 'old\n');
-    const child = spawn(process.execPath, [CLI, 'env', 'big.ini', '-o', 'profile.sh'], { cwd, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
+    const child = spawn(process.execPath, [CLI, 'env', 'big.ini', '-o', 'profile.sh'], {
+      cwd,
+      env: cleanEnv(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 30_000,
+    });
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
     const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
     expect(await killWhenWriting(child, cwd, '.profile.sh.bootstrap-plugin-', 'SIGINT')).toBe(true);
     expect(await exited).toBe(130);
     // 100k variables are over what a program can receive: a warning comes first.
-    expect(stderr).toMatch(/^bootstrap-plugin: warning: the 100000 variables take [^\n]*\nbootstrap-plugin: error: interrupted, the file is unchanged\n$/);
+    expect(stderr).toMatch(
+      /^bootstrap-plugin: warning: the 100000 variables take [^\n]*\nbootstrap-plugin: error: interrupted, the file is unchanged\n$/,
+    );
     expect(readdirSync(cwd).sort()).toEqual(['big.ini', 'profile.sh']);
     expect(readFileSync(join(cwd, 'profile.sh'), 'utf8')).toBe('old\n');
   });
@@ -156,7 +200,9 @@ describe('when the disk or the directory refuses', () => {
     const dir = freshDir();
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { encoding: 'utf8' });
     if (mounted.status !== 0) {
-      throw new Error(`cannot mount a tmpfs (${options}) on ${dir}: ${mounted.stderr || mounted.error?.message} (these tests need root, as CI has)`);
+      throw new Error(
+        `cannot mount a tmpfs (${options}) on ${dir}: ${mounted.stderr || mounted.error?.message} (these tests need root, as CI has)`,
+      );
     }
     mounts.push(dir);
     return dir;
@@ -169,13 +215,23 @@ describe('when the disk or the directory refuses', () => {
   /** About 640 KiB of files: more than the small disk holds. */
   const tooBigTemplate = () => {
     const chunk = Buffer.alloc(16 * 1024, 'y');
-    return writeTemplate(freshDir(), 'big', { fields: [] }, Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`f${i}.bin`, chunk])));
+    return writeTemplate(
+      freshDir(),
+      'big',
+      { fields: [] },
+      Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`f${i}.bin`, chunk])),
+    );
   };
   /** Runs the CLI (after `prefix`, a command that runs it as another user), stdout ignored. */
   const runCommand = (args: string[], cwd: string, prefix: string[] = [], cli = CLI) =>
     new Promise<{ code: number | null; stderr: string }>((done, fail) => {
       const [command, ...rest] = [...prefix, process.execPath, cli, ...args];
-      const child = spawn(command, rest, { cwd, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'], timeout: 15_000 });
+      const child = spawn(command, rest, {
+        cwd,
+        env: cleanEnv(),
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: 15_000,
+      });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
       child.on('error', fail);
@@ -184,8 +240,15 @@ describe('when the disk or the directory refuses', () => {
 
   it('exits 1 with one line when the disk fills up, leaving nothing', async () => {
     const disk = mountTmpfs(SMALL_DISK);
-    const run = await runCommand(['create', `--template=${tooBigTemplate()}`, 'foo', '--yes', '--dir', join(disk, 'new', 'parent')], temp.dir);
-    expect(run.stderr).toMatch(new RegExp(`^bootstrap-plugin: error: cannot write ${join(disk, 'new', 'parent', 'foo')}: the disk is full(?: \\(.+\\))?; nothing was written\\n$`));
+    const run = await runCommand(
+      ['create', `--template=${tooBigTemplate()}`, 'foo', '--yes', '--dir', join(disk, 'new', 'parent')],
+      temp.dir,
+    );
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^bootstrap-plugin: error: cannot write ${join(disk, 'new', 'parent', 'foo')}: the disk is full(?: \\(.+\\))?; nothing was written\\n$`,
+      ),
+    );
     expect(run.code).toBe(1);
     expect(readdirSync(disk)).toEqual([]);
   });
@@ -194,7 +257,10 @@ describe('when the disk or the directory refuses', () => {
     const disk = mountTmpfs(SMALL_DISK);
     mkdirSync(join(disk, 'foo'));
     writeFileSync(join(disk, 'foo', 'mine.txt'), 'precious');
-    const run = await runCommand(['create', `--template=${tooBigTemplate()}`, 'foo', '--yes', '--force', '--dir', disk], temp.dir);
+    const run = await runCommand(
+      ['create', `--template=${tooBigTemplate()}`, 'foo', '--yes', '--force', '--dir', disk],
+      temp.dir,
+    );
     expect(run.stderr).toMatch(/the disk is full(?: \(.+\))?; nothing was written\n$/);
     expect(run.code).toBe(1);
     expect(readdirSync(disk)).toEqual(['foo']);
@@ -207,7 +273,9 @@ describe('when the disk or the directory refuses', () => {
     writeFileSync(join(temp.dir, 'many.ini'), `[custom]\n${keys.join('\n')}\n`);
     writeFileSync(join(disk, 'profile.sh'), 'old\n');
     const result = await runCommand(['env', 'many.ini', '-o', join(disk, 'profile.sh')], temp.dir);
-    expect(result.stderr).toBe(`bootstrap-plugin: error: cannot write ${join(disk, 'profile.sh')}: the disk is full; the file is unchanged\n`);
+    expect(result.stderr).toBe(
+      `bootstrap-plugin: error: cannot write ${join(disk, 'profile.sh')}: the disk is full; the file is unchanged\n`,
+    );
     expect(result.code).toBe(1);
     expect(readdirSync(disk)).toEqual(['profile.sh']);
     expect(readFileSync(join(disk, 'profile.sh'), 'utf8')).toBe('old\n');
@@ -216,7 +284,11 @@ describe('when the disk or the directory refuses', () => {
   it('exits 1 with one line on a read-only file system', async () => {
     const disk = mountTmpfs(`ro,${SMALL_DISK}`);
     const run = await runCommand(['create', '--template=static', 'foo', '--yes', '--dir', disk], temp.dir);
-    expect(run.stderr).toMatch(new RegExp(`^bootstrap-plugin: error: cannot write ${join(disk, 'foo')}: the file system is read-only .*; nothing was written\\n$`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^bootstrap-plugin: error: cannot write ${join(disk, 'foo')}: the file system is read-only .*; nothing was written\\n$`,
+      ),
+    );
     expect(run.code).toBe(1);
   });
 
@@ -237,8 +309,15 @@ describe('when the disk or the directory refuses', () => {
     cpSync(join(ROOT, 'node_modules', 'ejs'), join(cli, 'node_modules', 'ejs'), { recursive: true });
     const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
     for (const dir of [locked, join(locked, 'new', 'parent')]) {
-      const run = await runCommand(['create', '--template=static', 'foo', '--yes', '--dir', dir], parent, asNobody, join(cli, 'bin', 'bootstrap-plugin.js'));
-      expect(run.stderr).toMatch(/^bootstrap-plugin: error: cannot write .*\/foo: permission denied .*; nothing was written\n$/);
+      const run = await runCommand(
+        ['create', '--template=static', 'foo', '--yes', '--dir', dir],
+        parent,
+        asNobody,
+        join(cli, 'bin', 'bootstrap-plugin.js'),
+      );
+      expect(run.stderr).toMatch(
+        /^bootstrap-plugin: error: cannot write .*\/foo: permission denied .*; nothing was written\n$/,
+      );
       expect(run.code).toBe(1);
     }
     expect(readdirSync(parent)).toEqual(['locked']);

@@ -14,7 +14,11 @@ afterAll(temp.cleanup);
 cpSync(join(ROOT, 'test', 'fixtures', 'malformed'), temp.dir, { recursive: true });
 
 const CASES: Array<[family: string, args: string[], line: string]> = [
-  ['a broken ini read by env', ['env', 'ini/stray-line.ini'], 'ini/stray-line.ini:3: expected "key = value" or "[section]"'],
+  [
+    'a broken ini read by env',
+    ['env', 'ini/stray-line.ini'],
+    'ini/stray-line.ini:3: expected "key = value" or "[section]"',
+  ],
   [
     'a broken ini edited by config set',
     ['config', 'set', 'ini/duplicate-key.ini', 'custom.a=2'],

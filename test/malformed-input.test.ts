@@ -40,7 +40,12 @@ const BROKEN_INI: Case[] = [
   { file: 'ini/stray-line.ini', line: 3, message: STRAY },
   { file: 'ini/duplicate-key.ini', line: 4, message: 'duplicate key "url" in [custom] (first at line 2)' },
   { file: 'ini/duplicate-section.ini', line: 4, message: 'duplicate section [custom] (first at line 1)' },
-  { file: 'ini/byte-order-mark.ini', line: 1, message: "the file starts with a byte order mark (BOM), which Python's configparser rejects: save it as UTF-8 without BOM" },
+  {
+    file: 'ini/byte-order-mark.ini',
+    line: 1,
+    message:
+      "the file starts with a byte order mark (BOM), which Python's configparser rejects: save it as UTF-8 without BOM",
+  },
   { file: 'ini/not-utf8.ini', line: 3, message: 'not valid UTF-8: save the file as UTF-8' },
   { file: 'ini/empty-key.ini', line: 2, message: `${STRAY}: the key is empty` },
   { file: 'ini/unclosed-header.ini', line: 1, message: `${STRAY}: a [section] header needs its closing "]"` },
@@ -48,9 +53,22 @@ const BROKEN_INI: Case[] = [
 
 /** ini files that are fine as ini but cannot become environment variables. */
 const ENV_ONLY: Case[] = [
-  { file: 'env/variant-without-bracket.ini', line: 3, message: '"port[DEV": a key holding [ or ] must be a variant, KEY[CONFIG_NAME] (e.g. port[DEV])' },
-  { file: 'env/nul-in-value.ini', line: 2, message: 'the value of "a" holds a NUL character, which no environment variable can carry' },
-  { file: 'env/colliding-names.ini', line: 3, message: '[custom] api_url gives the variable MFSERV_CUSTOM_API_URL, as [custom] api-url at env/colliding-names.ini:2 does: rename one of them' },
+  {
+    file: 'env/variant-without-bracket.ini',
+    line: 3,
+    message: '"port[DEV": a key holding [ or ] must be a variant, KEY[CONFIG_NAME] (e.g. port[DEV])',
+  },
+  {
+    file: 'env/nul-in-value.ini',
+    line: 2,
+    message: 'the value of "a" holds a NUL character, which no environment variable can carry',
+  },
+  {
+    file: 'env/colliding-names.ini',
+    line: 3,
+    message:
+      '[custom] api_url gives the variable MFSERV_CUSTOM_API_URL, as [custom] api-url at env/colliding-names.ini:2 does: rename one of them',
+  },
 ];
 
 /** Answers files for the flask template: bad JSON, wrong types, unknown fields, ini answers. */
@@ -60,7 +78,11 @@ const ANSWERS: Case[] = [
   { file: 'answers/single-quotes.json', line: 2, message: "invalid JSON: expected property name or '}'" },
   { file: 'answers/empty.json', line: 1, message: 'invalid JSON: unexpected end of JSON input' },
   { file: 'answers/not-utf8.json', line: 1, message: 'not valid UTF-8: save the file as UTF-8' },
-  { file: 'answers/byte-order-mark.json', line: 1, message: 'the file starts with a byte order mark (BOM), which JSON does not allow: save it as UTF-8 without BOM' },
+  {
+    file: 'answers/byte-order-mark.json',
+    line: 1,
+    message: 'the file starts with a byte order mark (BOM), which JSON does not allow: save it as UTF-8 without BOM',
+  },
   { file: 'answers/not-an-object.json', message: 'expected a JSON object of field: value' },
   { file: 'answers/unknown-field.json', message: 'unknown field "wrkers" (did you mean "workers"?)' },
   { file: 'answers/proto-key.json', message: 'unknown field "__proto__"' },
@@ -71,7 +93,11 @@ const ANSWERS: Case[] = [
   { file: 'answers/nul-in-text.json', message: 'summary: it contains a NUL character' },
   { file: 'answers/two-line-summary.json', message: 'summary: expected a single line (pattern ^[^\\n\\r]*$)' },
   { file: 'answers/no-section.ini', line: 1, message: `${STRAY}: a key comes before any [section] header` },
-  { file: 'answers/other-section.ini', line: 4, message: 'unknown section [extra]: answers go in the [answers] section' },
+  {
+    file: 'answers/other-section.ini',
+    line: 4,
+    message: 'unknown section [extra]: answers go in the [answers] section',
+  },
   { file: 'answers/missing-section.ini', message: 'expected an [answers] section of "field = value" lines' },
   { file: 'answers/duplicate-field.ini', line: 3, message: 'duplicate key "version" in [answers] (first at line 2)' },
   { file: 'answers/unknown-field.ini', message: 'unknown field "wrkers" (did you mean "workers"?)' },
@@ -83,23 +109,47 @@ const MANIFESTS: Case[] = [
   { file: 'manifests/invalid-json', line: 5, message: "invalid JSON: unexpected token ']'" },
   { file: 'manifests/not-utf8', line: 1, message: 'not valid UTF-8: save the file as UTF-8' },
   { file: 'manifests/not-an-object', message: 'expected a JSON object' },
-  { file: 'manifests/manifest-is-a-directory', message: 'cannot be read (it is a directory): a template needs a readable template.json file' },
+  {
+    file: 'manifests/manifest-is-a-directory',
+    message: 'cannot be read (it is a directory): a template needs a readable template.json file',
+  },
   { file: 'manifests/unknown-key', message: 'unknown key "feilds" (did you mean "fields"?)' },
   { file: 'manifests/description-not-text', message: 'description: expected a string' },
-  { file: 'manifests/name-mismatch', message: 'name "other" differs from its directory "name-mismatch"; make them equal' },
+  {
+    file: 'manifests/name-mismatch',
+    message: 'name "other" differs from its directory "name-mismatch"; make them equal',
+  },
   { file: 'manifests/fields-not-a-list', message: 'fields: expected an array of {"name", "message", "type", …}' },
   { file: 'manifests/field-unknown-key', message: 'fields[0] (a): unknown key "defualt" (did you mean "default"?)' },
-  { file: 'manifests/field-bad-type', message: 'fields[0] (a).type: expected one of string, choice, confirm, integer (did you mean "string"?)' },
-  { file: 'manifests/choice-without-choices', message: 'fields[0] (a).choices: a choice field needs a non-empty list of strings' },
-  { file: 'manifests/bad-pattern', message: 'fields[0] (a).pattern: Invalid regular expression: /(/u: Unterminated group' },
+  {
+    file: 'manifests/field-bad-type',
+    message: 'fields[0] (a).type: expected one of string, choice, confirm, integer (did you mean "string"?)',
+  },
+  {
+    file: 'manifests/choice-without-choices',
+    message: 'fields[0] (a).choices: a choice field needs a non-empty list of strings',
+  },
+  {
+    file: 'manifests/bad-pattern',
+    message: 'fields[0] (a).pattern: Invalid regular expression: /(/u: Unterminated group',
+  },
   { file: 'manifests/bad-default', message: 'fields[0] (n).default: expected a whole number' },
   { file: 'manifests/when-undeclared', message: 'fields[0] (a).when: "b" is not a field declared before this one' },
   { file: 'manifests/reserved-field-name', message: 'fields[0] (label).name: "label" is reserved' },
-  { file: 'manifests/name-rules-bad-pattern', message: 'nameRules.pattern: Invalid regular expression: /^[a-z/u: Unterminated character class' },
+  {
+    file: 'manifests/name-rules-bad-pattern',
+    message: 'nameRules.pattern: Invalid regular expression: /^[a-z/u: Unterminated character class',
+  },
   { file: 'manifests/name-rules-reserved-not-a-list', message: 'nameRules.reserved: expected a list of names' },
-  { file: 'manifests/conditions-not-objects', message: 'conditions: expected {"path/in/files": {"field": value or [values]}}' },
+  {
+    file: 'manifests/conditions-not-objects',
+    message: 'conditions: expected {"path/in/files": {"field": value or [values]}}',
+  },
   { file: 'manifests/extends-missing', message: `extends: no template at ${join(temp.dir, 'manifests', 'nowhere')}` },
-  { file: 'manifests/extends-itself', message: `"extends" makes a cycle: ${join(temp.dir, 'manifests', 'extends-itself')} -> ${join(temp.dir, 'manifests', 'extends-itself')}` },
+  {
+    file: 'manifests/extends-itself',
+    message: `"extends" makes a cycle: ${join(temp.dir, 'manifests', 'extends-itself')} -> ${join(temp.dir, 'manifests', 'extends-itself')}`,
+  },
 ];
 
 /** Plugin directories whose `.bootstrap-plugin.json` is broken (`file` is the directory). */
@@ -131,11 +181,24 @@ function pluginWith(configIni: string): string {
   const dir = join(temp.dir, 'plugins', `p${++plugins}`);
   mkdirSync(dir, { recursive: true });
   cpSync(join(temp.dir, configIni), join(dir, 'config.ini'));
-  writeFileSync(join(dir, '.bootstrap-plugin.json'), JSON.stringify({ template: 'flask', module: 'mfserv', answers: {} }));
+  writeFileSync(
+    join(dir, '.bootstrap-plugin.json'),
+    JSON.stringify({ template: 'flask', module: 'mfserv', answers: {} }),
+  );
   return dir;
 }
 
-const createOptions = { ...lookup, name: 'foo', dir: '.', cwd, module: 'mfserv', set: [], force: false, dryRun: true, toolVersion: '0' };
+const createOptions = {
+  ...lookup,
+  name: 'foo',
+  dir: '.',
+  cwd,
+  module: 'mfserv',
+  set: [],
+  force: false,
+  dryRun: true,
+  toolVersion: '0',
+};
 
 /** A core function that reads a case's file, and the path it shows for it. */
 interface Reader {
@@ -159,7 +222,10 @@ const INI_READERS: Reader[] = [
       shown: e.file,
     }),
   },
-  { name: 'config get', run: (e) => ({ call: () => getConfigValue({ path: e.file, cwd, address: 'custom.a' }), shown: e.file }) },
+  {
+    name: 'config get',
+    run: (e) => ({ call: () => getConfigValue({ path: e.file, cwd, address: 'custom.a' }), shown: e.file }),
+  },
   {
     name: 'config set',
     run: (e) => ({ call: () => setConfigValues({ path: e.file, cwd, assignments: ['custom.a=2'] }), shown: e.file }),
@@ -168,7 +234,10 @@ const INI_READERS: Reader[] = [
     name: 'config check',
     run: (e) => {
       const plugin = pluginWith(e.file);
-      return { call: () => checkConfig({ ...lookup, path: plugin, cwd, module: 'mfserv' }), shown: join(plugin, 'config.ini') };
+      return {
+        call: () => checkConfig({ ...lookup, path: plugin, cwd, module: 'mfserv' }),
+        shown: join(plugin, 'config.ini'),
+      };
     },
   },
   {
@@ -236,7 +305,11 @@ describe('a broken answers file', () => {
     '%s: create --answers names it, and its line or the field',
     (_, entry) => {
       const answersFile = join(cwd, entry.file);
-      return expectOneLine(() => createPlugin({ ...createOptions, template: 'flask', answersFile }), answersFile, entry);
+      return expectOneLine(
+        () => createPlugin({ ...createOptions, template: 'flask', answersFile }),
+        answersFile,
+        entry,
+      );
     },
   );
 });
@@ -264,5 +337,7 @@ it('every file of the corpus is exercised by a case above', () => {
     .map((entry) => relative(CORPUS, join(entry.parentPath, entry.name)))
     .filter((file) => !directories.some((dir) => file.startsWith(dir)));
   expect(files.sort()).toEqual([...BROKEN_INI, ...ENV_ONLY, ...ANSWERS].map((c) => c.file).sort());
-  expect(readdirSync(join(CORPUS, 'manifests')).length + readdirSync(join(CORPUS, 'state')).length).toBe(directories.length);
+  expect(readdirSync(join(CORPUS, 'manifests')).length + readdirSync(join(CORPUS, 'state')).length).toBe(
+    directories.length,
+  );
 });

@@ -28,14 +28,24 @@ function metworkEnv(runtime: string, extra: Record<string, string> = {}): NodeJS
 }
 
 /** The variables bash has after `. profile` that it did not have before: our profile, as sourced. */
-async function sourced(dir: string, cwd: string, env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<{ vars: Record<string, string>; stderr: string }> {
+async function sourced(
+  dir: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  extraArgs: string[] = [],
+): Promise<{ vars: Record<string, string>; stderr: string }> {
   const written = await runCli(['env', dir, ...extraArgs, '-o', 'profile.sh'], { cwd, env });
   expect(written.code, written.stderr).toBe(0);
   const dump = 'import json, os; print(json.dumps(dict(os.environ)))';
   const script = `before=$(/usr/bin/python3 -c '${dump}'); . ./profile.sh; after=$(/usr/bin/python3 -c '${dump}'); printf '%s\\n%s\\n' "$before" "$after"`;
   const { stdout } = await run('bash', ['-c', script], { cwd, env });
-  const [before, after] = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, string>);
-  const vars = Object.fromEntries(Object.entries(after).filter(([name, value]) => before[name] !== value || name === 'PYTHONPATH'));
+  const [before, after] = stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, string>);
+  const vars = Object.fromEntries(
+    Object.entries(after).filter(([name, value]) => before[name] !== value || name === 'PYTHONPATH'),
+  );
   for (const name of ['_', 'SHLVL', 'PWD', 'OLDPWD']) delete vars[name];
   return { vars, stderr: written.stderr };
 }
@@ -83,15 +93,24 @@ describe('env on a format-2 plugin with every computed value', () => {
         'home={{HOME}}\nplugin_dir={{MFSERV_CURRENT_PLUGIN_DIR}}/data\nport=8080\nport[DEV]=18080\nport[DEV_JOHN]=28080\nlevel=info\nlevel[PROD]=error\nnote=null\npoem=line one\n  line two\n' +
         '\n[extra_daemon_worker]\n_cmd_and_args=sleep 60\nnumprocesses={{MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2}}\n',
     );
-    writeFileSync(join(dir, '.layerapi2_dependencies'), `${readFileSync(join(dir, '.layerapi2_dependencies'), 'utf8')}plugin_dep@mfserv\n-plugin_absent@mfserv\n`);
+    writeFileSync(
+      join(dir, '.layerapi2_dependencies'),
+      `${readFileSync(join(dir, '.layerapi2_dependencies'), 'utf8')}plugin_dep@mfserv\n-plugin_absent@mfserv\n`,
+    );
     // A plugin it depends on, installed in the plugins base directory.
     const dep = await create('python3_noweb', 'dep', mkdtempSync(join(temp.dir, 'dep-')));
     mkdirSync(base, { recursive: true });
     cpSync(dep, join(base, 'dep'), { recursive: true });
-    writeFileSync(join(base, 'dep', 'config.ini'), `${readFileSync(join(base, 'dep', 'config.ini'), 'utf8')}shared=from dep\nport=1\n`);
+    writeFileSync(
+      join(base, 'dep', 'config.ini'),
+      `${readFileSync(join(base, 'dep', 'config.ini'), 'utf8')}shared=from dep\nport=1\n`,
+    );
     // The administrator's override of a public key, with a variant.
     mkdirSync(join(runtime, 'config', 'plugins'), { recursive: true });
-    writeFileSync(join(runtime, 'config', 'plugins', 'rich.ini'), '[custom]\nlevel=warning\nport[DEV]=38080\n\n[app_main]\nnumprocesses=7\n');
+    writeFileSync(
+      join(runtime, 'config', 'plugins', 'rich.ini'),
+      '[custom]\nlevel=warning\nport[DEV]=38080\n\n[app_main]\nnumprocesses=7\n',
+    );
   });
 
   const cases: Array<[string, Record<string, string>]> = [
@@ -100,7 +119,12 @@ describe('env on a format-2 plugin with every computed value', () => {
     ['DEV_JOHN', { MFCONFIG: 'DEV_JOHN' }],
   ];
   it.each(cases)('MFCONFIG=%s: the same variables as mfplugin, after sourcing', async (_, extra) => {
-    const env = metworkEnv(runtime, { MFMODULE_PLUGINS_BASE_DIR: base, PLUGINS_BASE: base, HOME: '/home/someone', ...extra });
+    const env = metworkEnv(runtime, {
+      MFMODULE_PLUGINS_BASE_DIR: base,
+      PLUGINS_BASE: base,
+      HOME: '/home/someone',
+      ...extra,
+    });
     const [ours, expected] = await Promise.all([sourced('rich', cwd, env), theirs(join(cwd, 'rich'), env)]);
     expect(ours.vars).toEqual(expected);
   });
@@ -149,8 +173,12 @@ describe('env computes a MetWork variable that is not set, and says so', () => {
     const vars = JSON.parse(result.stdout) as Record<string, string>;
     expect(vars.MFSERV_CURRENT_PLUGIN_APP_MAIN_NUMPROCESSES).toBe(String(cores * 2));
     expect(vars.MFSERV_CURRENT_PLUGIN_APP_MAIN_TIMEOUT).toBe('60');
-    expect(result.stderr).toContain(`bootstrap-plugin: note: MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2 is not set (no MetWork environment loaded): using ${cores * 2}, this machine's ${cores} CPU cores, times 2\n`);
-    expect(result.stderr).toContain("bootstrap-plugin: note: MFSERV_NGINX_TIMEOUT is not set (no MetWork environment loaded): using 60, mfserv's default nginx timeout\n");
+    expect(result.stderr).toContain(
+      `bootstrap-plugin: note: MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2 is not set (no MetWork environment loaded): using ${cores * 2}, this machine's ${cores} CPU cores, times 2\n`,
+    );
+    expect(result.stderr).toContain(
+      "bootstrap-plugin: note: MFSERV_NGINX_TIMEOUT is not set (no MetWork environment loaded): using 60, mfserv's default nginx timeout\n",
+    );
   });
 
   it('0.9: the workers placeholder of a flask plugin', async () => {
@@ -159,7 +187,9 @@ describe('env computes a MetWork variable that is not set, and says so', () => {
     expect(created.code, created.stderr).toBe(0);
     const result = await runCli(['env', 'old', '--format', 'json'], { cwd, env: cleanEnv() });
     expect(JSON.parse(result.stdout)).toMatchObject({ MFSERV_CURRENT_PLUGIN_APP_MAIN_WORKERS: String(cores * 2) });
-    expect(result.stderr).toBe(`bootstrap-plugin: note: MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2 is not set (no MetWork environment loaded): using ${cores * 2}, this machine's ${cores} CPU cores, times 2\n`);
+    expect(result.stderr).toBe(
+      `bootstrap-plugin: note: MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2 is not set (no MetWork environment loaded): using ${cores * 2}, this machine's ${cores} CPU cores, times 2\n`,
+    );
   });
 
   it('says nothing when MetWork set it', async () => {
@@ -172,9 +202,14 @@ describe('env computes a MetWork variable that is not set, and says so', () => {
   it('refuses a plugin mfplugin refuses, naming the file and line (exit 2)', async () => {
     const cwd = temp.fresh();
     const dir = await create('python3_flask', 'foo', cwd);
-    writeFileSync(join(dir, 'config.ini'), readFileSync(join(dir, 'config.ini'), 'utf8').replace('numprocesses=', 'workers='));
+    writeFileSync(
+      join(dir, 'config.ini'),
+      readFileSync(join(dir, 'config.ini'), 'utf8').replace('numprocesses=', 'workers='),
+    );
     const result = await runCli(['env', 'foo'], { cwd, env: cleanEnv() });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^bootstrap-plugin: error: foo\/config\.ini:\d+: unknown key "workers" in \[app_main\] \(MetWork 2 names it "numprocesses"\) \(MetWork refuses this plugin; see: bootstrap-plugin config check foo\)\n$/);
+    expect(result.stderr).toMatch(
+      /^bootstrap-plugin: error: foo\/config\.ini:\d+: unknown key "workers" in \[app_main\] \(MetWork 2 names it "numprocesses"\) \(MetWork refuses this plugin; see: bootstrap-plugin config check foo\)\n$/,
+    );
   });
 });

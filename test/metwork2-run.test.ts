@@ -59,33 +59,41 @@ const CASES: Case[] = [
     template: 'python3_django',
     runs: `./postinstall, then bjoern_wrapper.py ${NAME}.wsgi:application`,
     setup: async (dir) => {
-      await run(join(dir, 'postinstall'), [], { cwd: dir, env: { ...cleanEnv(), ...RUNTIME_ENV }, timeout: SETUP_TIMEOUT_MS });
+      await run(join(dir, 'postinstall'), [], {
+        cwd: dir,
+        env: { ...cleanEnv(), ...RUNTIME_ENV },
+        timeout: SETUP_TIMEOUT_MS,
+      });
     },
   },
   { template: 'node', runs: 'node foo/server.js' },
 ];
 
 describe.each(CASES)('$template ($runs)', ({ template, setup }) => {
-  it('answers at /foo/ when started as its _cmd_and_args says, in the environment env gives it', async () => {
-    const cwd = mkdtempSync(join(temp.dir, 'case-'));
-    const created = await runCli(['create', '--metwork', '2', `--template=${template}`, NAME, '--yes'], { cwd });
-    expect(created.code, created.stderr).toBe(0);
-    const dir = join(cwd, NAME);
-    await setup?.(dir);
-    const command = await runCli(['config', 'get', NAME, 'app_main._cmd_and_args'], { cwd });
-    expect(command.code, command.stderr).toBe(0);
-    const env = { ...cleanEnv({ MFMODULE_RUNTIME_HOME: join(cwd, 'runtime') }), ...RUNTIME_ENV };
-    const profile = await runCli(['env', NAME, '-o', join(cwd, 'profile.sh')], { cwd, env });
-    expect(profile.code, profile.stderr).toBe(0);
-    const socket = join(cwd, 'app.socket');
-    const line = fillPlaceholders(command.stdout.trim(), dir, socket);
-    const running = start('bash', ['-c', `. ${join(cwd, 'profile.sh')} && exec ${line}`], { cwd: dir, env });
-    try {
-      const page = await waitForPage(running, { socketPath: socket }, `/${NAME}/`, START_TIMEOUT_MS);
-      expect(page.status, page.body).toBe(200);
-      expect(page.body).toContain(`Hello World from the ${NAME} plugin!`);
-    } finally {
-      await stop(running);
-    }
-  }, SETUP_TIMEOUT_MS);
+  it(
+    'answers at /foo/ when started as its _cmd_and_args says, in the environment env gives it',
+    async () => {
+      const cwd = mkdtempSync(join(temp.dir, 'case-'));
+      const created = await runCli(['create', '--metwork', '2', `--template=${template}`, NAME, '--yes'], { cwd });
+      expect(created.code, created.stderr).toBe(0);
+      const dir = join(cwd, NAME);
+      await setup?.(dir);
+      const command = await runCli(['config', 'get', NAME, 'app_main._cmd_and_args'], { cwd });
+      expect(command.code, command.stderr).toBe(0);
+      const env = { ...cleanEnv({ MFMODULE_RUNTIME_HOME: join(cwd, 'runtime') }), ...RUNTIME_ENV };
+      const profile = await runCli(['env', NAME, '-o', join(cwd, 'profile.sh')], { cwd, env });
+      expect(profile.code, profile.stderr).toBe(0);
+      const socket = join(cwd, 'app.socket');
+      const line = fillPlaceholders(command.stdout.trim(), dir, socket);
+      const running = start('bash', ['-c', `. ${join(cwd, 'profile.sh')} && exec ${line}`], { cwd: dir, env });
+      try {
+        const page = await waitForPage(running, { socketPath: socket }, `/${NAME}/`, START_TIMEOUT_MS);
+        expect(page.status, page.body).toBe(200);
+        expect(page.body).toContain(`Hello World from the ${NAME} plugin!`);
+      } finally {
+        await stop(running);
+      }
+    },
+    SETUP_TIMEOUT_MS,
+  );
 });

@@ -74,7 +74,10 @@ describe('list --metwork', () => {
   });
 
   it('--metwork 0.9 wins over a loaded MetWork 2 environment', async () => {
-    const listed = await runCli(['list', '--metwork', '0.9'], { cwd: temp.fresh(), env: cleanEnv({ MFMODULE_VERSION: '2.3.9' }) });
+    const listed = await runCli(['list', '--metwork', '0.9'], {
+      cwd: temp.fresh(),
+      env: cleanEnv({ MFMODULE_VERSION: '2.3.9' }),
+    });
     expect(listed.stdout).toContain('* empty');
     expect(listed.stdout).not.toContain('python3_flask');
   });
@@ -82,9 +85,13 @@ describe('list --metwork', () => {
   it("names the generation a template belongs to when it is the other one's (exit 2)", async () => {
     const two = await runCli(['create', '--template=python3_flask', 'foo', '--yes'], { cwd: temp.fresh() });
     expect(two.code).toBe(2);
-    expect(two.stderr).toBe(`bootstrap-plugin: error: template "python3_flask" is one of MetWork 2's: add --metwork 2 (see: bootstrap-plugin list --metwork 2)\n`);
+    expect(two.stderr).toBe(
+      `bootstrap-plugin: error: template "python3_flask" is one of MetWork 2's: add --metwork 2 (see: bootstrap-plugin list --metwork 2)\n`,
+    );
     const old = await runCli(['create', '--metwork', '2', '--template=empty', 'foo', '--yes'], { cwd: temp.fresh() });
-    expect(old.stderr).toBe(`bootstrap-plugin: error: template "empty" is one of MetWork 0.9's: add --metwork 0.9 (see: bootstrap-plugin list --metwork 0.9)\n`);
+    expect(old.stderr).toBe(
+      `bootstrap-plugin: error: template "empty" is one of MetWork 0.9's: add --metwork 0.9 (see: bootstrap-plugin list --metwork 0.9)\n`,
+    );
   });
 
   it('refuses an unknown generation with one line naming the choices (exit 2)', async () => {
@@ -126,26 +133,53 @@ describe.each(METWORK2_TEMPLATES)('create --metwork 2 --template=%s', (template)
 describe('create --metwork 2: format version and answers', () => {
   it('writes the loaded MetWork version in .plugin_format_version, and defaults to --metwork 2 under it', async () => {
     const cwd = temp.fresh();
-    const created = await runCli(['create', '--template=python3_flask', 'foo', '--yes'], { cwd, env: cleanEnv({ MFMODULE_VERSION: '2.1.4-1.mfserv' }) });
+    const created = await runCli(['create', '--template=python3_flask', 'foo', '--yes'], {
+      cwd,
+      env: cleanEnv({ MFMODULE_VERSION: '2.1.4-1.mfserv' }),
+    });
     expect(created.code, created.stderr).toBe(0);
     expect(readFileSync(join(cwd, 'foo', '.plugin_format_version'), 'utf8')).toBe('2.1.4\n');
   });
 
   it('puts the answers in [general] private keys that mfplugin reads back', async () => {
     const cwd = temp.fresh();
-    const sets = ['version=1.2.3', 'release=4', 'summary=Sum: it all', 'license=MIT', 'url=http://x/y', 'maintainer=Jane <j@x>', 'vendor=ACME'];
-    const created = await runCli(['create', '--metwork', '2', '--template=python3_noweb', 'bar', '--yes', ...sets.flatMap((s) => ['--set', s])], { cwd });
+    const sets = [
+      'version=1.2.3',
+      'release=4',
+      'summary=Sum: it all',
+      'license=MIT',
+      'url=http://x/y',
+      'maintainer=Jane <j@x>',
+      'vendor=ACME',
+    ];
+    const created = await runCli(
+      ['create', '--metwork', '2', '--template=python3_noweb', 'bar', '--yes', ...sets.flatMap((s) => ['--set', s])],
+      { cwd },
+    );
     expect(created.code, created.stderr).toBe(0);
     const general = (await readConfig(join(cwd, 'bar'))).general;
-    expect(general).toMatchObject({ _version: '1.2.3', _release: '4', _summary: 'Sum: it all', _license: 'MIT', _url: 'http://x/y', _maintainer: 'Jane <j@x>', _vendor: 'ACME' });
+    expect(general).toMatchObject({
+      _version: '1.2.3',
+      _release: '4',
+      _summary: 'Sum: it all',
+      _license: 'MIT',
+      _url: 'http://x/y',
+      _maintainer: 'Jane <j@x>',
+      _vendor: 'ACME',
+    });
     expect(await mfplugin(['check', join(cwd, 'bar')])).toMatchObject({ code: 0, stdout: 'ok: bar 1.2.3-4\n' });
   });
 
   it('refuses a version mfplugin would refuse, before writing anything', async () => {
     const cwd = temp.fresh();
-    const created = await runCli(['create', '--metwork', '2', '--template=static', 'baz', '--yes', '--set', 'version=1.0 beta'], { cwd });
+    const created = await runCli(
+      ['create', '--metwork', '2', '--template=static', 'baz', '--yes', '--set', 'version=1.0 beta'],
+      { cwd },
+    );
     expect(created.code).toBe(2);
-    expect(created.stderr).toMatch(/^bootstrap-plugin: error: --set version="1.0 beta": expected a version such as 1.2.3/);
+    expect(created.stderr).toMatch(
+      /^bootstrap-plugin: error: --set version="1.0 beta": expected a version such as 1.2.3/,
+    );
     expect(readdirSync(cwd)).toEqual([]);
   });
 });

@@ -28,11 +28,28 @@ describe('yo bootstrap-plugin --metwork 2', () => {
       expect(created.code, created.stderr).toBe(0);
       const expected = readTree(join(cwd, 'foo'));
       const withoutState = (tree: Record<string, { mode: string; content: string }>) =>
-        Object.fromEntries(Object.entries(tree).filter(([path]) => !['.yo-rc.json', '.bootstrap-plugin.json'].includes(path)));
+        Object.fromEntries(
+          Object.entries(tree).filter(([path]) => !['.yo-rc.json', '.bootstrap-plugin.json'].includes(path)),
+        );
       expect(withoutState(made)).toEqual(withoutState(expected));
-      expect(JSON.parse(made['.yo-rc.json'].content)['generator-bootstrap-plugin']).toMatchObject({ template: 'python3_tornado', metwork: '2' });
-      expect(result.askedQuestions.map((q) => q.name)).toEqual(['template', 'version', 'release', 'summary', 'license', 'url', 'maintainer', 'vendor']);
-      expect(await mfplugin(['check', join(result.cwd, 'foo')])).toMatchObject({ code: 0, stdout: 'ok: foo 0.0.1-1\n' });
+      expect(JSON.parse(made['.yo-rc.json'].content)['generator-bootstrap-plugin']).toMatchObject({
+        template: 'python3_tornado',
+        metwork: '2',
+      });
+      expect(result.askedQuestions.map((q) => q.name)).toEqual([
+        'template',
+        'version',
+        'release',
+        'summary',
+        'license',
+        'url',
+        'maintainer',
+        'vendor',
+      ]);
+      expect(await mfplugin(['check', join(result.cwd, 'foo')])).toMatchObject({
+        code: 0,
+        stdout: 'ok: foo 0.0.1-1\n',
+      });
       expect(readFileSync(join(result.cwd, 'foo', '.plugin_format_version'), 'utf8')).toBe('2.3.9\n');
     } finally {
       result.cleanup();

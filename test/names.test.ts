@@ -39,9 +39,13 @@ describe('plugin names', () => {
     expect(rejection('main', django)).toBe('invalid plugin name "main": "main" is reserved by the django template');
     expect(rejection('main')).toBeUndefined();
     const python = { name: 'tutor', nameRules: { pattern: '^[a-z][a-z0-9_]*$', patternHint: 'a Python identifier' } };
-    expect(rejection('my-plugin', python)).toBe('invalid plugin name "my-plugin": the tutor template needs a Python identifier');
+    expect(rejection('my-plugin', python)).toBe(
+      'invalid plugin name "my-plugin": the tutor template needs a Python identifier',
+    );
     expect(rejection('my_plugin', python)).toBeUndefined();
     const unanchored = { name: 'mine', nameRules: { pattern: '[a-z]+', patternHint: 'lower-case letters' } };
-    expect(rejection('abc1', unanchored)).toBe('invalid plugin name "abc1": the mine template needs lower-case letters');
+    expect(rejection('abc1', unanchored)).toBe(
+      'invalid plugin name "abc1": the mine template needs lower-case letters',
+    );
   });
 });

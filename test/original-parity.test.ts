@@ -24,10 +24,20 @@ interface Variant {
 }
 
 const VARIANTS: Variant[] = [
-  ...['python3_sync', 'python2_sync', 'aiohttp', 'gunicorn3_sync', 'gunicorn2_sync', 'gunicorn3_asyncio'].map((type) => ({ key: `default ${type}`, template: 'default', answers: { type } })),
-  { key: 'default python3_sync crontab_support=yes', template: 'default', answers: { type: 'python3_sync', crontab_support: 'yes' } },
+  ...['python3_sync', 'python2_sync', 'aiohttp', 'gunicorn3_sync', 'gunicorn2_sync', 'gunicorn3_asyncio'].map(
+    (type) => ({ key: `default ${type}`, template: 'default', answers: { type } }),
+  ),
+  {
+    key: 'default python3_sync crontab_support=yes',
+    template: 'default',
+    answers: { type: 'python3_sync', crontab_support: 'yes' },
+  },
   ...['python3', 'python2', 'node'].map((type) => ({ key: `empty ${type}`, template: 'empty', answers: { type } })),
-  ...['python3_sync', 'gunicorn3_sync'].map((type) => ({ key: `django ${type}`, template: 'django', answers: { type } })),
+  ...['python3_sync', 'gunicorn3_sync'].map((type) => ({
+    key: `django ${type}`,
+    template: 'django',
+    answers: { type },
+  })),
   { key: 'node', template: 'node' },
   { key: 'static', template: 'static' },
   { key: 'flask', template: 'flask' },
@@ -51,13 +61,18 @@ beforeAll(async () => {
   // A few at a time: the machine is shared, and the first run prepares the peer's copy of MetWork.
   const make = async (v: Variant) => {
     const work = temp.fresh();
-    pairs.set(v.key, { original: await createWithOriginal(v.template, NAME, temp.dir, v.answers), ours: await createOurs(v, work) });
+    pairs.set(v.key, {
+      original: await createWithOriginal(v.template, NAME, temp.dir, v.answers),
+      ours: await createOurs(v, work),
+    });
   };
   await make(VARIANTS[0]);
   const queue = VARIANTS.slice(1);
-  await Promise.all(Array.from({ length: PEER_CONCURRENCY }, async () => {
-    for (let v = queue.shift(); v; v = queue.shift()) await make(v);
-  }));
+  await Promise.all(
+    Array.from({ length: PEER_CONCURRENCY }, async () => {
+      for (let v = queue.shift(); v; v = queue.shift()) await make(v);
+    }),
+  );
 }, PEER_TIMEOUT_MS);
 
 function files(dir: string, prefix = ''): string[] {
@@ -75,9 +90,14 @@ function configKeys(...dirs: string[]): string[][] {
   });
 }
 
-const includes = (dir: string) => readFileSync(join(dir, 'Makefile'), 'utf8').split('\n').filter((line) => line.startsWith('include '));
+const includes = (dir: string) =>
+  readFileSync(join(dir, 'Makefile'), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('include '));
 const meaningfulLines = (dir: string, path: string) =>
-  readFileSync(join(dir, path), 'utf8').split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
+  readFileSync(join(dir, path), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('#'));
 
 describe.each(VARIANTS.map((v) => [v.key, v] as const))('%s, default answers', (key, v) => {
   it('writes every file the original writes, under the same name', () => {

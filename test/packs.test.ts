@@ -22,16 +22,22 @@ interface Run {
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
   return new Promise((done) => {
-    execFile(command, args, { env, timeout: INSTALL_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      done({ code, stdout, stderr });
-    });
+    execFile(
+      command,
+      args,
+      { env, timeout: INSTALL_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
   });
 }
 
 async function runOk(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
   const result = await run(command, args, env);
-  if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`);
+  if (result.code !== 0)
+    throw new Error(`${command} ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`);
   return result.stdout;
 }
 
@@ -46,7 +52,9 @@ function listTree(dir: string): string[] {
 }
 
 async function create(cwd: string, template: string, name: string, set: string[] = []): Promise<string> {
-  const result = await runCli(['create', '--template', template, name, '--yes', ...set.flatMap((s) => ['--set', s])], { cwd });
+  const result = await runCli(['create', '--template', template, name, '--yes', ...set.flatMap((s) => ['--set', s])], {
+    cwd,
+  });
   if (result.code !== 0) throw new Error(`create failed (${result.code}): ${result.stderr}`);
   return result.stdout;
 }
@@ -109,7 +117,10 @@ async function installInVenv(venv: string, pipArgs: string[]): Promise<void> {
 
 /** Imports the plugin through its entry point, as Tutor does, against the stand-in tutor.hooks. */
 async function loadTutorPlugin(venv: string, name: string): Promise<TutorLoad> {
-  const stdout = await runOk(join(venv, 'bin', 'python'), [TUTOR_LOADER, name], { ...process.env, PYTHONPATH: TUTOR_STANDIN });
+  const stdout = await runOk(join(venv, 'bin', 'python'), [TUTOR_LOADER, name], {
+    ...process.env,
+    PYTHONPATH: TUTOR_STANDIN,
+  });
   return JSON.parse(stdout) as TutorLoad;
 }
 
@@ -123,7 +134,8 @@ describe('tutor pack', () => {
   let venv: string;
   let createOutput: string;
   let loaded: TutorLoad;
-  const itemsOf = (filter: string) => loaded.filters.filter((call) => call.filter === filter).flatMap((call) => call.items);
+  const itemsOf = (filter: string) =>
+    loaded.filters.filter((call) => call.filter === filter).flatMap((call) => call.items);
 
   beforeAll(async () => {
     temp = makeTempDir();
@@ -160,7 +172,9 @@ describe('tutor pack', () => {
       `tutor_${name}/templates/${name}/apps/settings.yml`,
     ]);
     expect(readFileSync(join(plugin, 'pyproject.toml'), 'utf8')).toContain('build-backend = "setuptools.build_meta"');
-    expect(readFileSync(join(plugin, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} Ada Lovelace\n/);
+    expect(readFileSync(join(plugin, 'LICENSE'), 'utf8')).toMatch(
+      /^MIT License\n\nCopyright \(c\) \d{4} Ada Lovelace\n/,
+    );
   });
 
   it('installs offline, and importlib.metadata finds its tutor.plugin.v1 entry point under the plugin name', () => {
@@ -170,7 +184,9 @@ describe('tutor pack', () => {
   });
 
   it('prefixes every setting it defines with the upper-cased plugin name', () => {
-    const keys = [...itemsOf('CONFIG_DEFAULTS'), ...itemsOf('CONFIG_UNIQUE')].map((item) => (item as [string, unknown])[0]);
+    const keys = [...itemsOf('CONFIG_DEFAULTS'), ...itemsOf('CONFIG_UNIQUE')].map(
+      (item) => (item as [string, unknown])[0],
+    );
     expect(keys).toEqual([`${prefix}VERSION`, `${prefix}ALLOW_PUBLIC_ACCOUNT_CREATION`, `${prefix}SECRET_KEY`]);
     expect(itemsOf('CONFIG_DEFAULTS')).toContainEqual([`${prefix}VERSION`, '1.2.3']);
     expect(loaded.filters.map((call) => call.filter)).toContain('CONFIG_OVERRIDES');
@@ -178,7 +194,9 @@ describe('tutor pack', () => {
 
   it('registers every file of its installed patches folder as a patch, including one added after create', () => {
     const example = readFileSync(join(plugin, `tutor_${name}`, 'patches', 'openedx-lms-common-settings'), 'utf8');
-    expect(example).toContain(`FEATURES["ALLOW_PUBLIC_ACCOUNT_CREATION"] = {{ ${prefix}ALLOW_PUBLIC_ACCOUNT_CREATION }}`);
+    expect(example).toContain(
+      `FEATURES["ALLOW_PUBLIC_ACCOUNT_CREATION"] = {{ ${prefix}ALLOW_PUBLIC_ACCOUNT_CREATION }}`,
+    );
     expect(itemsOf('ENV_PATCHES')).toEqual([
       [extraPatch.name, extraPatch.content],
       ['openedx-lms-common-settings', example],
@@ -201,31 +219,42 @@ describe('tutor pack', () => {
       .filter((path) => path.startsWith('patches/') || path.startsWith('templates/'))
       .map((path) => readFileSync(join(installed, path), 'utf8'));
     const used = new Set(texts.flatMap((text) => text.match(new RegExp(`\\b${prefix}[A-Z0-9_]+`, 'g')) ?? []));
-    const defined = [...itemsOf('CONFIG_DEFAULTS'), ...itemsOf('CONFIG_UNIQUE')].map((item) => (item as [string, unknown])[0]);
+    const defined = [...itemsOf('CONFIG_DEFAULTS'), ...itemsOf('CONFIG_UNIQUE')].map(
+      (item) => (item as [string, unknown])[0],
+    );
     expect(used.size).toBeGreaterThan(0);
     expect([...used].filter((key) => !defined.includes(key))).toEqual([]);
   });
 
-  it('installed as its README says (pip install -e .), reads a patch added afterwards without reinstalling', async () => {
-    const { dir, cleanup } = makeTempDir();
-    try {
-      await create(dir, 'tutor', 'live');
-      const editable = join(dir, 'live');
-      const venvDir = join(dir, 'venv');
-      await installInVenv(venvDir, ['-e', editable]);
-      writeFileSync(join(editable, 'tutor_live', 'patches', 'cms-env'), 'LIVE: true\n');
-      const live = await loadTutorPlugin(venvDir, 'live');
-      expect(live.module_file).toBe(join(editable, 'tutor_live', 'plugin.py'));
-      const patches = live.filters.filter((call) => call.filter === 'ENV_PATCHES').flatMap((call) => call.items);
-      expect(patches).toContainEqual(['cms-env', 'LIVE: true\n']);
-    } finally {
-      cleanup();
-    }
-  }, INSTALL_TIMEOUT_MS);
+  it(
+    'installed as its README says (pip install -e .), reads a patch added afterwards without reinstalling',
+    async () => {
+      const { dir, cleanup } = makeTempDir();
+      try {
+        await create(dir, 'tutor', 'live');
+        const editable = join(dir, 'live');
+        const venvDir = join(dir, 'venv');
+        await installInVenv(venvDir, ['-e', editable]);
+        writeFileSync(join(editable, 'tutor_live', 'patches', 'cms-env'), 'LIVE: true\n');
+        const live = await loadTutorPlugin(venvDir, 'live');
+        expect(live.module_file).toBe(join(editable, 'tutor_live', 'plugin.py'));
+        const patches = live.filters.filter((call) => call.filter === 'ENV_PATCHES').flatMap((call) => call.items);
+        expect(patches).toContainEqual(['cms-env', 'LIVE: true\n']);
+      } finally {
+        cleanup();
+      }
+    },
+    INSTALL_TIMEOUT_MS,
+  );
 
   it('tells the user what to run to install, enable and check the plugin', () => {
     const readme = readFileSync(join(plugin, 'README.md'), 'utf8');
-    for (const command of ['pip install -e .', `tutor plugins enable ${name}`, 'tutor config save', `tutor config printvalue ${prefix}VERSION`]) {
+    for (const command of [
+      'pip install -e .',
+      `tutor plugins enable ${name}`,
+      'tutor config save',
+      `tutor config printvalue ${prefix}VERSION`,
+    ]) {
       expect(readme).toContain(command);
       expect(createOutput).toContain(command);
     }
@@ -261,14 +290,20 @@ describe('tracim pack', () => {
       expect(report.hook_calls).toEqual([
         {
           hook: 'on_plugins_loaded',
-          implementations: [{ qualname: `tracim_backend_${name}.Plugin.on_plugins_loaded`, parameters: ['self', 'plugin_manager'] }],
+          implementations: [
+            { qualname: `tracim_backend_${name}.Plugin.on_plugins_loaded`, parameters: ['self', 'plugin_manager'] },
+          ],
         },
         {
           hook: 'on_user_created',
-          implementations: [{ qualname: `tracim_backend_${name}.Plugin.on_user_created`, parameters: ['self', 'user', 'context'] }],
+          implementations: [
+            { qualname: `tracim_backend_${name}.Plugin.on_user_created`, parameters: ['self', 'user', 'context'] },
+          ],
         },
       ]);
-      expect(report.routes).toEqual([{ name: `${name}_hello`, pattern: `/plugins/${name}/hello`, request_method: 'GET' }]);
+      expect(report.routes).toEqual([
+        { name: `${name}_hello`, pattern: `/plugins/${name}/hello`, request_method: 'GET' },
+      ]);
       expect(report.views).toEqual([{ route_name: `${name}_hello`, renderer: 'json' }]);
       expect(report.responses).toEqual({ [`${name}_hello`]: { plugin: name, version: '2.0.0' } });
       expect(report.log).toContain(`tracim_backend_${name}: plugin ${name}: user Ada Lovelace was created`);
@@ -329,7 +364,9 @@ describe('pack name rules', () => {
   it('refuses a licence the tutor template does not offer, naming the choices', async () => {
     const { dir, cleanup } = makeTempDir();
     try {
-      const result = await runCli(['create', '--template', 'tutor', 'badges', '--yes', '--set', 'licence=GPL'], { cwd: dir });
+      const result = await runCli(['create', '--template', 'tutor', 'badges', '--yes', '--set', 'licence=GPL'], {
+        cwd: dir,
+      });
       expect(result.code).toBe(2);
       expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
       expect(result.stderr).toContain('AGPL-3.0-only, Apache-2.0, MIT, BSD-3-Clause, Proprietary');

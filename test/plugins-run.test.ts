@@ -31,7 +31,10 @@ const DAEMON_INTERVAL_SECONDS = '0.2';
 
 async function create(template: string, name: string, sets: string[] = []): Promise<string> {
   const cwd = mkdtempSync(join(temp.dir, 'case-'));
-  const created = await runCli(['create', `--template=${template}`, name, '--yes', ...sets.flatMap((s) => ['--set', s])], { cwd });
+  const created = await runCli(
+    ['create', `--template=${template}`, name, '--yes', ...sets.flatMap((s) => ['--set', s])],
+    { cwd },
+  );
   expect(created.code, created.stderr).toBe(0);
   return join(cwd, name);
 }
@@ -128,7 +131,8 @@ const WEB_CASES: WebCase[] = [
     prefixed: true,
   },
   {
-    title: 'default gunicorn2_sync (python2 is not installed here): its 2/3-compatible app serves under gunicorn for python3',
+    title:
+      'default gunicorn2_sync (python2 is not installed here): its 2/3-compatible app serves under gunicorn for python3',
     template: 'default',
     sets: ['type=gunicorn2_sync'],
     transport: 'unix',
@@ -141,7 +145,10 @@ const WEB_CASES: WebCase[] = [
     sets: ['type=gunicorn3_asyncio'],
     transport: 'unix',
     command: (_, listen, transport) =>
-      gunicorn(gunicornBind(transport, listen), 'main.application:app', ['--worker-class', 'aiohttp.GunicornWebWorker']),
+      gunicorn(gunicornBind(transport, listen), 'main.application:app', [
+        '--worker-class',
+        'aiohttp.GunicornWebWorker',
+      ]),
     prefixed: true,
   },
   {
@@ -152,7 +159,8 @@ const WEB_CASES: WebCase[] = [
     prefixed: true,
   },
   {
-    title: "django: the real postinstall builds the project, then python3 NAME/wsgi.py SOCKET TIMEOUT serves the hello app, also at /NAME/NAME/ ([app_NAME])",
+    title:
+      'django: the real postinstall builds the project, then python3 NAME/wsgi.py SOCKET TIMEOUT serves the hello app, also at /NAME/NAME/ ([app_NAME])',
     template: 'django',
     transport: 'unix',
     setup: djangoPostinstall,
@@ -184,44 +192,62 @@ const WEB_CASES: WebCase[] = [
     title: 'static: main/index.html, served as files (nginx does it under MFSERV), names the plugin',
     template: 'static',
     transport: 'tcp',
-    command: (_, listen) => [PYTHON, ['-m', 'http.server', listen.split(':')[1], '--bind', '127.0.0.1', '--directory', 'main']],
+    command: (_, listen) => [
+      PYTHON,
+      ['-m', 'http.server', listen.split(':')[1], '--bind', '127.0.0.1', '--directory', 'main'],
+    ],
     prefixed: false,
   },
 ];
 
 describe.concurrent('generated web applications answer HTTP requests', () => {
   WEB_CASES.forEach((c, index) => {
-    it(c.title, async () => {
-      const name = `run_${c.template}_${index}`;
-      const dir = await create(c.template, name, c.sets);
-      await c.setup?.(dir);
-      const { arg, address } = await listenOn(c.transport, dir);
-      const paths = [...(c.prefixed ? ['/', `/${name}/`] : ['/']), ...(c.extraPaths ?? []).map((p) => p.replaceAll('NAME', name))];
-      const pages = await serve(dir, c.command(name, arg, c.transport), address, paths);
-      for (const page of pages) {
-        expect(page.status).toBe(200);
-        expect(page.body).toContain(`Hello from the ${name} plugin!`);
-      }
-    }, SETUP_TIMEOUT_MS);
+    it(
+      c.title,
+      async () => {
+        const name = `run_${c.template}_${index}`;
+        const dir = await create(c.template, name, c.sets);
+        await c.setup?.(dir);
+        const { arg, address } = await listenOn(c.transport, dir);
+        const paths = [
+          ...(c.prefixed ? ['/', `/${name}/`] : ['/']),
+          ...(c.extraPaths ?? []).map((p) => p.replaceAll('NAME', name)),
+        ];
+        const pages = await serve(dir, c.command(name, arg, c.transport), address, paths);
+        for (const page of pages) {
+          expect(page.status).toBe(200);
+          expect(page.body).toContain(`Hello from the ${name} plugin!`);
+        }
+      },
+      SETUP_TIMEOUT_MS,
+    );
   });
 });
 
 describe.concurrent('the django project postinstall creates', () => {
-  it('uses the secret key generated at create time and takes DEBUG from the plugin debug settings', async () => {
-    const name = 'run_django_settings';
-    const dir = await create('django', name);
-    await run('./postinstall', [], { cwd: dir, env: PYTHON_PATH_ENV, timeout: SETUP_TIMEOUT_MS });
-    const keyInScript = /SECRET_KEY = "([^"]+)"/.exec(readFileSync(join(dir, 'postinstall'), 'utf8'))?.[1];
-    expect(keyInScript).toHaveLength(50);
-    const settings = async (env: Record<string, string>) => {
-      const code = `import json, ${name}.settings as s; print(json.dumps([s.SECRET_KEY, s.DEBUG, s.ALLOWED_HOSTS]))`;
-      const { stdout } = await run(PYTHON, ['-c', code], { cwd: dir, env: { ...PYTHON_PATH_ENV, ...env }, timeout: 20_000 });
-      return JSON.parse(stdout) as [string, boolean, string[]];
-    };
-    expect(await settings({})).toEqual([keyInScript, false, ['localhost', '127.0.0.1', '[::1]']]);
-    expect((await settings({ [`MFSERV_CURRENT_PLUGIN_APP_${name.toUpperCase()}_DEBUG`]: '1' }))[1]).toBe(true);
-    expect((await settings({ MFSERV_CURRENT_PLUGIN_DEBUG: '1' }))[1]).toBe(true);
-  }, SETUP_TIMEOUT_MS);
+  it(
+    'uses the secret key generated at create time and takes DEBUG from the plugin debug settings',
+    async () => {
+      const name = 'run_django_settings';
+      const dir = await create('django', name);
+      await run('./postinstall', [], { cwd: dir, env: PYTHON_PATH_ENV, timeout: SETUP_TIMEOUT_MS });
+      const keyInScript = /SECRET_KEY = "([^"]+)"/.exec(readFileSync(join(dir, 'postinstall'), 'utf8'))?.[1];
+      expect(keyInScript).toHaveLength(50);
+      const settings = async (env: Record<string, string>) => {
+        const code = `import json, ${name}.settings as s; print(json.dumps([s.SECRET_KEY, s.DEBUG, s.ALLOWED_HOSTS]))`;
+        const { stdout } = await run(PYTHON, ['-c', code], {
+          cwd: dir,
+          env: { ...PYTHON_PATH_ENV, ...env },
+          timeout: 20_000,
+        });
+        return JSON.parse(stdout) as [string, boolean, string[]];
+      };
+      expect(await settings({})).toEqual([keyInScript, false, ['localhost', '127.0.0.1', '[::1]']]);
+      expect((await settings({ [`MFSERV_CURRENT_PLUGIN_APP_${name.toUpperCase()}_DEBUG`]: '1' }))[1]).toBe(true);
+      expect((await settings({ MFSERV_CURRENT_PLUGIN_DEBUG: '1' }))[1]).toBe(true);
+    },
+    SETUP_TIMEOUT_MS,
+  );
 });
 
 interface DaemonCase {
@@ -259,71 +285,110 @@ describe.concurrent('the empty template example daemon', () => {
 });
 
 describe.concurrent('the flask application, as the original template', () => {
-  it('greets /NAME/<name> from its Jinja2 page (escaped) and answers unknown paths with its 404 page', async () => {
-    const name = 'run_flask_pages';
-    const dir = await create('flask', name);
-    const { arg, address } = await listenOn('tcp', dir);
-    const running = start(PYTHON, ['main/wsgi.py', arg, REQUEST_TIMEOUT_SECONDS], { cwd: dir, env: PYTHON_PATH_ENV });
-    try {
-      const greeting = await waitForPage(running, address, `/${name}/Ann%3Cb%3E`, START_TIMEOUT_MS);
-      expect(greeting.status).toBe(200);
-      expect(greeting.body).toContain('Hello Ann&lt;b&gt;!');
-      const missing = await waitForPage(running, address, '/no/such/page', START_TIMEOUT_MS);
-      expect(missing.status).toBe(404);
-      expect(missing.body).toContain(`The ${name} plugin has no page at this address.`);
-    } finally {
-      await stop(running);
-    }
-  }, SETUP_TIMEOUT_MS);
+  it(
+    'greets /NAME/<name> from its Jinja2 page (escaped) and answers unknown paths with its 404 page',
+    async () => {
+      const name = 'run_flask_pages';
+      const dir = await create('flask', name);
+      const { arg, address } = await listenOn('tcp', dir);
+      const running = start(PYTHON, ['main/wsgi.py', arg, REQUEST_TIMEOUT_SECONDS], { cwd: dir, env: PYTHON_PATH_ENV });
+      try {
+        const greeting = await waitForPage(running, address, `/${name}/Ann%3Cb%3E`, START_TIMEOUT_MS);
+        expect(greeting.status).toBe(200);
+        expect(greeting.body).toContain('Hello Ann&lt;b&gt;!');
+        const missing = await waitForPage(running, address, '/no/such/page', START_TIMEOUT_MS);
+        expect(missing.status).toBe(404);
+        expect(missing.body).toContain(`The ${name} plugin has no page at this address.`);
+      } finally {
+        await stop(running);
+      }
+    },
+    SETUP_TIMEOUT_MS,
+  );
 });
 
 // Issue 12, point 17: run by hand without arguments, an entry point said IndexError. Now it prints
 // its usage and listens on 127.0.0.1:8080 (one case at a time: they share that port).
 const DEFAULT_PORT = 8080;
 const NO_ARGUMENT_CASES: Array<{ title: string; template: string; sets: string[]; script: string }> = [
-  { title: 'default python3_sync: python3 main/wsgi.py', template: 'default', sets: ['type=python3_sync'], script: 'main/wsgi.py' },
-  { title: 'default python2_sync: python3 main/wsgi.py', template: 'default', sets: ['type=python2_sync'], script: 'main/wsgi.py' },
-  { title: 'default aiohttp: python3 main/application.py', template: 'default', sets: ['type=aiohttp'], script: 'main/application.py' },
+  {
+    title: 'default python3_sync: python3 main/wsgi.py',
+    template: 'default',
+    sets: ['type=python3_sync'],
+    script: 'main/wsgi.py',
+  },
+  {
+    title: 'default python2_sync: python3 main/wsgi.py',
+    template: 'default',
+    sets: ['type=python2_sync'],
+    script: 'main/wsgi.py',
+  },
+  {
+    title: 'default aiohttp: python3 main/application.py',
+    template: 'default',
+    sets: ['type=aiohttp'],
+    script: 'main/application.py',
+  },
   { title: 'flask: python3 main/wsgi.py', template: 'flask', sets: [], script: 'main/wsgi.py' },
 ];
 
 function assertPortFree(port: number): Promise<void> {
   return new Promise((done, fail) => {
     const probe = createServer();
-    probe.once('error', () => fail(new Error(`port ${port} is taken on this machine: the no-argument default cannot be tried (free it and run again)`)));
+    probe.once('error', () =>
+      fail(
+        new Error(
+          `port ${port} is taken on this machine: the no-argument default cannot be tried (free it and run again)`,
+        ),
+      ),
+    );
     probe.listen(port, '127.0.0.1', () => probe.close(() => done()));
   });
 }
 
 describe.sequential('Python entry points run without arguments', () => {
   NO_ARGUMENT_CASES.forEach((c, index) => {
-    it(`${c.title}: prints its usage, then serves on 127.0.0.1:${DEFAULT_PORT} with a 60 s timeout`, async () => {
-      const name = `run_noargs_${index}`;
-      const dir = await create(c.template, name, c.sets);
-      await assertPortFree(DEFAULT_PORT);
-      const running = start(PYTHON, [c.script], { cwd: dir, env: PYTHON_PATH_ENV });
-      try {
-        const page = await waitForPage(running, { port: DEFAULT_PORT }, `/${name}/`, START_TIMEOUT_MS);
-        expect(page.status).toBe(200);
-        expect(page.body).toContain(`Hello from the ${name} plugin!`);
-        expect(running.output()).toContain(`usage: python3 ${c.script} [HOST:PORT|SOCKET_PATH [TIMEOUT_SECONDS]]  (default: 127.0.0.1:8080 60)`);
-        expect(running.output()).not.toContain('Traceback');
-      } finally {
-        await stop(running);
-      }
-    }, SETUP_TIMEOUT_MS);
+    it(
+      `${c.title}: prints its usage, then serves on 127.0.0.1:${DEFAULT_PORT} with a 60 s timeout`,
+      async () => {
+        const name = `run_noargs_${index}`;
+        const dir = await create(c.template, name, c.sets);
+        await assertPortFree(DEFAULT_PORT);
+        const running = start(PYTHON, [c.script], { cwd: dir, env: PYTHON_PATH_ENV });
+        try {
+          const page = await waitForPage(running, { port: DEFAULT_PORT }, `/${name}/`, START_TIMEOUT_MS);
+          expect(page.status).toBe(200);
+          expect(page.body).toContain(`Hello from the ${name} plugin!`);
+          expect(running.output()).toContain(
+            `usage: python3 ${c.script} [HOST:PORT|SOCKET_PATH [TIMEOUT_SECONDS]]  (default: 127.0.0.1:8080 60)`,
+          );
+          expect(running.output()).not.toContain('Traceback');
+        } finally {
+          await stop(running);
+        }
+      },
+      SETUP_TIMEOUT_MS,
+    );
 
-    it(`${c.title} --help prints the usage and exits 0; a timeout that is not a number exits 2 with it`, async () => {
-      const dir = await create(c.template, `run_usage_${index}`, c.sets);
-      const help = await run(PYTHON, [c.script, '--help'], { cwd: dir, env: PYTHON_PATH_ENV, timeout: 20_000 });
-      expect(help.stdout).toMatch(/^usage: python3 /);
-      const bad = await run(PYTHON, [c.script, '127.0.0.1:1', 'soon'], { cwd: dir, env: PYTHON_PATH_ENV, timeout: 20_000 }).then(
-        () => ({ code: 0, stderr: '' }),
-        (error: { code: number; stderr: string }) => error,
-      );
-      expect(bad.code).toBe(2);
-      expect(bad.stderr).toMatch(/^usage: python3 /);
-      expect(bad.stderr).not.toContain('Traceback');
-    }, SETUP_TIMEOUT_MS);
+    it(
+      `${c.title} --help prints the usage and exits 0; a timeout that is not a number exits 2 with it`,
+      async () => {
+        const dir = await create(c.template, `run_usage_${index}`, c.sets);
+        const help = await run(PYTHON, [c.script, '--help'], { cwd: dir, env: PYTHON_PATH_ENV, timeout: 20_000 });
+        expect(help.stdout).toMatch(/^usage: python3 /);
+        const bad = await run(PYTHON, [c.script, '127.0.0.1:1', 'soon'], {
+          cwd: dir,
+          env: PYTHON_PATH_ENV,
+          timeout: 20_000,
+        }).then(
+          () => ({ code: 0, stderr: '' }),
+          (error: { code: number; stderr: string }) => error,
+        );
+        expect(bad.code).toBe(2);
+        expect(bad.stderr).toMatch(/^usage: python3 /);
+        expect(bad.stderr).not.toContain('Traceback');
+      },
+      SETUP_TIMEOUT_MS,
+    );
   });
 });

@@ -15,7 +15,8 @@ import { CLI, cleanEnv } from './helpers/cli.js';
  * (a failure names the seed, so FUZZ_SEED=<it> replays it).
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
-const SEED = process.env.FUZZ_SEED === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.FUZZ_SEED ?? 42);
+const SEED =
+  process.env.FUZZ_SEED === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.FUZZ_SEED ?? 42);
 const PREFIX = 'BP_PROFILE_TEST_';
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
@@ -26,12 +27,58 @@ let values: string[];
 /** Shell-active text, quotes, escapes, control characters, unicode; everything but NUL. */
 function valueArbitrary(markerPath: string): fc.Arbitrary<string> {
   const specials = fc.constantFrom(
-    "'", '"', '$', '$(', ')', '`', '\\', '\\\\', "\\'", '\\n', '\n', '\n\n', '\t', '\r', '\r\n', ' ', '!', '#', '*', '?', '~',
-    '{', '}', '[', ']', ';', '&', '|', '<', '>', '%', '=', 'é', '😀', '\u2028', '\u0001', '\u001b', '\u007f', '${HOME}', '$HOME',
-    `$(touch ${markerPath})`, `\`touch ${markerPath}\``, `'; touch ${markerPath}; '`, `"; touch ${markerPath}; "`, `(touch ${markerPath})`,
+    "'",
+    '"',
+    '$',
+    '$(',
+    ')',
+    '`',
+    '\\',
+    '\\\\',
+    "\\'",
+    '\\n',
+    '\n',
+    '\n\n',
+    '\t',
+    '\r',
+    '\r\n',
+    ' ',
+    '!',
+    '#',
+    '*',
+    '?',
+    '~',
+    '{',
+    '}',
+    '[',
+    ']',
+    ';',
+    '&',
+    '|',
+    '<',
+    '>',
+    '%',
+    '=',
+    'é',
+    '😀',
+    '\u2028',
+    '\u0001',
+    '\u001b',
+    '\u007f',
+    '${HOME}',
+    '$HOME',
+    `$(touch ${markerPath})`,
+    `\`touch ${markerPath}\``,
+    `'; touch ${markerPath}; '`,
+    `"; touch ${markerPath}; "`,
+    `(touch ${markerPath})`,
   );
-  const anyText = fc.string({ unit: 'binary', maxLength: 3 }).filter((s) => !s.includes('\0') && !LONE_SURROGATE.test(s));
-  return fc.array(fc.oneof(specials, anyText, fc.constantFrom('a', 'B', '0', '_')), { maxLength: 12 }).map((parts) => parts.join(''));
+  const anyText = fc
+    .string({ unit: 'binary', maxLength: 3 })
+    .filter((s) => !s.includes('\0') && !LONE_SURROGATE.test(s));
+  return fc
+    .array(fc.oneof(specials, anyText, fc.constantFrom('a', 'B', '0', '_')), { maxLength: 12 })
+    .map((parts) => parts.join(''));
 }
 
 const variables = (): Variable[] => values.map((value, index) => ({ name: `${PREFIX}${index}`, value, file: 'test' }));
@@ -52,11 +99,15 @@ const dumpEnv = (prefix: string) =>
 function sourcedEnvironment(shell: string, script: string, profile: string, prefix = PREFIX): Record<string, string> {
   const dump = join(dir, 'dump.cjs');
   writeFileSync(dump, dumpEnv(prefix));
-  const output = execFileSync(shell, ['-c', script, ...(shell === 'fish' ? [] : ['sh']), profile, process.execPath, dump], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-    timeout: 30_000,
-  });
+  const output = execFileSync(
+    shell,
+    ['-c', script, ...(shell === 'fish' ? [] : ['sh']), profile, process.execPath, dump],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+      timeout: 30_000,
+    },
+  );
   return JSON.parse(output) as Record<string, string>;
 }
 
@@ -117,11 +168,15 @@ describe('the dotenv profile', () => {
     expect(refused.length).toBeGreaterThan(0);
     for (const variable of refused) {
       const placed = { ...variable, file: 'config.ini', line: 7 };
-      expect(() => renderProfile([placed], 'dotenv')).toThrow(new RegExp(`^config\\.ini:7: the value of ${variable.name} .*; use --format sh or json$`));
+      expect(() => renderProfile([placed], 'dotenv')).toThrow(
+        new RegExp(`^config\\.ini:7: the value of ${variable.name} .*; use --format sh or json$`),
+      );
       // No spelling: a ' with something double quotes cannot hold, a CR, \\ or a final \ .
       expect(variable.value).toMatch(/'.*["$`\\]|["$`\\].*'|\r|\\\\|\\$/s);
     }
-    expect(() => renderProfile([{ name: 'A', value: "it's $(touch x)", file: 'config.ini', line: 3 }], 'dotenv')).toThrow(
+    expect(() =>
+      renderProfile([{ name: 'A', value: "it's $(touch x)", file: 'config.ini', line: 3 }], 'dotenv'),
+    ).toThrow(
       "config.ini:3: the value of A holds a ' (which ends a single-quoted value) and one of \" $ ` \\ (which sh expands or reads its own way in double quotes): no dotenv spelling keeps it inert for sh and exact for Node's --env-file and python-dotenv; use --format sh or json",
     );
   });
@@ -140,24 +195,36 @@ describe('the dotenv profile', () => {
     const profile = writeProfile('dotenv', all);
     const read = (interpolate: boolean) =>
       JSON.parse(
-        execFileSync('python3', ['-c', `import dotenv, json, sys; json.dump(dotenv.dotenv_values(sys.argv[1], interpolate=${interpolate ? 'True' : 'False'}), sys.stdout)`, profile], {
-          encoding: 'utf8',
-          maxBuffer: 1 << 26,
-        }),
+        execFileSync(
+          'python3',
+          [
+            '-c',
+            `import dotenv, json, sys; json.dump(dotenv.dotenv_values(sys.argv[1], interpolate=${interpolate ? 'True' : 'False'}), sys.stdout)`,
+            profile,
+          ],
+          {
+            encoding: 'utf8',
+            maxBuffer: 1 << 26,
+          },
+        ),
       ) as Record<string, string>;
     expect(read(false)).toEqual(Object.fromEntries(all.map((v) => [v.name, v.value])));
     const expanded = read(true);
     const warned = renderProfile(all, 'dotenv').warnings;
     const exact = all.filter((v) => !warned.some((w) => w.startsWith(`${v.name}: python-dotenv expands`)));
     expect(exact.length).toBeLessThan(all.length);
-    expect(Object.fromEntries(exact.map((v) => [v.name, expanded[v.name]]))).toEqual(Object.fromEntries(exact.map((v) => [v.name, v.value])));
+    expect(Object.fromEntries(exact.map((v) => [v.name, expanded[v.name]]))).toEqual(
+      Object.fromEntries(exact.map((v) => [v.name, v.value])),
+    );
   });
 
   it('uses single quotes, else double quotes without escapes', () => {
     expect(quoteDotenv('a "b" $HOME\nc')).toEqual({ text: `'a "b" $HOME\nc'`, expandedByPython: false });
     expect(quoteDotenv('${HOME}')).toEqual({ text: `'\${HOME}'`, expandedByPython: true });
     expect(quoteDotenv("it's\nok")).toEqual({ text: `"it's\nok"`, expandedByPython: false });
-    expect(quoteDotenv('C:\\dir\\')).toEqual({ refused: 'ends with a backslash, which dotenv readers take for an escaped quote' });
+    expect(quoteDotenv('C:\\dir\\')).toEqual({
+      refused: 'ends with a backslash, which dotenv readers take for an escaped quote',
+    });
     expect(quoteDotenv('a\rb')).toEqual({ refused: "holds a carriage return, which Node's reader drops" });
   });
 });
@@ -174,11 +241,42 @@ describe('section and key names', () => {
   /** Section and key names as hostile as the values: they become part of variable names. */
   function nameArbitrary(markerPath: string): fc.Arbitrary<string> {
     const specials = fc.constantFrom(
-      "'", '"', '$', '$(', ')', '`', '\\', ' ', '-', '.', '=', ':', '[', ']', '{{', '}}', '#', ';', '&', '|', '*', 'é', '😀', '\t', '\u0001',
-      '${IFS}', `$(touch ${markerPath})`, `\`touch ${markerPath}\``, `';touch ${markerPath};'`,
+      "'",
+      '"',
+      '$',
+      '$(',
+      ')',
+      '`',
+      '\\',
+      ' ',
+      '-',
+      '.',
+      '=',
+      ':',
+      '[',
+      ']',
+      '{{',
+      '}}',
+      '#',
+      ';',
+      '&',
+      '|',
+      '*',
+      'é',
+      '😀',
+      '\t',
+      '\u0001',
+      '${IFS}',
+      `$(touch ${markerPath})`,
+      `\`touch ${markerPath}\``,
+      `';touch ${markerPath};'`,
     );
-    const anyText = fc.string({ unit: 'binary', maxLength: 3 }).filter((s) => !/[\0\r\n]/.test(s) && !LONE_SURROGATE.test(s));
-    return fc.array(fc.oneof(specials, anyText, fc.constantFrom('a', 'B', '0', '_')), { minLength: 1, maxLength: 8 }).map((parts) => parts.join(''));
+    const anyText = fc
+      .string({ unit: 'binary', maxLength: 3 })
+      .filter((s) => !/[\0\r\n]/.test(s) && !LONE_SURROGATE.test(s));
+    return fc
+      .array(fc.oneof(specials, anyText, fc.constantFrom('a', 'B', '0', '_')), { minLength: 1, maxLength: 8 })
+      .map((parts) => parts.join(''));
   }
 
   // Ten thousand small files: in memory where the system offers it, or the disk's latency dominates.
@@ -188,7 +286,10 @@ describe('section and key names', () => {
   /** Each random [section] key = value in a file of its own, read by env's reader; shared by the shells. */
   let fuzzed: Promise<{ variables: Variable[]; refused: number }> | undefined;
   async function readFuzzedFiles() {
-    const cases = fc.sample(fc.tuple(nameArbitrary(marker), nameArbitrary(marker), valueArbitrary(marker)), { seed: SEED + 1, numRuns: RUNS });
+    const cases = fc.sample(fc.tuple(nameArbitrary(marker), nameArbitrary(marker), valueArbitrary(marker)), {
+      seed: SEED + 1,
+      numRuns: RUNS,
+    });
     const variables: Variable[] = [];
     let refused = 0;
     for (const [index, [section, key, value]] of cases.entries()) {
@@ -197,7 +298,13 @@ describe('section and key names', () => {
       writeFileSync(file, `[${section}]\n${key} = ${value.replace(/[\r\n]/g, ' ')}\n`);
       try {
         // A module per file: every file's variables get a prefix of their own, so none collide.
-        const found = await collectVariables({ paths: [file], cwd: filesDir, module: `${FUZZ_MODULE}${index}`, configName: 'GENERIC', environment: {} });
+        const found = await collectVariables({
+          paths: [file],
+          cwd: filesDir,
+          module: `${FUZZ_MODULE}${index}`,
+          configName: 'GENERIC',
+          environment: {},
+        });
         variables.push(...found.variables);
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
@@ -207,17 +314,20 @@ describe('section and key names', () => {
     return { variables, refused };
   }
 
-  it.each(['bash', 'dash'])(`become variable names that never inject, in %s (${RUNS} random ini files, seed ${SEED})`, async (shell) => {
-    const { variables, refused } = await (fuzzed ??= readFuzzedFiles());
-    expect(refused).toBeLessThan(RUNS / 2);
-    expect(variables.length).toBeGreaterThan(RUNS / 4);
-    for (const { name } of variables) expect(name).toMatch(/^BPFUZZ\d+_[A-Z0-9_]*$/);
-    const profile = join(filesDir, 'profile.sh');
-    writeFileSync(profile, renderProfile(variables, 'sh').text);
-    const seen = sourcedEnvironment(shell, SOURCE_SH, profile, FUZZ_MODULE.toUpperCase());
-    expect(seen).toEqual(Object.fromEntries(variables.map((v) => [v.name, v.value])));
-    expect(existsSync(marker)).toBe(false);
-  });
+  it.each(['bash', 'dash'])(
+    `become variable names that never inject, in %s (${RUNS} random ini files, seed ${SEED})`,
+    async (shell) => {
+      const { variables, refused } = await (fuzzed ??= readFuzzedFiles());
+      expect(refused).toBeLessThan(RUNS / 2);
+      expect(variables.length).toBeGreaterThan(RUNS / 4);
+      for (const { name } of variables) expect(name).toMatch(/^BPFUZZ\d+_[A-Z0-9_]*$/);
+      const profile = join(filesDir, 'profile.sh');
+      writeFileSync(profile, renderProfile(variables, 'sh').text);
+      const seen = sourcedEnvironment(shell, SOURCE_SH, profile, FUZZ_MODULE.toUpperCase());
+      expect(seen).toEqual(Object.fromEntries(variables.map((v) => [v.name, v.value])));
+      expect(existsSync(marker)).toBe(false);
+    },
+  );
 });
 
 describe('{{VAR}} placeholders', () => {
@@ -233,16 +343,29 @@ describe('{{VAR}} placeholders', () => {
     };
     const looked = { prototype: '{{toString}}', unset: '{{BP_PLACEHOLDER_UNSET}}', set: 'x{{BP_PLACEHOLDER}}y' };
     const ini = join(dir, 'placeholders.ini');
-    writeFileSync(ini, `[custom]\n${Object.entries({ ...written, ...looked }).map(([key, value]) => `${key} = ${value}`).join('\n')}\n`);
+    writeFileSync(
+      ini,
+      `[custom]\n${Object.entries({ ...written, ...looked })
+        .map(([key, value]) => `${key} = ${value}`)
+        .join('\n')}\n`,
+    );
     const profile = join(dir, 'placeholders.sh');
     const environment = cleanEnv({ BP_PLACEHOLDER: `$(touch ${marker})` });
-    const run = spawnSync(process.execPath, [CLI, 'env', ini, '-o', profile], { env: environment, encoding: 'utf8', timeout: 15_000 });
+    const run = spawnSync(process.execPath, [CLI, 'env', ini, '-o', profile], {
+      env: environment,
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
     expect(run.status).toBe(0);
-    expect(run.stderr.match(/is kept as written: only \{\{VARIABLE\}\} placeholders are replaced/g)).toHaveLength(Object.keys(written).length);
+    expect(run.stderr.match(/is kept as written: only \{\{VARIABLE\}\} placeholders are replaced/g)).toHaveLength(
+      Object.keys(written).length,
+    );
     expect(run.stderr).toContain('{{toString}} is not set in the environment, so it is replaced by nothing');
     const seen = sourcedEnvironment('bash', SOURCE_SH, profile, 'MFSERV_CUSTOM_');
     expect(seen).toEqual({
-      ...Object.fromEntries(Object.entries(written).map(([key, value]) => [`MFSERV_CUSTOM_${key.toUpperCase()}`, value])),
+      ...Object.fromEntries(
+        Object.entries(written).map(([key, value]) => [`MFSERV_CUSTOM_${key.toUpperCase()}`, value]),
+      ),
       MFSERV_CUSTOM_PROTOTYPE: '',
       MFSERV_CUSTOM_UNSET: '',
       MFSERV_CUSTOM_SET: `x$(touch ${marker})y`,

@@ -18,7 +18,8 @@ const env = (extra: Record<string, string> = {}) => cleanEnv({ MFHOSTNAME_FULL: 
 
 /** Members of a .plugin archive as Python's tarfile (MetWork's reader) sees them: name and type. */
 function members(file: string): string[] {
-  const code = 'import sys, tarfile\nfor m in tarfile.open(sys.argv[1]).getmembers(): print(m.name.rstrip("/"), "dir" if m.isdir() else "link->" + m.linkname if m.issym() else "file")';
+  const code =
+    'import sys, tarfile\nfor m in tarfile.open(sys.argv[1]).getmembers(): print(m.name.rstrip("/"), "dir" if m.isdir() else "link->" + m.linkname if m.issym() else "file")';
   return execFileSync('python3', ['-c', code, file], { encoding: 'utf8' }).trim().split('\n').sort();
 }
 
@@ -78,7 +79,9 @@ describe('release against MetWork 2 mfplugin build and read, on a plugin made by
   });
 
   it('.files.json lists the same files, and .metadata.json has the same keys in the same order and values', () => {
-    expect((extract(ours, '.files.json') as string[]).sort()).toEqual((extract(theirs, '.files.json') as string[]).sort());
+    expect((extract(ours, '.files.json') as string[]).sort()).toEqual(
+      (extract(theirs, '.files.json') as string[]).sort(),
+    );
     const mine = extract(ours, '.metadata.json') as Record<string, string>;
     const theirMetadata = extract(theirs, '.metadata.json') as Record<string, string>;
     expect(Object.keys(mine)).toEqual(Object.keys(theirMetadata));
@@ -110,27 +113,47 @@ describe('release against MetWork 2 mfplugin build and read, on a plugin made by
 describe('release of a MetWork 0.9 plugin made by create', () => {
   it('builds NAME-VERSION-RELEASE.metwork.MODULE.plugin in the plugin directory, read back by MetWork', async () => {
     const cwd = temp.fresh();
-    expect((await runCli(['create', '--template=flask', 'shop', '--yes', '--set', 'version=1.2.3', '--set', 'release=4'], { cwd })).code).toBe(0);
+    expect(
+      (
+        await runCli(['create', '--template=flask', 'shop', '--yes', '--set', 'version=1.2.3', '--set', 'release=4'], {
+          cwd,
+        })
+      ).code,
+    ).toBe(0);
     const cli = await runCli(['release'], { cwd: join(cwd, 'shop'), env: env() });
     expect(cli.stderr).toBe('');
     const file = join(cwd, 'shop', 'shop-1.2.3-4.metwork.mfserv.plugin');
     expect(cli.stdout).toBe(`${file}\n`);
     const read = JSON.parse(await mfplugin(['read', file])) as Record<string, unknown>;
-    expect(read).toMatchObject({ name: 'shop', version: '1.2.3', release: '4', build_host: HOST, summary: 'one line summary', license: 'Proprietary' });
+    expect(read).toMatchObject({
+      name: 'shop',
+      version: '1.2.3',
+      release: '4',
+      build_host: HOST,
+      summary: 'one line summary',
+      license: 'Proprietary',
+    });
     // The template's .releaseignore leaves out the tool's own state file; a second release does not hold the first.
     const files = read.files as string[];
     expect(files).toContain('metwork_plugin/config.ini');
     expect(files).not.toContain('metwork_plugin/.bootstrap-plugin.json');
     await runCli(['release'], { cwd: join(cwd, 'shop'), env: env() });
-    expect((JSON.parse(await mfplugin(['read', file])) as { files: string[] }).files.some((f) => f.endsWith('.plugin'))).toBe(false);
+    expect(
+      (JSON.parse(await mfplugin(['read', file])) as { files: string[] }).files.some((f) => f.endsWith('.plugin')),
+    ).toBe(false);
   });
 
   it('takes {{MFMODULE_VERSION}} from the environment, as MetWork does, and says so when it is not set', async () => {
     const cwd = temp.fresh();
-    expect((await runCli(['create', '--template=static', 'site', '--yes', '--set', 'version={{MFMODULE_VERSION}}'], { cwd })).code).toBe(0);
+    expect(
+      (await runCli(['create', '--template=static', 'site', '--yes', '--set', 'version={{MFMODULE_VERSION}}'], { cwd }))
+        .code,
+    ).toBe(0);
     const unset = await runCli(['release', 'site'], { cwd, env: env() });
     expect(unset.code).toBe(2);
-    expect(unset.stderr).toMatch(/^bootstrap-plugin: error: site\/config.ini:\d+: \[general\] version uses \{\{MFMODULE_VERSION\}\}, which is not set in the environment: set MFMODULE_VERSION or write the value\n$/);
+    expect(unset.stderr).toMatch(
+      /^bootstrap-plugin: error: site\/config.ini:\d+: \[general\] version uses \{\{MFMODULE_VERSION\}\}, which is not set in the environment: set MFMODULE_VERSION or write the value\n$/,
+    );
     expect(readdirSync(join(cwd, 'site')).filter((f) => f.endsWith('.plugin'))).toEqual([]);
     const set = await runCli(['release', 'site'], { cwd, env: env({ MFMODULE_VERSION: '0.9.15' }) });
     expect(set.stdout).toBe(`${join(cwd, 'site', 'site-0.9.15-1.metwork.mfserv.plugin')}\n`);
@@ -158,12 +181,17 @@ describe('release leaves nothing half-written', () => {
     // 2 GiB of (sparse) zeros: seconds of gzip, time enough to be interrupted mid-way.
     execFileSync('truncate', ['-s', '2G', join(cwd, 'site', 'big.bin')]);
     const out = join(cwd, 'out');
-    const child = spawn(process.execPath, [CLI, 'release', 'site', '--output-dir', out], { cwd, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'release', 'site', '--output-dir', out], {
+      cwd,
+      env: env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
     const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
     const deadline = Date.now() + 30_000;
-    while (!(existsSync(out) && readdirSync(out).length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!(existsSync(out) && readdirSync(out).length > 0) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     expect(readdirSync(out)[0]).toMatch(/^\.site-0\.0\.1-1\.metwork\.mfserv\.plugin\.bootstrap-plugin-/);
     child.kill('SIGTERM');
     expect(await exited).toBe(130);
@@ -177,14 +205,19 @@ describe('release leaves nothing half-written', () => {
     writeFileSync(join(cwd, 'afile'), '');
     const cli = await runCli(['release', 'site', '--output-dir', 'afile/sub'], { cwd, env: env() });
     expect(cli.code).toBe(2);
-    expect(cli.stderr).toBe(`bootstrap-plugin: error: cannot create the output directory ${join(cwd, 'afile', 'sub')}: it or one of its parents is a file\n`);
+    expect(cli.stderr).toBe(
+      `bootstrap-plugin: error: cannot create the output directory ${join(cwd, 'afile', 'sub')}: it or one of its parents is a file\n`,
+    );
   });
 });
 
 describe('create --make, --install, --delete (MetWork bootstrap_plugin.py options)', () => {
   const fakeInstaller = (dir: string, code: number) => {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'plugins.install'), `#!/bin/sh\necho "plugins.install got $1"\necho "installer said no" >&2\nexit ${code}\n`);
+    writeFileSync(
+      join(dir, 'plugins.install'),
+      `#!/bin/sh\necho "plugins.install got $1"\necho "installer said no" >&2\nexit ${code}\n`,
+    );
     chmodSync(join(dir, 'plugins.install'), 0o755);
     return dir;
   };
@@ -211,7 +244,10 @@ describe('create --make, --install, --delete (MetWork bootstrap_plugin.py option
   it('--install runs plugins.install FILE from PATH; with --delete only the archive is left, beside', async () => {
     const cwd = temp.fresh();
     const bin = fakeInstaller(join(temp.fresh(), 'bin'), 0);
-    const cli = await runCli(['create', 'shop', '--yes', '--make', '--install', '--delete'], { cwd, env: env({ PATH: `${bin}:${process.env.PATH}` }) });
+    const cli = await runCli(['create', 'shop', '--yes', '--make', '--install', '--delete'], {
+      cwd,
+      env: env({ PATH: `${bin}:${process.env.PATH}` }),
+    });
     expect(cli.code, cli.stderr).toBe(0);
     const inside = join(cwd, 'shop', 'shop-0.0.1-1.metwork.mfserv.plugin');
     expect(cli.stdout).toContain(`plugins.install got ${inside}\n`);
@@ -220,16 +256,24 @@ describe('create --make, --install, --delete (MetWork bootstrap_plugin.py option
 
   it('--install without plugins.install on PATH, or when it fails: one line, exit 1, the plugin and its archive kept', async () => {
     const cwd = temp.fresh();
-    const missing = await runCli(['create', 'shop', '--yes', '--make', '--install', '--delete'], { cwd, env: env({ PATH: '/usr/bin:/bin' }) });
+    const missing = await runCli(['create', 'shop', '--yes', '--make', '--install', '--delete'], {
+      cwd,
+      env: env({ PATH: '/usr/bin:/bin' }),
+    });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(
       `bootstrap-plugin: error: --install: plugins.install is not on PATH (load MetWork's environment first); the plugin is kept in ${join(cwd, 'shop')}, its archive is ${join(cwd, 'shop', 'shop-0.0.1-1.metwork.mfserv.plugin')}\n`,
     );
     expect(readdirSync(join(cwd, 'shop'))).toContain('shop-0.0.1-1.metwork.mfserv.plugin');
     const bin = fakeInstaller(join(temp.fresh(), 'bin'), 3);
-    const failing = await runCli(['create', 'other', '--yes', '--make', '--install', '--delete'], { cwd, env: env({ PATH: `${bin}:${process.env.PATH}` }) });
+    const failing = await runCli(['create', 'other', '--yes', '--make', '--install', '--delete'], {
+      cwd,
+      env: env({ PATH: `${bin}:${process.env.PATH}` }),
+    });
     expect(failing.code).toBe(1);
-    expect(failing.stderr).toMatch(/^bootstrap-plugin: error: plugins.install \S+ failed \(exit 3\): installer said no; the plugin is kept in /);
+    expect(failing.stderr).toMatch(
+      /^bootstrap-plugin: error: plugins.install \S+ failed \(exit 3\): installer said no; the plugin is kept in /,
+    );
     expect(readdirSync(join(cwd, 'other'))).toContain('other-0.0.1-1.metwork.mfserv.plugin');
   });
 });

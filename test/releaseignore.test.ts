@@ -13,14 +13,55 @@ const temp = makeTempDir('bp-releaseignore-');
 afterAll(temp.cleanup, 60_000);
 
 const PATHS = [
-  'config.ini', '.layerapi2_label', 'Makefile', 'README.md', 'notes.txt', 'a.pyc', 'b.PYC', '#hash.txt', '!bang.txt',
-  'space name.txt', 'trailing.txt', 'x[1].txt', 'x1.txt', 'x2.log', 'debug.log', 'important.log',
-  'main/__init__.py', 'main/wsgi.py', 'main/wsgi.pyc', 'main/__pycache__/wsgi.cpython-311.pyc', 'main/static/app.css',
-  'main/static/img/logo.png', 'main/templates/index.html', 'main/build/out.js', 'build/out.js', 'build/keep.txt',
-  'doc/guide.md', 'doc/api/index.md', 'doc/api/deep/more.md', 'src/a/b/c.txt', 'src/x.txt', 'tmp_build/junk',
-  'local/lib/python.so', 'python3_virtualenv_sources/requirements.txt', 'python3_virtualenv_sources/src/pkg/setup.py',
-  'node_modules/express/index.js', 'foo/bar/baz/qux.txt', 'foo/qux.txt', 'qux.txt', 'a/b', 'a/x/b', 'a/x/y/b', 'ab',
-  'keep/me.txt', 'keep/not-me.tmp', 'logs/today.log', 'logs/.gitkeep', 'dir.with.dots/file', 'ÉTÉ/été.txt',
+  'config.ini',
+  '.layerapi2_label',
+  'Makefile',
+  'README.md',
+  'notes.txt',
+  'a.pyc',
+  'b.PYC',
+  '#hash.txt',
+  '!bang.txt',
+  'space name.txt',
+  'trailing.txt',
+  'x[1].txt',
+  'x1.txt',
+  'x2.log',
+  'debug.log',
+  'important.log',
+  'main/__init__.py',
+  'main/wsgi.py',
+  'main/wsgi.pyc',
+  'main/__pycache__/wsgi.cpython-311.pyc',
+  'main/static/app.css',
+  'main/static/img/logo.png',
+  'main/templates/index.html',
+  'main/build/out.js',
+  'build/out.js',
+  'build/keep.txt',
+  'doc/guide.md',
+  'doc/api/index.md',
+  'doc/api/deep/more.md',
+  'src/a/b/c.txt',
+  'src/x.txt',
+  'tmp_build/junk',
+  'local/lib/python.so',
+  'python3_virtualenv_sources/requirements.txt',
+  'python3_virtualenv_sources/src/pkg/setup.py',
+  'node_modules/express/index.js',
+  'foo/bar/baz/qux.txt',
+  'foo/qux.txt',
+  'qux.txt',
+  'a/b',
+  'a/x/b',
+  'a/x/y/b',
+  'ab',
+  'keep/me.txt',
+  'keep/not-me.tmp',
+  'logs/today.log',
+  'logs/.gitkeep',
+  'dir.with.dots/file',
+  'ÉTÉ/été.txt',
 ];
 
 /** Pattern files: git's documented cases, then the templates' own, then tricky corners. */
@@ -80,7 +121,11 @@ function makeTree(root: string, patterns: string): void {
 /** The files git keeps: untracked and not excluded by the pattern file, the ignore file itself included. */
 function keptByGit(root: string): string[] {
   execFileSync('git', ['init', '-q'], { cwd: root });
-  const out = execFileSync('git', ['-c', 'core.quotePath=false', 'ls-files', '--others', '--exclude-from=.releaseignore', '-z'], { cwd: root });
+  const out = execFileSync(
+    'git',
+    ['-c', 'core.quotePath=false', 'ls-files', '--others', '--exclude-from=.releaseignore', '-z'],
+    { cwd: root },
+  );
   return out.toString('utf8').split('\0').filter(Boolean).sort();
 }
 

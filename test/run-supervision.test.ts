@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, runCli } from './helpers/cli.js';
 import { alive, descendants } from './helpers/processes.js';
-import { RUN_PATH, create, eventually, expectNothingLeft, sockets, startRun, stopRun, waitForText } from './helpers/run-plugin.js';
+import {
+  RUN_PATH,
+  create,
+  eventually,
+  expectNothingLeft,
+  sockets,
+  startRun,
+  stopRun,
+  waitForText,
+} from './helpers/run-plugin.js';
 import { freePort, get } from './helpers/server-process.js';
 
 // `run`'s supervision: prefixed output, restarts with back-off, restarts on change (debounced,
@@ -21,7 +30,15 @@ describe.concurrent('run supervises', () => {
     const dir = await create(temp.dir, 'empty', 'daemons');
     appendFileSync(
       join(dir, 'config.ini'),
-      ['[extra_daemon_flaky]', 'cmd_and_args = sh -c "echo flaky says hi; exit 3"', '', '[extra_daemon_beat]', "cmd_and_args = sh -c 'while true; do echo beat; sleep 0.2; done'", 'numprocesses = 2', ''].join('\n'),
+      [
+        '[extra_daemon_flaky]',
+        'cmd_and_args = sh -c "echo flaky says hi; exit 3"',
+        '',
+        '[extra_daemon_beat]',
+        "cmd_and_args = sh -c 'while true; do echo beat; sleep 0.2; done'",
+        'numprocesses = 2',
+        '',
+      ].join('\n'),
     );
     const started = await startRun(dir);
     try {
@@ -51,8 +68,14 @@ describe.concurrent('run supervises', () => {
       expect(await eventually(() => sockets(started).length === 2)).toBe(true);
       const [victim] = descendants(started.running.child.pid!);
       process.kill(victim, 'SIGKILL');
-      expect(await eventually(() => /main\.\d killed by SIGKILL; restarting it in 0\.5 s/.test(started.running.output()))).toBe(true);
-      expect(await eventually(() => sockets(started).length === 2 && !descendants(started.running.child.pid!).includes(victim))).toBe(true);
+      expect(
+        await eventually(() => /main\.\d killed by SIGKILL; restarting it in 0\.5 s/.test(started.running.output())),
+      ).toBe(true);
+      expect(
+        await eventually(
+          () => sockets(started).length === 2 && !descendants(started.running.child.pid!).includes(victim),
+        ),
+      ).toBe(true);
       for (let i = 0; i < 4; i++) await waitForText(started, '/killed/', 'Hello from the killed plugin!');
     } finally {
       expectNothingLeft(await stopRun(started), started.running.output());
@@ -76,7 +99,9 @@ describe.concurrent('run supervises', () => {
       writeFileSync(join(dir, 'node_modules', 'y.js'), '');
       writeFileSync(join(dir, 'notes.txt'), 'hello');
       await pause(2_000);
-      expect(lines(started.running.output(), 'changed: restarting')).toEqual(['main/a.py, main/b.py, main/c.py and 2 more changed: restarting 1 process(es)']);
+      expect(lines(started.running.output(), 'changed: restarting')).toEqual([
+        'main/a.py, main/b.py, main/c.py and 2 more changed: restarting 1 process(es)',
+      ]);
       await waitForText(started, '/burst/', 'Hello from the burst plugin!');
     } finally {
       expectNothingLeft(await stopRun(started), started.running.output());
@@ -97,7 +122,9 @@ describe.concurrent('run supervises', () => {
       expect(lines(started.running.output(), 'changed: restarting')).toEqual([]);
       writeFileSync(join(dir, 'notes.txt'), 'included\n');
       expect(await eventually(() => lines(started.running.output(), 'changed: restarting').length > 0)).toBe(true);
-      expect(lines(started.running.output(), 'changed: restarting')).toEqual(['notes.txt changed: restarting 1 process(es)']);
+      expect(lines(started.running.output(), 'changed: restarting')).toEqual([
+        'notes.txt changed: restarting 1 process(es)',
+      ]);
       // Stopped once the restarted worker serves, so there is a process to see go.
       await waitForText(started, '/patterns/', 'Hello from the patterns plugin!');
     } finally {
@@ -113,12 +140,18 @@ describe.concurrent('run supervises', () => {
     try {
       await waitForText(started, '/routes/', 'Hello from the routes plugin!');
       const address = { port: started.port };
-      expect(await get(address, '/routes/main/x?y=1')).toMatchObject({ status: 200, body: expect.stringContaining('You asked for /routes/main/x') });
+      expect(await get(address, '/routes/main/x?y=1')).toMatchObject({
+        status: 200,
+        body: expect.stringContaining('You asked for /routes/main/x'),
+      });
       expect(await get(address, '/routes/static/site.css')).toEqual({ status: 200, body: 'body { color: red }\n' });
       expect((await get(address, '/routes/static/missing.css')).status).toBe(404);
       expect((await get(address, '/routes/static/%2e%2e/wsgi.py')).status).toBe(404);
       expect((await get(address, '/routes')).status).toBe(301);
-      expect(await get(address, '/elsewhere/')).toEqual({ status: 404, body: 'nothing is served at /elsewhere/: plugin routes is at /routes/\n' });
+      expect(await get(address, '/elsewhere/')).toEqual({
+        status: 404,
+        body: 'nothing is served at /elsewhere/: plugin routes is at /routes/\n',
+      });
     } finally {
       expectNothingLeft(await stopRun(started), started.running.output());
     }
@@ -128,7 +161,14 @@ describe.concurrent('run supervises', () => {
 describe.concurrent('run stops what ignores SIGTERM', () => {
   const stubborn = async (name: string) => {
     const dir = await create(temp.dir, 'empty', name);
-    appendFileSync(join(dir, 'config.ini'), ['[extra_daemon_stubborn]', `cmd_and_args = sh -c 'trap "" TERM INT HUP; echo ready; while true; do sleep 0.1; done'`, ''].join('\n'));
+    appendFileSync(
+      join(dir, 'config.ini'),
+      [
+        '[extra_daemon_stubborn]',
+        `cmd_and_args = sh -c 'trap "" TERM INT HUP; echo ready; while true; do sleep 0.1; done'`,
+        '',
+      ].join('\n'),
+    );
     const started = await startRun(dir);
     expect(await eventually(() => started.running.output().includes('stubborn.1 | ready'))).toBe(true);
     return started;
@@ -155,17 +195,24 @@ describe.concurrent('run stops what ignores SIGTERM', () => {
 });
 
 describe.concurrent('run refuses what cannot run, in one line', () => {
-  const runOnce = async (dir: string, args: string[]) => runCli(['run', dir, ...args], { cwd: temp.dir, env: { ...process.env, PATH: RUN_PATH } });
+  const runOnce = async (dir: string, args: string[]) =>
+    runCli(['run', dir, ...args], { cwd: temp.dir, env: { ...process.env, PATH: RUN_PATH } });
 
   it('exits 2 for a port out of range, 1 for a port in use, naming --port', async () => {
     const dir = await create(temp.dir, 'static', 'ports');
     const bad = await runOnce(dir, ['--port', '70000']);
-    expect({ code: bad.code, stderr: bad.stderr }).toEqual({ code: 2, stderr: 'bootstrap-plugin: error: --port 70000: expected a whole number from 1 to 65535\n' });
+    expect({ code: bad.code, stderr: bad.stderr }).toEqual({
+      code: 2,
+      stderr: 'bootstrap-plugin: error: --port 70000: expected a whole number from 1 to 65535\n',
+    });
     const port = await freePort();
     const taken = createServer().listen(port, '127.0.0.1');
     try {
       const busy = await runOnce(dir, ['--port', String(port)]);
-      expect({ code: busy.code, stderr: busy.stderr }).toEqual({ code: 1, stderr: `bootstrap-plugin: error: port ${port} on 127.0.0.1 is in use: choose another with --port N\n` });
+      expect({ code: busy.code, stderr: busy.stderr }).toEqual({
+        code: 1,
+        stderr: `bootstrap-plugin: error: port ${port} on 127.0.0.1 is in use: choose another with --port N\n`,
+      });
     } finally {
       taken.close();
     }
@@ -182,10 +229,17 @@ describe.concurrent('run refuses what cannot run, in one line', () => {
     expect(unknown.stderr).toBe(
       `bootstrap-plugin: error: ${dir}/config.ini:${typeLine}: [app_main] type = python4_sync: unknown type (expected one of python3_sync, python2_sync, gunicorn3_sync, gunicorn2_sync, gunicorn3_asyncio, aiohttp, node, static, or a MetWork 2 _cmd_and_args)\n`,
     );
-    writeFileSync(config, text.replace('type = python3_sync', '_cmd_and_args = php_wrapper {plugin_name} {app_name} "{unix_socket_path}"'));
+    writeFileSync(
+      config,
+      text.replace('type = python3_sync', '_cmd_and_args = php_wrapper {plugin_name} {app_name} "{unix_socket_path}"'),
+    );
     const missing = await runOnce(dir, []);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(new RegExp(`^bootstrap-plugin: error: .*config\\.ini:${typeLine}: \\[app_main\\] _cmd_and_args runs "php_wrapper", which is not on the PATH`));
+    expect(missing.stderr).toMatch(
+      new RegExp(
+        `^bootstrap-plugin: error: .*config\\.ini:${typeLine}: \\[app_main\\] _cmd_and_args runs "php_wrapper", which is not on the PATH`,
+      ),
+    );
     const node = await create(temp.dir, 'node', 'not_installed');
     const notInstalled = await runOnce(node, []);
     expect({ code: notInstalled.code, stderr: notInstalled.stderr }).toEqual({
@@ -194,6 +248,9 @@ describe.concurrent('run refuses what cannot run, in one line', () => {
     });
     const empty = await create(temp.dir, 'empty', 'nothing');
     const nothing = await runOnce(empty, []);
-    expect({ code: nothing.code, stderr: nothing.stderr }).toEqual({ code: 2, stderr: `bootstrap-plugin: error: ${empty}/config.ini: nothing to run (no [app_*] or [extra_daemon_*] section)\n` });
+    expect({ code: nothing.code, stderr: nothing.stderr }).toEqual({
+      code: 2,
+      stderr: `bootstrap-plugin: error: ${empty}/config.ini: nothing to run (no [app_*] or [extra_daemon_*] section)\n`,
+    });
   });
 });

@@ -4,7 +4,18 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from './helpers/cli.js';
-import { SETUP_TIMEOUT_MS, STOP_LIMIT_MS, create, eventually, expectNothingLeft, sockets, startRun, stopRun, waitForText, type Stopped } from './helpers/run-plugin.js';
+import {
+  SETUP_TIMEOUT_MS,
+  STOP_LIMIT_MS,
+  create,
+  eventually,
+  expectNothingLeft,
+  sockets,
+  startRun,
+  stopRun,
+  waitForText,
+  type Stopped,
+} from './helpers/run-plugin.js';
 import { PYTHON_PATH_ENV } from './helpers/server-process.js';
 
 // `bootstrap-plugin run` end to end: generated plugins served through its proxy at /NAME/, code
@@ -27,46 +38,68 @@ interface EditCase {
 const EDIT_CASES: EditCase[] = [
   {
     template: 'flask',
-    edit: (name) => ({ file: 'main/wsgi.py', from: 'plugin=PLUGIN_NAME)', to: 'plugin=PLUGIN_NAME + " (edited)")', shows: `Hello from the ${name} (edited) plugin!` }),
+    edit: (name) => ({
+      file: 'main/wsgi.py',
+      from: 'plugin=PLUGIN_NAME)',
+      to: 'plugin=PLUGIN_NAME + " (edited)")',
+      shows: `Hello from the ${name} (edited) plugin!`,
+    }),
   },
   {
     template: 'default',
     sets: ['type=aiohttp'],
-    edit: () => ({ file: 'main/application.py', from: 'Hello from the', to: 'Edited hello from the', shows: 'Edited hello from the' }),
+    edit: () => ({
+      file: 'main/application.py',
+      from: 'Hello from the',
+      to: 'Edited hello from the',
+      shows: 'Edited hello from the',
+    }),
   },
   {
     template: 'node',
     setup: (dir) => npmInstall(dir),
-    edit: (name) => ({ file: `${name}/server.js`, from: 'Hello from the', to: 'Edited hello from the', shows: 'Edited hello from the' }),
+    edit: (name) => ({
+      file: `${name}/server.js`,
+      from: 'Hello from the',
+      to: 'Edited hello from the',
+      shows: 'Edited hello from the',
+    }),
   },
 ];
 
 describe.concurrent('run serves a plugin at /NAME/, picks up code edits and leaves nothing after Ctrl-C', () => {
   EDIT_CASES.forEach((c) => {
     const title = `${c.template}${c.sets ? ` (${c.sets.join(' ')})` : ''}`;
-    it(`${title}: one socket per worker, the edit served after one restart line, exit 130 with no process or socket left`, async () => {
-      const name = `edit_${c.template}_${c.sets ? 'aiohttp' : 'app'}`;
-      const dir = await create(temp.dir, c.template, name, [...(c.sets ?? []), `workers=${WORKERS}`]);
-      await c.setup?.(dir);
-      const started = await startRun(dir);
-      try {
-        await waitForText(started, `/${name}/`, `Hello from the ${name} plugin!`);
-        await eventually(() => sockets(started).length === WORKERS);
-        expect(sockets(started)).toHaveLength(WORKERS);
-        const edit = c.edit(name);
-        const path = join(dir, edit.file);
-        const source = readFileSync(path, 'utf8');
-        expect(source).toContain(edit.from);
-        writeFileSync(path, source.replace(edit.from, edit.to));
-        await waitForText(started, `/${name}/`, edit.shows);
-        const restarts = started.running.output().split('\n').filter((line) => line.includes('changed: restarting'));
-        expect(restarts).toEqual([`${edit.file} changed: restarting ${WORKERS} process(es)`]);
-      } finally {
-        const stopped = await stopRun(started, 'SIGINT');
-        expectNothingLeft(stopped, started.running.output());
-        expect(stopped.code).toBe(130);
-      }
-    }, SETUP_TIMEOUT_MS);
+    it(
+      `${title}: one socket per worker, the edit served after one restart line, exit 130 with no process or socket left`,
+      async () => {
+        const name = `edit_${c.template}_${c.sets ? 'aiohttp' : 'app'}`;
+        const dir = await create(temp.dir, c.template, name, [...(c.sets ?? []), `workers=${WORKERS}`]);
+        await c.setup?.(dir);
+        const started = await startRun(dir);
+        try {
+          await waitForText(started, `/${name}/`, `Hello from the ${name} plugin!`);
+          await eventually(() => sockets(started).length === WORKERS);
+          expect(sockets(started)).toHaveLength(WORKERS);
+          const edit = c.edit(name);
+          const path = join(dir, edit.file);
+          const source = readFileSync(path, 'utf8');
+          expect(source).toContain(edit.from);
+          writeFileSync(path, source.replace(edit.from, edit.to));
+          await waitForText(started, `/${name}/`, edit.shows);
+          const restarts = started.running
+            .output()
+            .split('\n')
+            .filter((line) => line.includes('changed: restarting'));
+          expect(restarts).toEqual([`${edit.file} changed: restarting ${WORKERS} process(es)`]);
+        } finally {
+          const stopped = await stopRun(started, 'SIGINT');
+          expectNothingLeft(stopped, started.running.output());
+          expect(stopped.code).toBe(130);
+        }
+      },
+      SETUP_TIMEOUT_MS,
+    );
   });
 });
 
@@ -85,9 +118,19 @@ interface ServeCase {
 
 const SERVE_CASES: ServeCase[] = [
   { title: '0.9 default python3_sync', template: 'default', sets: ['type=python3_sync'], stopWith: 'SIGTERM' },
-  { title: '0.9 default python2_sync (under python3)', template: 'default', sets: ['type=python2_sync'], stopWith: 'SIGHUP' },
+  {
+    title: '0.9 default python2_sync (under python3)',
+    template: 'default',
+    sets: ['type=python2_sync'],
+    stopWith: 'SIGHUP',
+  },
   { title: '0.9 default gunicorn3_sync', template: 'default', sets: ['type=gunicorn3_sync'], stopWith: 'SIGINT' },
-  { title: '0.9 default gunicorn2_sync (under python3)', template: 'default', sets: ['type=gunicorn2_sync'], stopWith: 'SIGTERM' },
+  {
+    title: '0.9 default gunicorn2_sync (under python3)',
+    template: 'default',
+    sets: ['type=gunicorn2_sync'],
+    stopWith: 'SIGTERM',
+  },
   { title: '0.9 default gunicorn3_asyncio', template: 'default', sets: ['type=gunicorn3_asyncio'], stopWith: 'SIGHUP' },
   { title: '0.9 static', template: 'static', stopWith: 'SIGTERM' },
   {
@@ -98,11 +141,32 @@ const SERVE_CASES: ServeCase[] = [
     },
     stopWith: 'SIGINT',
   },
-  { title: '2.x python3_flask (_cmd_and_args with bjoern_wrapper.py)', template: 'python3_flask', metwork2: true, stopWith: 'SIGTERM' },
+  {
+    title: '2.x python3_flask (_cmd_and_args with bjoern_wrapper.py)',
+    template: 'python3_flask',
+    metwork2: true,
+    stopWith: 'SIGTERM',
+  },
   { title: '2.x python3_raw_wsgi', template: 'python3_raw_wsgi', metwork2: true, stopWith: 'SIGINT' },
-  { title: '2.x python3_aiohttp (python {plugin_dir}/{app_name}/application.py)', template: 'python3_aiohttp', metwork2: true, stopWith: 'SIGTERM' },
-  { title: '2.x node ({plugin_name}/server.js)', template: 'node', metwork2: true, setup: npmInstall, stopWith: 'SIGHUP' },
-  { title: '2.x static (_static_directory empty: the application directory)', template: 'static', metwork2: true, stopWith: 'SIGINT' },
+  {
+    title: '2.x python3_aiohttp (python {plugin_dir}/{app_name}/application.py)',
+    template: 'python3_aiohttp',
+    metwork2: true,
+    stopWith: 'SIGTERM',
+  },
+  {
+    title: '2.x node ({plugin_name}/server.js)',
+    template: 'node',
+    metwork2: true,
+    setup: npmInstall,
+    stopWith: 'SIGHUP',
+  },
+  {
+    title: '2.x static (_static_directory empty: the application directory)',
+    template: 'static',
+    metwork2: true,
+    stopWith: 'SIGINT',
+  },
 ];
 
 /** How a run ends for each signal: 130 for an interruption, and SIGHUP passed on, as a shell expects. */
@@ -114,25 +178,29 @@ const ENDED_BY: Record<string, { code: number | null; signal: string | null }> =
 
 describe.concurrent('run serves every template at /NAME/ and stops cleanly on SIGINT, SIGTERM and SIGHUP', () => {
   SERVE_CASES.forEach((c, index) => {
-    it(`${c.title}: a page naming the plugin, then ${c.stopWith} leaves no process or socket`, async () => {
-      const name = `serve_${index}`;
-      const generation = c.metwork2 ? ['--metwork', '2'] : [];
-      const dir = await create(temp.dir, c.template, name, c.sets, generation);
-      await c.setup?.(dir);
-      // MetWork 2 templates take their process count from the hardware; two is enough here.
-      const started = await startRun(dir, [], { MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2: '2' });
-      let stopped: Stopped | undefined;
-      try {
-        const body = await waitForText(started, `/${name}/`, name);
-        expect(body).toMatch(new RegExp(`Hello (World )?from the ${name} plugin|<h1>Plugin ${name}</h1>`));
-      } finally {
-        stopped = await stopRun(started, c.stopWith);
-      }
-      const output = started.running.output();
-      expect({ code: stopped.code, signal: stopped.signal }, output).toEqual(ENDED_BY[c.stopWith]);
-      expect(stopped.elapsedMs, output).toBeLessThan(STOP_LIMIT_MS);
-      expect(stopped.left, output).toEqual([]);
-      expect(stopped.files, output).toEqual([]);
-    }, SETUP_TIMEOUT_MS);
+    it(
+      `${c.title}: a page naming the plugin, then ${c.stopWith} leaves no process or socket`,
+      async () => {
+        const name = `serve_${index}`;
+        const generation = c.metwork2 ? ['--metwork', '2'] : [];
+        const dir = await create(temp.dir, c.template, name, c.sets, generation);
+        await c.setup?.(dir);
+        // MetWork 2 templates take their process count from the hardware; two is enough here.
+        const started = await startRun(dir, [], { MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2: '2' });
+        let stopped: Stopped | undefined;
+        try {
+          const body = await waitForText(started, `/${name}/`, name);
+          expect(body).toMatch(new RegExp(`Hello (World )?from the ${name} plugin|<h1>Plugin ${name}</h1>`));
+        } finally {
+          stopped = await stopRun(started, c.stopWith);
+        }
+        const output = started.running.output();
+        expect({ code: stopped.code, signal: stopped.signal }, output).toEqual(ENDED_BY[c.stopWith]);
+        expect(stopped.elapsedMs, output).toBeLessThan(STOP_LIMIT_MS);
+        expect(stopped.left, output).toEqual([]);
+        expect(stopped.files, output).toEqual([]);
+      },
+      SETUP_TIMEOUT_MS,
+    );
   });
 });

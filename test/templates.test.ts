@@ -25,9 +25,20 @@ interface Variant {
   sets: string[];
 }
 
-const variant = (template: string, ...sets: string[]): Variant => ({ key: [template, ...sets].join(' '), template, sets });
+const variant = (template: string, ...sets: string[]): Variant => ({
+  key: [template, ...sets].join(' '),
+  template,
+  sets,
+});
 
-const DEFAULT_TYPES = ['python3_sync', 'python2_sync', 'aiohttp', 'gunicorn3_sync', 'gunicorn2_sync', 'gunicorn3_asyncio'];
+const DEFAULT_TYPES = [
+  'python3_sync',
+  'python2_sync',
+  'aiohttp',
+  'gunicorn3_sync',
+  'gunicorn2_sync',
+  'gunicorn3_asyncio',
+];
 const EMPTY_TYPES = ['python3', 'python2', 'node', 'nothing'];
 const VARIANTS: Variant[] = [
   ...DEFAULT_TYPES.map((type) => variant('default', `type=${type}`)),
@@ -52,7 +63,9 @@ const created = new Map<string, Created>();
 
 async function create(template: string, name: string, sets: string[]): Promise<Created> {
   const cwd = mkdtempSync(join(temp.dir, 'case-'));
-  const cli = await runCli(['create', `--template=${template}`, name, '--yes', ...sets.flatMap((s) => ['--set', s])], { cwd });
+  const cli = await runCli(['create', `--template=${template}`, name, '--yes', ...sets.flatMap((s) => ['--set', s])], {
+    cwd,
+  });
   expect(cli.code, cli.stderr).toBe(0);
   return { dir: join(cwd, name), name, cli };
 }
@@ -126,7 +139,9 @@ describe('layer files', () => {
     for (const v of VARIANTS) {
       expect(tree(plugin(v.key).dir).includes('crontab'), v.key).toBe(v.sets.includes('crontab_support=yes'));
     }
-    expect(read('flask crontab_support=yes', 'crontab')).toMatch(/^# One job per line: minute hour day-of-month month day-of-week command\.$/m);
+    expect(read('flask crontab_support=yes', 'crontab')).toMatch(
+      /^# One job per line: minute hour day-of-month month day-of-week command\.$/m,
+    );
   });
 });
 
@@ -146,35 +161,96 @@ const readings = new Map<string, Promise<Sections>>();
 /** One Python run per file, shared by the tests that look at it. */
 function configparser(path: string): Promise<Sections> {
   if (!readings.has(path)) {
-    readings.set(path, run('python3', ['-c', READ_ALL, path], { timeout: 20_000 }).then(({ stdout }) => JSON.parse(stdout) as Sections));
+    readings.set(
+      path,
+      run('python3', ['-c', READ_ALL, path], { timeout: 20_000 }).then(({ stdout }) => JSON.parse(stdout) as Sections),
+    );
   }
   return readings.get(path)!;
 }
 
 const GENERAL_KEYS = [
-  'version', 'release', 'summary', 'license', 'url', 'maintainer', 'vendor',
-  'extra_nginx_http_conf_filename', 'extra_nginx_server_conf_filename', 'extra_nginx_init_worker_by_lua_block_filename',
+  'version',
+  'release',
+  'summary',
+  'license',
+  'url',
+  'maintainer',
+  'vendor',
+  'extra_nginx_http_conf_filename',
+  'extra_nginx_server_conf_filename',
+  'extra_nginx_init_worker_by_lua_block_filename',
   'redis_service',
 ];
-const ROUTING_KEYS = ['timeout', 'prefix_based_routing', 'virtualdomain_based_routing', 'prefix_based_routing_extra_routes', 'extra_nginx_conf_filename'];
+const ROUTING_KEYS = [
+  'timeout',
+  'prefix_based_routing',
+  'virtualdomain_based_routing',
+  'prefix_based_routing_extra_routes',
+  'extra_nginx_conf_filename',
+];
 const PROCESS_KEYS = [
-  'workers', 'main_arg', 'max_age', 'graceful_timeout', 'static_routing', 'extra_nginx_conf_static_filename',
-  'rlimit_as', 'rlimit_nofile', 'rlimit_stack', 'rlimit_core', 'rlimit_fsize',
+  'workers',
+  'main_arg',
+  'max_age',
+  'graceful_timeout',
+  'static_routing',
+  'extra_nginx_conf_static_filename',
+  'rlimit_as',
+  'rlimit_nofile',
+  'rlimit_stack',
+  'rlimit_core',
+  'rlimit_fsize',
 ];
 const PYTHON_KEYS = ['add_plugin_dir_to_python_path', 'add_app_dir_to_python_path'];
 
 /** [app_xxx] of each variant: its section, type, main_arg, and the keys beyond the common ones. */
 const APPS: Record<string, { section: string; type: string; mainArg?: string; extra: string[] } | undefined> = {
-  'default type=python3_sync': { section: 'app_main', type: 'python3_sync', mainArg: 'main.wsgi:application', extra: ['debug', ...PYTHON_KEYS] },
-  'default type=python2_sync': { section: 'app_main', type: 'python2_sync', mainArg: 'main.wsgi:application', extra: ['debug', ...PYTHON_KEYS] },
+  'default type=python3_sync': {
+    section: 'app_main',
+    type: 'python3_sync',
+    mainArg: 'main.wsgi:application',
+    extra: ['debug', ...PYTHON_KEYS],
+  },
+  'default type=python2_sync': {
+    section: 'app_main',
+    type: 'python2_sync',
+    mainArg: 'main.wsgi:application',
+    extra: ['debug', ...PYTHON_KEYS],
+  },
   'default type=aiohttp': { section: 'app_main', type: 'aiohttp', mainArg: 'main/application.py', extra: PYTHON_KEYS },
-  'default type=gunicorn3_sync': { section: 'app_main', type: 'gunicorn3_sync', mainArg: 'main.wsgi:application', extra: PYTHON_KEYS },
-  'default type=gunicorn2_sync': { section: 'app_main', type: 'gunicorn2_sync', mainArg: 'main.wsgi:application', extra: PYTHON_KEYS },
-  'default type=gunicorn3_asyncio': { section: 'app_main', type: 'gunicorn3_asyncio', mainArg: 'main.application:app', extra: PYTHON_KEYS },
+  'default type=gunicorn3_sync': {
+    section: 'app_main',
+    type: 'gunicorn3_sync',
+    mainArg: 'main.wsgi:application',
+    extra: PYTHON_KEYS,
+  },
+  'default type=gunicorn2_sync': {
+    section: 'app_main',
+    type: 'gunicorn2_sync',
+    mainArg: 'main.wsgi:application',
+    extra: PYTHON_KEYS,
+  },
+  'default type=gunicorn3_asyncio': {
+    section: 'app_main',
+    type: 'gunicorn3_asyncio',
+    mainArg: 'main.application:app',
+    extra: PYTHON_KEYS,
+  },
   'empty type=python3': undefined,
   node: { section: 'app_NAME', type: 'node', mainArg: 'server.js', extra: ['node_extra_opts'] },
-  django: { section: 'app_NAME', type: 'python3_sync', mainArg: 'NAME.wsgi:application', extra: ['debug', ...PYTHON_KEYS] },
-  'django type=gunicorn3_sync': { section: 'app_NAME', type: 'gunicorn3_sync', mainArg: 'NAME.wsgi:application', extra: PYTHON_KEYS },
+  django: {
+    section: 'app_NAME',
+    type: 'python3_sync',
+    mainArg: 'NAME.wsgi:application',
+    extra: ['debug', ...PYTHON_KEYS],
+  },
+  'django type=gunicorn3_sync': {
+    section: 'app_NAME',
+    type: 'gunicorn3_sync',
+    mainArg: 'NAME.wsgi:application',
+    extra: PYTHON_KEYS,
+  },
   static: { section: 'app_main', type: 'static', extra: [] },
   flask: { section: 'app_main', type: 'python3_sync', mainArg: 'main.wsgi:app', extra: ['debug', ...PYTHON_KEYS] },
 };
@@ -198,20 +274,25 @@ describe('config.ini', () => {
     const section = app.section.replace('NAME', name);
     expect(apps).toEqual([section]);
     const values = sections[section];
-    const expected = app.type === 'static' ? ['type', ...ROUTING_KEYS] : ['type', ...PROCESS_KEYS, ...ROUTING_KEYS, ...app.extra];
+    const expected =
+      app.type === 'static' ? ['type', ...ROUTING_KEYS] : ['type', ...PROCESS_KEYS, ...ROUTING_KEYS, ...app.extra];
     expect(Object.keys(values).sort()).toEqual(expected.sort());
     expect(values.type).toBe(app.type);
     if (app.mainArg) expect(values.main_arg).toBe(app.mainArg.replace('NAME', name));
-    if (app.type !== 'static') expect(values.workers).toBe(app.type === 'node' ? NODE_WORKERS_PLACEHOLDER : WORKERS_PLACEHOLDER);
+    if (app.type !== 'static')
+      expect(values.workers).toBe(app.type === 'node' ? NODE_WORKERS_PLACEHOLDER : WORKERS_PLACEHOLDER);
     if ('debug' in values) expect(values.debug).toBe('0');
   });
 
-  it.each(VARIANTS.map((v) => [v.key]))('%s: every key has a comment right above it, and gunicorn_arg is gone', (key) => {
-    const lines = read(key, 'config.ini').split('\n');
-    const undocumented = lines.filter((line, i) => /^\w+ *=/.test(line) && !lines[i - 1]?.startsWith('#'));
-    expect(undocumented).toEqual([]);
-    expect(lines.some((line) => line.startsWith('gunicorn_arg'))).toBe(false);
-  });
+  it.each(VARIANTS.map((v) => [v.key]))(
+    '%s: every key has a comment right above it, and gunicorn_arg is gone',
+    (key) => {
+      const lines = read(key, 'config.ini').split('\n');
+      const undocumented = lines.filter((line, i) => /^\w+ *=/.test(line) && !lines[i - 1]?.startsWith('#'));
+      expect(undocumented).toEqual([]);
+      expect(lines.some((line) => line.startsWith('gunicorn_arg'))).toBe(false);
+    },
+  );
 
   it('answers holding "%" or ";" are written and read back exactly as typed', async () => {
     const summary = '100% sure; 50%s off';
@@ -241,14 +322,20 @@ describe('config.ini', () => {
 describe('runtime files', () => {
   it('flask and django ship python3_virtualenv_sources/requirements-to-freeze.txt naming their framework', () => {
     const packages = (key: string) =>
-      read(key, 'python3_virtualenv_sources/requirements-to-freeze.txt').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+      read(key, 'python3_virtualenv_sources/requirements-to-freeze.txt')
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('#'));
     expect(packages('flask')).toEqual(['Flask', 'Jinja2']);
     expect(packages('django')).toEqual(['Django']);
   });
 
   it('node ships a package.json that depends on express and starts NAME/server.js', () => {
     const { name } = plugin('node');
-    const pkg = JSON.parse(read('node', 'package.json')) as { name: string; dependencies: Record<string, string>; main: string };
+    const pkg = JSON.parse(read('node', 'package.json')) as {
+      name: string;
+      dependencies: Record<string, string>;
+      main: string;
+    };
     expect(pkg.name).toBe(name);
     expect(Object.keys(pkg.dependencies)).toEqual(['express']);
     expect(pkg.main).toBe(`${name}/server.js`);
@@ -283,7 +370,10 @@ describe('runtime files', () => {
 describe('next steps printed by create', () => {
   const STEPS: Array<[string, string[]]> = [
     ['default type=python3_sync', ['python3 main/wsgi.py 127.0.0.1:8080 60', 'main/wsgi.py']],
-    ['default type=python2_sync', ['python2 main/wsgi.py 127.0.0.1:8080 60', 'python2_virtualenv_sources/requirements-to-freeze.txt']],
+    [
+      'default type=python2_sync',
+      ['python2 main/wsgi.py 127.0.0.1:8080 60', 'python2_virtualenv_sources/requirements-to-freeze.txt'],
+    ],
     ['default type=aiohttp', ['python3 main/application.py 127.0.0.1:8080 60']],
     ['default type=gunicorn3_sync', ['gunicorn --bind 127.0.0.1:8080 --timeout 60 main.wsgi:application']],
     ['default type=gunicorn3_asyncio', ['--worker-class aiohttp.GunicornWebWorker', 'main.application:app']],

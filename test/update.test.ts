@@ -1,5 +1,18 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -51,10 +64,19 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
   const cwd = temp.fresh();
   const plugin = join(cwd, 'demo');
   const templateRoot = join(cwd, 'templates');
-  const manifest = (fields: object[]) => ({ fields: [{ name: 'greeting', message: 'Greeting', type: 'string', default: 'hello' }, ...fields] });
-  const appV1 = lines('# app', 'greeting = "<%= greeting %>"', 'port = 8080', 'workers = 2', 'timeout = 30', 'debug = 0');
+  const manifest = (fields: object[]) => ({
+    fields: [{ name: 'greeting', message: 'Greeting', type: 'string', default: 'hello' }, ...fields],
+  });
+  const appV1 = lines(
+    '# app',
+    'greeting = "<%= greeting %>"',
+    'port = 8080',
+    'workers = 2',
+    'timeout = 30',
+    'debug = 0',
+  );
 
-  it('v1: create records the template\'s files; update right away has nothing to do', async () => {
+  it("v1: create records the template's files; update right away has nothing to do", async () => {
     writeTemplate(templateRoot, 'mine', manifest([]), {
       'app.conf.ejs': appV1,
       'README.md': lines('# Demo', 'Read me.'),
@@ -64,7 +86,13 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
     });
     expect((await cli(['create', '--template', join(templateRoot, 'mine'), 'demo', '--yes'], cwd)).code).toBe(0);
     const base = JSON.parse(gunzipSync(readFileSync(join(plugin, '.bootstrap-plugin.base.gz'))).toString('utf8'));
-    expect(base.files.map((f: { path: string }) => f.path)).toEqual(['README.md', 'app.conf', 'legacy.txt', 'logo.bin', 'old.txt']);
+    expect(base.files.map((f: { path: string }) => f.path)).toEqual([
+      'README.md',
+      'app.conf',
+      'legacy.txt',
+      'logo.bin',
+      'old.txt',
+    ]);
     const before = snapshot(plugin);
     const run = await cli(['update', 'demo'], cwd);
     expect(run).toMatchObject({ code: 0, stderr: '', stdout: 'Plugin demo is up to date with template mine\n' });
@@ -75,15 +103,20 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
     // The user edits the plugin...
     writeFileSync(join(plugin, 'app.conf'), read(join(plugin, 'app.conf')).replace('debug = 0', 'debug = 1'));
     writeFileSync(join(plugin, 'legacy.txt'), 'mine now\n');
-    writeFileSync(join(plugin, 'notes.txt'), 'the user\'s own file\n');
+    writeFileSync(join(plugin, 'notes.txt'), "the user's own file\n");
     // ...and the template moves, edited in place: a new field, a changed line far from the
     // user's, a file changed, one added, two dropped.
-    writeTemplate(templateRoot, 'mine', manifest([{ name: 'color', message: 'Color', type: 'choice', choices: ['red', 'blue'], default: 'red' }]), {
-      'app.conf.ejs': appV1.replace('port = 8080', 'port = 9090'),
-      'README.md': lines('# Demo', 'Read me, v2.'),
-      'color.txt.ejs': lines('<%= color %>'),
-      'logo.bin': Buffer.from([0, 1, 2, 3, 255]),
-    });
+    writeTemplate(
+      templateRoot,
+      'mine',
+      manifest([{ name: 'color', message: 'Color', type: 'choice', choices: ['red', 'blue'], default: 'red' }]),
+      {
+        'app.conf.ejs': appV1.replace('port = 8080', 'port = 9090'),
+        'README.md': lines('# Demo', 'Read me, v2.'),
+        'color.txt.ejs': lines('<%= color %>'),
+        'logo.bin': Buffer.from([0, 1, 2, 3, 255]),
+      },
+    );
     rmSync(join(templateRoot, 'mine', 'files', 'old.txt'));
     rmSync(join(templateRoot, 'mine', 'files', 'legacy.txt'));
     const before = snapshot(plugin);
@@ -104,13 +137,17 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
     expect(snapshot(plugin)).toEqual(before);
   });
 
-  it('v2: merges cleanly, keeps the user\'s edits and files, asks only the new field', async () => {
+  it("v2: merges cleanly, keeps the user's edits and files, asks only the new field", async () => {
     const notes = snapshot(plugin)['notes.txt'];
     const run = await cli(['update', 'demo', '--set', 'color=blue'], cwd);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^Plugin demo updated from template mine: 1 added, 1 updated, 1 merged, 1 removed, 1 kept\nNew fields: color=blue\n$/m);
-    expect(read(join(plugin, 'app.conf'))).toBe(lines('# app', 'greeting = "hello"', 'port = 9090', 'workers = 2', 'timeout = 30', 'debug = 1'));
+    expect(run.stdout).toMatch(
+      /^Plugin demo updated from template mine: 1 added, 1 updated, 1 merged, 1 removed, 1 kept\nNew fields: color=blue\n$/m,
+    );
+    expect(read(join(plugin, 'app.conf'))).toBe(
+      lines('# app', 'greeting = "hello"', 'port = 9090', 'workers = 2', 'timeout = 30', 'debug = 1'),
+    );
     expect(read(join(plugin, 'README.md'))).toBe(lines('# Demo', 'Read me, v2.'));
     expect(read(join(plugin, 'color.txt'))).toBe('blue\n');
     expect(read(join(plugin, 'legacy.txt'))).toBe('mine now\n');
@@ -125,21 +162,30 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
     writeFileSync(join(plugin, 'app.conf'), read(join(plugin, 'app.conf')).replace('workers = 2', 'workers = 8'));
     writeFileSync(join(plugin, 'README.md'), `${read(join(plugin, 'README.md'))}My notes.\n`);
     writeFileSync(join(plugin, 'logo.bin'), Buffer.from([0, 9, 9]));
-    writeTemplate(templateRoot, 'mine', manifest([{ name: 'color', message: 'Color', type: 'choice', choices: ['red', 'blue'], default: 'red' }]), {
-      'app.conf.ejs': appV1.replace('port = 8080', 'port = 9090').replace('workers = 2', 'workers = 4'),
-      'README.md': lines('# Demo v3', 'Read me, v2.'),
-      'color.txt.ejs': lines('<%= color %>'),
-      'logo.bin': Buffer.from([0, 7, 7, 7]),
-    });
+    writeTemplate(
+      templateRoot,
+      'mine',
+      manifest([{ name: 'color', message: 'Color', type: 'choice', choices: ['red', 'blue'], default: 'red' }]),
+      {
+        'app.conf.ejs': appV1.replace('port = 8080', 'port = 9090').replace('workers = 2', 'workers = 4'),
+        'README.md': lines('# Demo v3', 'Read me, v2.'),
+        'color.txt.ejs': lines('<%= color %>'),
+        'logo.bin': Buffer.from([0, 7, 7, 7]),
+      },
+    );
     const before = snapshot(plugin);
     const dry = await cli(['update', 'demo', '--dry-run'], cwd);
     expect(dry.code).toBe(1);
-    expect(dry.stderr).toBe('bootstrap-plugin: error: would leave conflicts in 2 files: app.conf, logo.bin (resolve the <<<<<<< blocks and *.bootstrap-plugin-new files by hand)\n');
+    expect(dry.stderr).toBe(
+      'bootstrap-plugin: error: would leave conflicts in 2 files: app.conf, logo.bin (resolve the <<<<<<< blocks and *.bootstrap-plugin-new files by hand)\n',
+    );
     expect(snapshot(plugin)).toEqual(before);
 
     const run = await cli(['update', 'demo'], cwd);
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe('bootstrap-plugin: error: conflicts in 2 files: app.conf, logo.bin (resolve the <<<<<<< blocks and *.bootstrap-plugin-new files by hand)\n');
+    expect(run.stderr).toBe(
+      'bootstrap-plugin: error: conflicts in 2 files: app.conf, logo.bin (resolve the <<<<<<< blocks and *.bootstrap-plugin-new files by hand)\n',
+    );
     expect(run.stdout).toBe(
       [
         '  merged      README.md',
@@ -150,7 +196,18 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
       ].join('\n'),
     );
     expect(read(join(plugin, 'app.conf'))).toBe(
-      lines('# app', 'greeting = "hello"', 'port = 9090', '<<<<<<< yours', 'workers = 8', '=======', 'workers = 4', '>>>>>>> template mine', 'timeout = 30', 'debug = 1'),
+      lines(
+        '# app',
+        'greeting = "hello"',
+        'port = 9090',
+        '<<<<<<< yours',
+        'workers = 8',
+        '=======',
+        'workers = 4',
+        '>>>>>>> template mine',
+        'timeout = 30',
+        'debug = 1',
+      ),
     );
     expect(read(join(plugin, 'README.md'))).toBe(lines('# Demo v3', 'Read me, v2.', 'My notes.'));
     expect(readFileSync(join(plugin, 'logo.bin'))).toEqual(Buffer.from([0, 9, 9]));
@@ -165,7 +222,10 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
     );
     expect(refused.code).toBe(2);
     expect(snapshot(plugin)).toEqual(before);
-    writeFileSync(join(plugin, 'app.conf'), read(join(plugin, 'app.conf')).replace(/<<<<<<< yours\n.*\n=======\n(.*\n)>>>>>>> template mine\n/, '$1'));
+    writeFileSync(
+      join(plugin, 'app.conf'),
+      read(join(plugin, 'app.conf')).replace(/<<<<<<< yours\n.*\n=======\n(.*\n)>>>>>>> template mine\n/, '$1'),
+    );
     const run = await cli(['update', 'demo'], cwd);
     expect(run).toMatchObject({ code: 0, stdout: 'Plugin demo is up to date with template mine\n' });
     expect(read(join(plugin, 'app.conf'))).toContain('workers = 4\n');
@@ -175,7 +235,8 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
 describe('a built-in template after the tool itself is upgraded', () => {
   /** A copy of the installed tool whose flask template moved on, and whose version is newer. */
   function upgradedTool(dir: string): string {
-    for (const entry of ['bin', 'dist', 'templates', 'package.json']) cpSync(join(CLI_PACKAGE, entry), join(dir, entry), { recursive: true });
+    for (const entry of ['bin', 'dist', 'templates', 'package.json'])
+      cpSync(join(CLI_PACKAGE, entry), join(dir, entry), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
     const pkg = JSON.parse(read(join(dir, 'package.json')));
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ ...pkg, version: '9.9.9' }));
@@ -227,14 +288,34 @@ describe('a built-in template after the tool itself is upgraded', () => {
 describe('in a terminal', () => {
   it('asks only the field the new template adds, showing its default', async () => {
     const cwd = temp.fresh();
-    const field = (name: string, message: string, extra: object = {}) => ({ name, message, type: 'string', default: `${name}-default`, ...extra });
-    const template = writeTemplate(join(cwd, 't'), 'asking', { fields: [field('first', 'First question')] }, { 'a.txt.ejs': '<%= first %>\n' });
+    const field = (name: string, message: string, extra: object = {}) => ({
+      name,
+      message,
+      type: 'string',
+      default: `${name}-default`,
+      ...extra,
+    });
+    const template = writeTemplate(
+      join(cwd, 't'),
+      'asking',
+      { fields: [field('first', 'First question')] },
+      { 'a.txt.ejs': '<%= first %>\n' },
+    );
     expect((await cli(['create', '--template', template, 'p', '--set', 'first=typed'], cwd)).code).toBe(0);
-    writeTemplate(join(cwd, 't'), 'asking', { fields: [field('first', 'First question'), field('second', 'Second question')] }, { 'a.txt.ejs': '<%= first %> <%= second %>\n' });
-    const session = await inTerminal(cwd, ['update', 'p', '--templates-dir', join(cwd, 't')], [
-      ['Second question', `now${'\r'}`],
-      ['updated from template', ''],
-    ]);
+    writeTemplate(
+      join(cwd, 't'),
+      'asking',
+      { fields: [field('first', 'First question'), field('second', 'Second question')] },
+      { 'a.txt.ejs': '<%= first %> <%= second %>\n' },
+    );
+    const session = await inTerminal(
+      cwd,
+      ['update', 'p', '--templates-dir', join(cwd, 't')],
+      [
+        ['Second question', `now${'\r'}`],
+        ['updated from template', ''],
+      ],
+    );
     expect(session.timeout).toBeNull();
     expect(session.code).toBe(0);
     expect(session.output).toContain('(second-default)');
@@ -246,7 +327,15 @@ describe('in a terminal', () => {
 describe('a MetWork 2 plugin', () => {
   it('is updated from the format-2 catalogue and keeps its .plugin_format_version, whatever MetWork the shell has', async () => {
     const cwd = temp.fresh();
-    expect((await cli(['create', '--template', 'python3_flask', 'm2', '--yes'], cwd, cleanEnv({ MFMODULE_VERSION: '2.4.0' }))).code).toBe(0);
+    expect(
+      (
+        await cli(
+          ['create', '--template', 'python3_flask', 'm2', '--yes'],
+          cwd,
+          cleanEnv({ MFMODULE_VERSION: '2.4.0' }),
+        )
+      ).code,
+    ).toBe(0);
     expect(read(join(cwd, 'm2', '.plugin_format_version'))).toBe('2.4.0\n');
     const before = snapshot(join(cwd, 'm2'));
     for (const env of [cleanEnv(), cleanEnv({ MFMODULE_VERSION: '2.5.1' })]) {
@@ -282,18 +371,20 @@ describe('what update never does', () => {
 
   it('never writes through a symbolic link the user put where a template file was', async () => {
     const { cwd, plugin, template } = await created({ 'conf.txt': 'v1\n' });
-    writeFileSync(join(cwd, 'elsewhere.txt'), 'not the plugin\'s\n');
+    writeFileSync(join(cwd, 'elsewhere.txt'), "not the plugin's\n");
     unlinkSync(join(plugin, 'conf.txt'));
     symlinkSync(join(cwd, 'elsewhere.txt'), join(plugin, 'conf.txt'));
     writeFileSync(join(template, 'files', 'conf.txt'), 'v2\n');
     const run = await cli(['update', 'p'], cwd);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain("conflicted  conf.txt (conf.txt is a symbolic link; left alone, the template's version was not written)");
-    expect(read(join(cwd, 'elsewhere.txt'))).toBe('not the plugin\'s\n');
+    expect(run.stdout).toContain(
+      "conflicted  conf.txt (conf.txt is a symbolic link; left alone, the template's version was not written)",
+    );
+    expect(read(join(cwd, 'elsewhere.txt'))).toBe("not the plugin's\n");
     expect(lstatSync(join(plugin, 'conf.txt')).isSymbolicLink()).toBe(true);
   });
 
-  it('keeps a file the user deleted deleted, and puts the template\'s change beside it', async () => {
+  it("keeps a file the user deleted deleted, and puts the template's change beside it", async () => {
     const { cwd, plugin, template } = await created({ 'sub/gone.txt': 'v1\n', 'same.txt': 'same\n' });
     rmSync(join(plugin, 'sub'), { recursive: true });
     rmSync(join(plugin, 'same.txt'));
@@ -311,7 +402,9 @@ describe('what update never does', () => {
     const hostile = { format: 1, secrets: [], files: [{ path: '../victim.txt', mode: 0o644, text: 'a\n' }] };
     writeFileSync(join(plugin, '.bootstrap-plugin.base.gz'), gzipSync(JSON.stringify(hostile)));
     const run = await cli(['update', 'p'], cwd);
-    expect(run.stderr).toBe(`bootstrap-plugin: error: ${join('p', '.bootstrap-plugin.base.gz')}: damaged: "../victim.txt" is not a path inside the plugin (restore it from version control)\n`);
+    expect(run.stderr).toBe(
+      `bootstrap-plugin: error: ${join('p', '.bootstrap-plugin.base.gz')}: damaged: "../victim.txt" is not a path inside the plugin (restore it from version control)\n`,
+    );
     expect(run.code).toBe(2);
     expect(read(join(cwd, 'victim.txt'))).toBe('a\n');
   });
@@ -321,7 +414,9 @@ describe('what update never does', () => {
     rmSync(join(plugin, '.bootstrap-plugin.base.gz'));
     const run = await cli(['update', 'p'], cwd);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/^bootstrap-plugin: error: p\/\.bootstrap-plugin\.base\.gz is missing: it holds what the plugin was generated from.*\n$/);
+    expect(run.stderr).toMatch(
+      /^bootstrap-plugin: error: p\/\.bootstrap-plugin\.base\.gz is missing: it holds what the plugin was generated from.*\n$/,
+    );
   });
 
   it('leaves the plugin as it was when the disk fills up while staging', async () => {
@@ -329,14 +424,17 @@ describe('what update never does', () => {
     const disk = join(cwd, 'disk');
     mkdirSync(disk);
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', disk], { encoding: 'utf8' });
-    if (mounted.status !== 0) throw new Error(`cannot mount a tmpfs on ${disk}: ${mounted.stderr} (this test needs root, as CI has)`);
+    if (mounted.status !== 0)
+      throw new Error(`cannot mount a tmpfs on ${disk}: ${mounted.stderr} (this test needs root, as CI has)`);
     try {
       expect((await cli(['create', '--template', template, 'p', '--yes', '--dir', disk], cwd)).code).toBe(0);
       writeFileSync(join(template, 'files', 'a.txt'), 'a, changed\n');
       writeFileSync(join(template, 'files', 'big.bin'), Buffer.alloc(400 * 1024, 1));
       const before = snapshot(join(disk, 'p'));
       const run = await cli(['update', join(disk, 'p')], cwd);
-      expect(run.stderr).toMatch(/^bootstrap-plugin: error: cannot update .*: the disk is full; the plugin was left as it was\n$/);
+      expect(run.stderr).toMatch(
+        /^bootstrap-plugin: error: cannot update .*: the disk is full; the plugin was left as it was\n$/,
+      );
       expect(run.code).toBe(1);
       expect(snapshot(join(disk, 'p'))).toEqual(before);
     } finally {
@@ -347,19 +445,25 @@ describe('what update never does', () => {
   it('leaves the plugin as it was when SIGTERM arrives while the update is written (exit 130)', async () => {
     const cwd = temp.fresh();
     const chunk = (fill: string) => Buffer.alloc(16 * 1024, fill);
-    const files = (fill: string) => Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`d${i % 10}/f${i}.txt`, chunk(fill)]));
+    const files = (fill: string) =>
+      Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`d${i % 10}/f${i}.txt`, chunk(fill)]));
     const template = writeTemplate(join(cwd, 't'), 'big', { fields: [] }, files('a'));
     expect((await cli(['create', '--template', template, 'p', '--yes'], cwd)).code).toBe(0);
     writeTemplate(join(cwd, 't'), 'big', { fields: [] }, files('b'));
     const plugin = join(cwd, 'p');
     const before = snapshot(plugin);
-    const child = spawn(process.execPath, [CLI, 'update', 'p', '--templates-dir', join(cwd, 't')], { cwd, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+    const child = spawn(process.execPath, [CLI, 'update', 'p', '--templates-dir', join(cwd, 't')], {
+      cwd,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 60_000,
+    });
     let stderr = '';
     child.stderr.on('data', (data: Buffer) => (stderr += data));
     const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
     let sent = false;
-    for (const deadline = Date.now() + 30_000; !sent && Date.now() < deadline && child.exitCode === null; ) {
-      if (readdirSync(plugin).some((entry) => entry.startsWith('.bootstrap-plugin-staging-'))) sent = child.kill('SIGTERM');
+    for (const deadline = Date.now() + 30_000; !sent && Date.now() < deadline && child.exitCode === null;) {
+      if (readdirSync(plugin).some((entry) => entry.startsWith('.bootstrap-plugin-staging-')))
+        sent = child.kill('SIGTERM');
       else await new Promise((r) => setTimeout(r, 1));
     }
     expect(sent).toBe(true);
@@ -371,9 +475,16 @@ describe('what update never does', () => {
   it('merges with the template --template names instead of the recorded one, and records it for the next update', async () => {
     const { cwd, plugin } = await created({ 'a.txt': lines('one', 'two', 'three', 'four') });
     writeFileSync(join(plugin, 'a.txt'), lines('one', 'two', 'three', 'four, mine'));
-    const other = writeTemplate(join(cwd, 'elsewhere'), 'fork', { fields: [] }, { 'a.txt': lines('ONE', 'two', 'three', 'four'), 'b.txt': 'forked\n' });
+    const other = writeTemplate(
+      join(cwd, 'elsewhere'),
+      'fork',
+      { fields: [] },
+      { 'a.txt': lines('ONE', 'two', 'three', 'four'), 'b.txt': 'forked\n' },
+    );
     const run = await cli(['update', 'p', '--template', other], cwd);
-    expect(run.stdout).toBe('  merged  a.txt\n  added   b.txt\nPlugin p updated from template fork: 1 added, 1 merged\n');
+    expect(run.stdout).toBe(
+      '  merged  a.txt\n  added   b.txt\nPlugin p updated from template fork: 1 added, 1 merged\n',
+    );
     expect(run.code).toBe(0);
     expect(read(join(plugin, 'a.txt'))).toBe(lines('ONE', 'two', 'three', 'four, mine'));
     expect(JSON.parse(read(join(plugin, '.bootstrap-plugin.json'))).template).toBe(other);
@@ -382,8 +493,14 @@ describe('what update never does', () => {
 
   it('keeps modes: an executable the template ships stays executable after a merge', async () => {
     const cwd = temp.fresh();
-    const script = (one: string, two: string, ...more: string[]) => lines('#!/bin/sh', one, two, 'echo three', 'echo four', ...more);
-    const template = writeTemplate(join(cwd, 't'), 'simple', { fields: [] }, { 'run.sh': { content: script('echo one', 'echo two'), mode: 0o755 } });
+    const script = (one: string, two: string, ...more: string[]) =>
+      lines('#!/bin/sh', one, two, 'echo three', 'echo four', ...more);
+    const template = writeTemplate(
+      join(cwd, 't'),
+      'simple',
+      { fields: [] },
+      { 'run.sh': { content: script('echo one', 'echo two'), mode: 0o755 } },
+    );
     expect((await cli(['create', '--template', template, 'p', '--yes'], cwd)).code).toBe(0);
     writeFileSync(join(cwd, 'p', 'run.sh'), script('echo one', 'echo two', 'echo mine'));
     writeFileSync(join(template, 'files', 'run.sh'), script('echo ONE', 'echo two'));

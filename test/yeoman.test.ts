@@ -1,9 +1,25 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import helpers, { type RunContextSettings } from 'yeoman-test';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type BootstrapPluginGenerator from '../packages/generator-bootstrap-plugin/generators/app/index.js';
-import { checkAnswer, formatValue, isApplicable, type Answers, type Field, type FieldValue } from '../packages/bootstrap-plugin/src/core/fields.js';
+import {
+  checkAnswer,
+  formatValue,
+  isApplicable,
+  type Answers,
+  type Field,
+  type FieldValue,
+} from '../packages/bootstrap-plugin/src/core/fields.js';
 import { listTemplates, type Template } from '../packages/bootstrap-plugin/src/core/templates.js';
 import { cleanEnv, CLI_PACKAGE, GENERATOR_PACKAGE, makeTempDir, runCli } from './helpers/cli.js';
 import { cliTree, readTree, type Tree } from './helpers/expected-tree.js';
@@ -18,7 +34,14 @@ const NAME = 'demo_plugin';
 const { templates } = listTemplates({ builtinDir: join(CLI_PACKAGE, 'templates'), userDirs: [] });
 
 /** Text answers tried in order; the first a field accepts (and that is not its default) is used. */
-const TEXT_CANDIDATES = ['2.1.0', '3', 'Zoé Martin <zoe@example.org>', 'http://example.org/plugin', 'A "quoted" summary & <tags>', 'example'];
+const TEXT_CANDIDATES = [
+  '2.1.0',
+  '3',
+  'Zoé Martin <zoe@example.org>',
+  'http://example.org/plugin',
+  'A "quoted" summary & <tags>',
+  'example',
+];
 
 /** Answers that differ from the defaults wherever a field allows, so defaults alone cannot pass. */
 function variedAnswers(template: Template, overrides: Answers = {}): Answers {
@@ -46,7 +69,9 @@ function varied(field: Field): FieldValue {
 function promptAnswers(template: Template, answers: Answers): Record<string, unknown> {
   const typed: Record<string, unknown> = { template: template.name };
   for (const field of template.fields) {
-    if (field.name in answers) typed[field.name] = field.type === 'string' || field.type === 'integer' ? formatValue(answers[field.name]) : answers[field.name];
+    if (field.name in answers)
+      typed[field.name] =
+        field.type === 'string' || field.type === 'integer' ? formatValue(answers[field.name]) : answers[field.name];
   }
   return typed;
 }
@@ -71,10 +96,17 @@ function comparable(tree: Tree): Tree {
   const withoutKey = (text: string) => text.replace(/^.*SECRET_KEY.*$/gm, 'SECRET_KEY');
   const withoutKeys = (json: string) => {
     const base = JSON.parse(json) as { secrets: string[]; files: Array<{ text?: string }> };
-    return JSON.stringify({ ...base, secrets: [], files: base.files.map((f) => ({ ...f, text: f.text && withoutKey(f.text) })) });
+    return JSON.stringify({
+      ...base,
+      secrets: [],
+      files: base.files.map((f) => ({ ...f, text: f.text && withoutKey(f.text) })),
+    });
   };
   return Object.fromEntries(
-    Object.entries(rest).map(([path, file]) => [path, { ...file, content: path === BASE_FILE ? withoutKeys(file.content) : withoutKey(file.content) }]),
+    Object.entries(rest).map(([path, file]) => [
+      path,
+      { ...file, content: path === BASE_FILE ? withoutKeys(file.content) : withoutKey(file.content) },
+    ]),
   );
 }
 
@@ -97,7 +129,9 @@ beforeAll(async () => {
   // The generator runs in this process: the module must come from the answers, not the caller's shell.
   vi.stubEnv('MFMODULE', undefined);
   if (!existsSync(GENERATOR)) throw new Error(`${GENERATOR} is missing: run npm run build`);
-  await Promise.all(CASES.map(async (c) => expectedTrees.set(c.label, await cliTree(NAME, c.template.name, c.answers, cleanEnv()))));
+  await Promise.all(
+    CASES.map(async (c) => expectedTrees.set(c.label, await cliTree(NAME, c.template.name, c.answers, cleanEnv()))),
+  );
 });
 
 afterAll(() => {
@@ -112,7 +146,13 @@ describe('yo bootstrap-plugin makes the plugin the CLI makes from the same answe
       const made = readTree(join(result.cwd, NAME));
       expect(comparable(made)).toEqual(comparable(expected));
       expect(JSON.parse(made['.yo-rc.json'].content)).toEqual({
-        'generator-bootstrap-plugin': { name: NAME, template: template.name, module: 'mfserv', metwork: '0.9', answers },
+        'generator-bootstrap-plugin': {
+          name: NAME,
+          template: template.name,
+          module: 'mfserv',
+          metwork: '0.9',
+          answers,
+        },
       });
       expect(result.askedQuestions.map((q) => q.name)).toEqual(['template', ...Object.keys(answers)]);
     } finally {
@@ -131,14 +171,23 @@ describe('yo bootstrap-plugin asks like the CLI', () => {
       {
         fields: [
           { name: 'with_cron', message: 'Cron?', type: 'confirm', default: true },
-          { name: 'minutes', message: 'Every how many minutes?', type: 'integer', default: 5, when: { with_cron: true } },
+          {
+            name: 'minutes',
+            message: 'Every how many minutes?',
+            type: 'integer',
+            default: 5,
+            when: { with_cron: true },
+          },
         ],
         conditions: { crontab: { with_cron: true } },
       },
       { 'crontab.ejs': '*/<%= minutes %> * * * * run\n', 'bin/start': { content: '#!/bin/sh\n', mode: 0o755 } },
     );
     const expected = await cliTree(NAME, template, { with_cron: false }, cleanEnv());
-    const result = await runGenerator().withArguments([NAME]).withOptions({ template }).withAnswers({ with_cron: false });
+    const result = await runGenerator()
+      .withArguments([NAME])
+      .withOptions({ template })
+      .withAnswers({ with_cron: false });
     try {
       expect(result.askedQuestions.map((q) => q.name)).toEqual(['with_cron']);
       expect(comparable(readTree(join(result.cwd, NAME)))).toEqual(comparable(expected));
@@ -153,30 +202,40 @@ describe('yo bootstrap-plugin asks like the CLI', () => {
     const run = runGenerator()
       .withArguments([NAME])
       .withOptions({ template: 'static' })
-      .withAnswers({ version: 'not a version' }, {
-        callback: (answer, { question }) => {
-          const validate = (question as { validate?: (value: string) => unknown }).validate;
-          if (validate) reasons[question.name] = validate('not a version');
-          return answer;
+      .withAnswers(
+        { version: 'not a version' },
+        {
+          callback: (answer, { question }) => {
+            const validate = (question as { validate?: (value: string) => unknown }).validate;
+            if (validate) reasons[question.name] = validate('not a version');
+            return answer;
+          },
         },
-      });
+      );
     await expect(run).rejects.toThrow('version: expected a version such as 1.2.3');
     run.cleanup();
-    const cli = await runCli(['create', NAME, '-t', 'static', '--yes', '--set', 'version=not a version', '--dry-run'], { cwd: dir() });
+    const cli = await runCli(['create', NAME, '-t', 'static', '--yes', '--set', 'version=not a version', '--dry-run'], {
+      cwd: dir(),
+    });
     expect(cli.stderr).toContain('expected a version such as 1.2.3');
-    expect(reasons.version).toBe(String.raw`expected a version such as 1.2.3, or {{MFMODULE_VERSION}} (the module's version) (pattern ^([0-9A-Za-z][0-9A-Za-z.+~-]*|\{\{MFMODULE_VERSION\}\})$)`);
+    expect(reasons.version).toBe(
+      String.raw`expected a version such as 1.2.3, or {{MFMODULE_VERSION}} (the module's version) (pattern ^([0-9A-Za-z][0-9A-Za-z.+~-]*|\{\{MFMODULE_VERSION\}\})$)`,
+    );
   });
 
   it('asks for the plugin name when none is given, with the CLI name rules', async () => {
     const reasons: string[] = [];
-    const result = await runGenerator()
-      .withAnswers({ name: NAME, template: 'static' }, {
+    const result = await runGenerator().withAnswers(
+      { name: NAME, template: 'static' },
+      {
         callback: (answer, { question }) => {
           const validate = (question as { validate?: (value: string) => unknown }).validate;
-          if (question.name === 'name' && validate) reasons.push(String(validate('plugin_foo')), String(validate(NAME)));
+          if (question.name === 'name' && validate)
+            reasons.push(String(validate('plugin_foo')), String(validate(NAME)));
           return answer;
         },
-      });
+      },
+    );
     try {
       expect(result.askedQuestions[0]).toEqual({ name: 'name', answer: NAME });
       expect(existsSync(join(result.cwd, NAME, 'config.ini'))).toBe(true);
@@ -205,7 +264,12 @@ describe('yo bootstrap-plugin keeps its answers for the next run, the Yeoman way
   // In a directory of ours: yeoman-test must neither clean it up nor switch to another one meanwhile.
   const runIn = async (
     cwd: string,
-    options: { force?: boolean; args?: string[]; answers?: Record<string, unknown>; options?: Record<string, unknown> } = {},
+    options: {
+      force?: boolean;
+      args?: string[];
+      answers?: Record<string, unknown>;
+      options?: Record<string, unknown>;
+    } = {},
   ) => {
     const result = await runGenerator({ tmpdir: false, cwd, autoCleanup: false }, { force: options.force ?? true })
       .withArguments(options.args ?? [])
@@ -254,7 +318,12 @@ describe('yo bootstrap-plugin keeps its answers for the next run, the Yeoman way
       writeFileSync(conf, body('a').replace('e\n', 'e, mine\n'));
       writeFileSync(join(template, 'files', 'app.conf'), body('a, template v2'));
 
-      const skipped = await runIn(temp.dir, { force: false, args: [NAME], options: { template }, answers: { action: 'skip' } });
+      const skipped = await runIn(temp.dir, {
+        force: false,
+        args: [NAME],
+        options: { template },
+        answers: { action: 'skip' },
+      });
       expect(skipped.askedQuestions.filter((q) => q.name === 'action').length).toBeGreaterThan(0);
       expect(readFileSync(conf, 'utf8')).toBe(body('a').replace('e\n', 'e, mine\n'));
 
@@ -297,7 +366,9 @@ describe('yo finds the generator the way it finds installed generators', () => {
     const { result } = await runFound('bootstrap-plugin', promptAnswers(staticTemplate, answers));
     const metas = result.env.getGeneratorsMeta();
     const ours = Object.keys(metas).filter((ns) => ns.startsWith('bootstrap-plugin:'));
-    expect(ours.sort()).toEqual(['app', ...templates.map((t) => t.name)].map((name) => `bootstrap-plugin:${name}`).sort());
+    expect(ours.sort()).toEqual(
+      ['app', ...templates.map((t) => t.name)].map((name) => `bootstrap-plugin:${name}`).sort(),
+    );
     expect(realpathSync(metas[NAMESPACE].resolved!)).toBe(realpathSync(GENERATOR));
     expect(metas[NAMESPACE].packagePath).toBe(installed());
   });
@@ -329,7 +400,10 @@ process.on('exit', () => appendFileSync(process.env.BP_MODULE_LOG, Object.keys(c
   const loaded = async (args: string[]) => {
     const log = join(dir(), 'modules.log');
     writeFileSync(log, '');
-    const env = cleanEnv({ BP_MODULE_LOG: log, NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(recorder)}` });
+    const env = cleanEnv({
+      BP_MODULE_LOG: log,
+      NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(recorder)}`,
+    });
     const run = await runCli(args, { cwd: dir(), env });
     expect(run.code).toBe(0);
     return readFileSync(log, 'utf8').split('\n').filter(Boolean);
@@ -363,6 +437,7 @@ process.on('exit', () => appendFileSync(process.env.BP_MODULE_LOG, Object.keys(c
     const dist = join(CLI_PACKAGE, 'dist');
     const code = readdirSync(dist).filter((file) => file.endsWith('.js'));
     expect(code).toContain('cli.js');
-    for (const file of code) expect(readFileSync(join(dist, file), 'utf8')).not.toMatch(/yeoman|mem-fs|@inquirer|Embedded JavaScript/);
+    for (const file of code)
+      expect(readFileSync(join(dist, file), 'utf8')).not.toMatch(/yeoman|mem-fs|@inquirer|Embedded JavaScript/);
   });
 });

@@ -19,12 +19,16 @@ export interface CliRun {
 /** Environment for a non-interactive run: no inherited module/config/template settings. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra };
-  for (const name of ['MFMODULE', 'MFCONFIG', 'MFMODULE_VERSION', 'BOOTSTRAP_PLUGIN_TEMPLATES']) if (!(name in extra)) delete env[name];
+  for (const name of ['MFMODULE', 'MFCONFIG', 'MFMODULE_VERSION', 'BOOTSTRAP_PLUGIN_TEMPLATES'])
+    if (!(name in extra)) delete env[name];
   return env;
 }
 
 /** Runs the built CLI with stdin closed (no TTY), bounded in time. */
-export function runCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<CliRun> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd,

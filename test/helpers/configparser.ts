@@ -48,10 +48,14 @@ export function readWithOurs(text: string, file = 'test.ini'): Reading {
     const line = /^[^:]*:(\d+):/.exec((error as Error).message);
     return { error: (error as Error).message, lines: line ? [Number(line[1])] : [] };
   }
-  const values = (entries: Iterable<[string, { value: string }]>) => [...entries].map(([k, e]): [string, string] => [k, e.value]);
+  const values = (entries: Iterable<[string, { value: string }]>) =>
+    [...entries].map(([k, e]): [string, string] => [k, e.value]);
   return {
     defaults: values(doc.defaults?.entries ?? []),
-    sections: [...doc.sections.values()].map((s): [string, Array<[string, string]>] => [s.name, values(sectionItems(doc, s))]),
+    sections: [...doc.sections.values()].map((s): [string, Array<[string, string]>] => [
+      s.name,
+      values(sectionItems(doc, s)),
+    ]),
   };
 }
 
@@ -80,7 +84,14 @@ export function differences(dir: string, texts: Array<string | Buffer>): Differe
     if (verdict === 'different') found.push(difference);
     if (verdict === 'earlier' && decoded !== undefined) {
       const line = (ours as { lines: number[] }).lines[0];
-      earlier.push({ difference, line, cut: decoded.split(/(?<=\r\n|\r(?!\n)|\n)/).slice(0, line).join('') });
+      earlier.push({
+        difference,
+        line,
+        cut: decoded
+          .split(/(?<=\r\n|\r(?!\n)|\n)/)
+          .slice(0, line)
+          .join(''),
+      });
     }
   });
   const recheck = readWithConfigparser(earlier.map((e, index) => write(`cut-${index}.ini`, e.cut)));

@@ -10,7 +10,9 @@ export type Tree = Record<string, { mode: string; content: string }>;
 /** Reads every file below `dir`; contents as UTF-8 text (templates are text), modes in octal. */
 export function readTree(dir: string, relative = ''): Tree {
   const tree: Tree = {};
-  const entries = readdirSync(join(dir, relative), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+  const entries = readdirSync(join(dir, relative), { withFileTypes: true }).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  );
   for (const entry of entries) {
     const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
     if (entry.isDirectory()) Object.assign(tree, readTree(dir, path));

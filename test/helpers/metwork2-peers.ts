@@ -15,12 +15,24 @@ const MFPLUGIN = join(PEERS, 'metwork2', 'mfplugin.sh');
 const ORIGINAL2 = join(PEERS, 'run-original2.sh');
 /** The 13 current mfserv templates, in the order `list --metwork 2` shows them. */
 export const METWORK2_TEMPLATES = [
-  'default', 'node', 'node_noweb', 'openresty', 'php', 'python3_aiohttp', 'python3_django',
-  'python3_flask', 'python3_noweb', 'python3_raw_asgi', 'python3_raw_wsgi', 'python3_tornado', 'static',
+  'default',
+  'node',
+  'node_noweb',
+  'openresty',
+  'php',
+  'python3_aiohttp',
+  'python3_django',
+  'python3_flask',
+  'python3_noweb',
+  'python3_raw_asgi',
+  'python3_raw_wsgi',
+  'python3_tornado',
+  'static',
 ];
 
 function need(path: string): string {
-  if (!existsSync(path)) throw new Error(`${path} is missing: set METWORK_PEERS to the peers directory (see ../shared/peers/README.md)`);
+  if (!existsSync(path))
+    throw new Error(`${path} is missing: set METWORK_PEERS to the peers directory (see ../shared/peers/README.md)`);
   return path;
 }
 
@@ -50,6 +62,7 @@ export function mfplugin(args: string[], env: NodeJS.ProcessEnv = process.env): 
 export async function originalCreate(template: string, name: string): Promise<string> {
   const result = await runPeer(ORIGINAL2, ['create', `--template=${template}`, name], { ...process.env, KEEP: '1' });
   const kept = /output dir: (.+)/.exec(result.stderr);
-  if (result.code !== 0 || !kept) throw new Error(`run-original2.sh create ${template} failed (${result.code}): ${result.stderr}`);
+  if (result.code !== 0 || !kept)
+    throw new Error(`run-original2.sh create ${template} failed (${result.code}): ${result.stderr}`);
   return join(kept[1].trim(), name);
 }

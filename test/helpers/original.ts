@@ -16,7 +16,10 @@ function findPeers(from: string): string {
   for (let dir = from; ; dir = dirname(dir)) {
     const candidate = join(dir, 'shared', 'peers');
     if (existsSync(join(candidate, 'run-original.sh'))) return candidate;
-    if (dirname(dir) === dir) throw new Error(`MetWork's peers not found above ${from}: set BOOTSTRAP_PLUGIN_PEERS to the shared/peers directory`);
+    if (dirname(dir) === dir)
+      throw new Error(
+        `MetWork's peers not found above ${from}: set BOOTSTRAP_PLUGIN_PEERS to the shared/peers directory`,
+      );
   }
 }
 
@@ -26,7 +29,12 @@ function findPeers(from: string): string {
  * returns the plugin directory it made. Everything it writes (its prepared copy of MetWork, its
  * output) stays under `workDir`.
  */
-export async function createWithOriginal(template: string, name: string, workDir: string, answers: Record<string, string> = {}): Promise<string> {
+export async function createWithOriginal(
+  template: string,
+  name: string,
+  workDir: string,
+  answers: Record<string, string> = {},
+): Promise<string> {
   const config = join(mkdtempSync(join(workDir, 'answers-')), 'cookiecutterrc.yaml');
   const lines = Object.entries(answers).map(([key, value]) => `  ${key}: ${JSON.stringify(value)}\n`);
   writeFileSync(config, `default_context:\n${lines.join('')}`);
@@ -41,6 +49,9 @@ export async function createWithOriginal(template: string, name: string, workDir
 
 /** Runs MetWork's plugin library (mfplugin, MetWork >= 1.0): `build DIR OUT` or `read FILE`. */
 export async function mfplugin(args: string[], env: Record<string, string> = {}): Promise<string> {
-  const { stdout } = await run(join(PEERS, 'metwork2', 'mfplugin.sh'), args, { env: { ...process.env, ...env }, timeout: 60_000 });
+  const { stdout } = await run(join(PEERS, 'metwork2', 'mfplugin.sh'), args, {
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
   return stdout;
 }

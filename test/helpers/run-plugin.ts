@@ -13,9 +13,18 @@ export const SETUP_TIMEOUT_MS = 180_000;
 /** The contract: everything stopped "within a few seconds". */
 export const STOP_LIMIT_MS = 5_000;
 
-export async function create(parent: string, template: string, name: string, sets: string[] = [], extra: string[] = []): Promise<string> {
+export async function create(
+  parent: string,
+  template: string,
+  name: string,
+  sets: string[] = [],
+  extra: string[] = [],
+): Promise<string> {
   const cwd = mkdtempSync(join(parent, 'case-'));
-  const created = await runCli(['create', `--template=${template}`, name, '--yes', ...extra, ...sets.flatMap((s) => ['--set', s])], { cwd });
+  const created = await runCli(
+    ['create', `--template=${template}`, name, '--yes', ...extra, ...sets.flatMap((s) => ['--set', s])],
+    { cwd },
+  );
   expect(created.code, created.stderr).toBe(0);
   return join(cwd, name);
 }
@@ -31,9 +40,15 @@ export interface Started {
  * PATH for the runs: the Python with the web runtimes first, and no pyenv: its `python` lacks
  * them, where MetWork's `python` (which 2.x commands name) is the Python 3 that has them.
  */
-export const RUN_PATH = PYTHON_PATH_ENV.PATH.split(':').filter((dir) => !dir.includes('pyenv')).join(':');
+export const RUN_PATH = PYTHON_PATH_ENV.PATH.split(':')
+  .filter((dir) => !dir.includes('pyenv'))
+  .join(':');
 
-export async function startRun(dir: string, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Started> {
+export async function startRun(
+  dir: string,
+  args: string[] = [],
+  extraEnv: Record<string, string> = {},
+): Promise<Started> {
   const port = await freePort();
   // Its own TMPDIR, beside the plugin: what is left there after the run was left by the run.
   const tmp = mkdtempSync(join(dir, '..', 'tmp-'));
@@ -65,7 +80,9 @@ export async function eventually(condition: () => boolean): Promise<boolean> {
 
 /** The socket files of the run's workers now. */
 export function sockets(started: Started): string[] {
-  return readdirSync(started.tmp).flatMap((dir) => readdirSync(join(started.tmp, dir)).filter((f) => f.endsWith('.sock')));
+  return readdirSync(started.tmp).flatMap((dir) =>
+    readdirSync(join(started.tmp, dir)).filter((f) => f.endsWith('.sock')),
+  );
 }
 
 /** Sends `signal` to the run and reports what it left: processes, files in its TMPDIR. */
@@ -80,12 +97,28 @@ export async function stopRun(started: Started, signal: NodeJS.Signals = 'SIGINT
   await Promise.race([exited, new Promise((done) => setTimeout(done, 3 * STOP_LIMIT_MS))]);
   const elapsedMs = Date.now() - sent;
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  return { processes, code: child.exitCode, signal: child.signalCode, elapsedMs, left: alive(processes), files: readdirSync(started.tmp) };
+  return {
+    processes,
+    code: child.exitCode,
+    signal: child.signalCode,
+    elapsedMs,
+    left: alive(processes),
+    files: readdirSync(started.tmp),
+  };
 }
 
 export function expectNothingLeft(stopped: Stopped, output: string): void {
   // One comparison, so a failure's diff shows which promise broke (and the output says why).
-  const seen = { stoppedInTime: stopped.elapsedMs < STOP_LIMIT_MS, hadProcesses: stopped.processes.length > 0, left: stopped.left, files: stopped.files };
-  expect(seen, `stopped in ${stopped.elapsedMs} ms; run printed:\n${output}`).toEqual({ stoppedInTime: true, hadProcesses: true, left: [], files: [] });
+  const seen = {
+    stoppedInTime: stopped.elapsedMs < STOP_LIMIT_MS,
+    hadProcesses: stopped.processes.length > 0,
+    left: stopped.left,
+    files: stopped.files,
+  };
+  expect(seen, `stopped in ${stopped.elapsedMs} ms; run printed:\n${output}`).toEqual({
+    stoppedInTime: true,
+    hadProcesses: true,
+    left: [],
+    files: [],
+  });
 }
-

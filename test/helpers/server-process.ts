@@ -59,7 +59,12 @@ export interface Running {
 
 /** Starts a command in its own process group, so that stop() also ends the workers it forks. */
 export function start(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Running {
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk));
@@ -89,13 +94,16 @@ export async function stop(running: Running): Promise<void> {
 export function get(address: Address, path: string): Promise<Page> {
   return new Promise((done, fail) => {
     const target = 'port' in address ? { host: '127.0.0.1', port: address.port } : { socketPath: address.socketPath };
-    const req = request({ ...target, path, method: 'GET', headers: { Host: 'localhost' }, timeout: REQUEST_TIMEOUT_MS }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => done({ status: res.statusCode ?? 0, body }));
-      res.on('error', fail);
-    });
+    const req = request(
+      { ...target, path, method: 'GET', headers: { Host: 'localhost' }, timeout: REQUEST_TIMEOUT_MS },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+        res.on('error', fail);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
     req.on('error', fail);
     req.end();
@@ -111,7 +119,9 @@ export async function waitForPage(running: Running, address: Address, path: stri
   let lastError = '';
   while (Date.now() < deadline) {
     if (running.child.exitCode !== null || running.child.signalCode !== null) {
-      throw new Error(`the server exited (${running.child.exitCode ?? running.child.signalCode}) before answering:\n${running.output()}`);
+      throw new Error(
+        `the server exited (${running.child.exitCode ?? running.child.signalCode}) before answering:\n${running.output()}`,
+      );
     }
     try {
       return await get(address, path);
@@ -120,7 +130,9 @@ export async function waitForPage(running: Running, address: Address, path: stri
     }
     await new Promise((done) => setTimeout(done, POLL_INTERVAL_MS));
   }
-  throw new Error(`no answer on ${JSON.stringify(address)}${path} within ${timeoutMs} ms (${lastError}); it printed:\n${running.output()}`);
+  throw new Error(
+    `no answer on ${JSON.stringify(address)}${path} within ${timeoutMs} ms (${lastError}); it printed:\n${running.output()}`,
+  );
 }
 
 /** Waits until the process has printed `text`, or fails after `timeoutMs` with its output. */

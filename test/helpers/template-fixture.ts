@@ -10,11 +10,15 @@ export function writeTemplate(
 ): string {
   const dir = join(root, name);
   mkdirSync(join(dir, 'files'), { recursive: true });
-  writeFileSync(join(dir, 'template.json'), JSON.stringify({ name, description: `${name} test template`, ...manifest }, null, 2));
+  writeFileSync(
+    join(dir, 'template.json'),
+    JSON.stringify({ name, description: `${name} test template`, ...manifest }, null, 2),
+  );
   for (const [path, spec] of Object.entries(files)) {
     const target = join(dir, 'files', path);
     mkdirSync(dirname(target), { recursive: true });
-    const { content, mode } = typeof spec === 'object' && !Buffer.isBuffer(spec) ? spec : { content: spec, mode: 0o644 };
+    const { content, mode } =
+      typeof spec === 'object' && !Buffer.isBuffer(spec) ? spec : { content: spec, mode: 0o644 };
     writeFileSync(target, content);
     chmodSync(target, mode);
   }

@@ -36,7 +36,11 @@ export async function inTerminal(
     ? ['sh', '-c', 'exec "$@" | cat > "$PIPE_TO"', 'sh', process.execPath, CLI, ...args]
     : [process.execPath, CLI, ...args];
   if (pipeStdoutTo) env.PIPE_TO = pipeStdoutTo;
-  const { stdout } = await promisify(execFile)('python3', [DRIVER, JSON.stringify(steps), ...command], { cwd, env, timeout: 60_000 });
+  const { stdout } = await promisify(execFile)('python3', [DRIVER, JSON.stringify(steps), ...command], {
+    cwd,
+    env,
+    timeout: 60_000,
+  });
   const session = JSON.parse(stdout) as Omit<TerminalSession, 'exitSeconds'> & { exit_seconds: number };
   return { code: session.code, output: session.output, timeout: session.timeout, exitSeconds: session.exit_seconds };
 }

@@ -27,7 +27,9 @@ function findCommand(words: string[]): { command?: Command; group?: string; used
   const command = inGroup.find((c) => c.name === `${first} ${second}`);
   if (command) return { command, used: 2 };
   const names = inGroup.map((c) => c.name.slice(first.length + 1));
-  throw new UsageError(`unknown ${first} command "${second}"${didYouMean(second, names)} (see: bootstrap-plugin ${first} --help)`);
+  throw new UsageError(
+    `unknown ${first} command "${second}"${didYouMean(second, names)} (see: bootstrap-plugin ${first} --help)`,
+  );
 }
 
 /** What the completion scripts call: candidates, one a line; nothing on any error. */

@@ -9,7 +9,10 @@ export function createAsk(signal?: AbortSignal): Ask {
     const { default: inquirer } = await import('inquirer');
     process.on('uncaughtException', onTerminalGone);
     // Asked where a person sees it: stdout, unless it is piped (`create foo | tee log`), then stderr.
-    const prompt = inquirer.createPromptModule({ signal, output: process.stdout.isTTY ? process.stdout : process.stderr });
+    const prompt = inquirer.createPromptModule({
+      signal,
+      output: process.stdout.isTTY ? process.stdout : process.stderr,
+    });
     try {
       const answers = await prompt([toQuestion(field, defaultValue)] as never);
       return (answers as Record<string, unknown>)[field.name];
@@ -51,9 +54,12 @@ export function endHungUp(): void {
 function toPromptError(error: Error, field: Field): Error {
   if ((error as NodeJS.ErrnoException).code === TERMINAL_GONE) endHungUp();
   const signalled = /\bSIG[A-Z]+\b/.test(error.message);
-  if (error.name === 'AbortPromptError' || (error.name === 'ExitPromptError' && signalled)) return new InterruptedError();
+  if (error.name === 'AbortPromptError' || (error.name === 'ExitPromptError' && signalled))
+    return new InterruptedError();
   if (error.name !== 'ExitPromptError') return error;
-  return new UsageError(`input ended before "${field.name}" was answered, nothing was written: pass --yes to take the defaults, or --set ${field.name}=VALUE`);
+  return new UsageError(
+    `input ended before "${field.name}" was answered, nothing was written: pass --yes to take the defaults, or --set ${field.name}=VALUE`,
+  );
 }
 
 /** A template field as an inquirer question (also asked by the Yeoman generator, through Yeoman). */

@@ -33,16 +33,27 @@ export interface PositionalSpec {
   summary: string;
 }
 
-type OptionValue<O extends OptionSpec> = O['type'] extends 'boolean' ? boolean : O['multiple'] extends true ? string[] : string;
+type OptionValue<O extends OptionSpec> = O['type'] extends 'boolean'
+  ? boolean
+  : O['multiple'] extends true
+    ? string[]
+    : string;
 type Values<O extends Record<string, OptionSpec>> = {
-  [K in keyof O]: O[K] extends { default: unknown } | { type: 'boolean' } ? OptionValue<O[K]> : OptionValue<O[K]> | undefined;
+  [K in keyof O]: O[K] extends { default: unknown } | { type: 'boolean' }
+    ? OptionValue<O[K]>
+    : OptionValue<O[K]> | undefined;
 };
 type PositionalValue<P extends PositionalSpec> = P['variadic'] extends true ? string[] : string;
 type Positionals<P extends readonly PositionalSpec[]> = {
-  [I in P[number] as I['name']]: I extends { required: true } | { default: unknown } ? PositionalValue<I> : PositionalValue<I> | undefined;
+  [I in P[number] as I['name']]: I extends { required: true } | { default: unknown }
+    ? PositionalValue<I>
+    : PositionalValue<I> | undefined;
 };
 
-export interface Parsed<O extends Record<string, OptionSpec> = Record<string, OptionSpec>, P extends readonly PositionalSpec[] = readonly PositionalSpec[]> {
+export interface Parsed<
+  O extends Record<string, OptionSpec> = Record<string, OptionSpec>,
+  P extends readonly PositionalSpec[] = readonly PositionalSpec[],
+> {
   options: Values<O & typeof GLOBAL_OPTIONS>;
   args: Positionals<P>;
 }
@@ -51,7 +62,10 @@ export interface Parsed<O extends Record<string, OptionSpec> = Record<string, Op
  * One row of the command table: its words (`config get`), a one-line summary, its arguments
  * and options, and the handler, which calls one core function and prints its result.
  */
-export interface Command<O extends Record<string, OptionSpec> = Record<string, OptionSpec>, P extends readonly PositionalSpec[] = readonly PositionalSpec[]> {
+export interface Command<
+  O extends Record<string, OptionSpec> = Record<string, OptionSpec>,
+  P extends readonly PositionalSpec[] = readonly PositionalSpec[],
+> {
   name: string;
   summary: string;
   args: P;
@@ -60,7 +74,9 @@ export interface Command<O extends Record<string, OptionSpec> = Record<string, O
 }
 
 /** Typed rows for the table: the handler sees its own options and arguments. */
-export function defineCommand<const O extends Record<string, OptionSpec>, const P extends readonly PositionalSpec[]>(command: Command<O, P>): Command {
+export function defineCommand<const O extends Record<string, OptionSpec>, const P extends readonly PositionalSpec[]>(
+  command: Command<O, P>,
+): Command {
   return command as unknown as Command;
 }
 
@@ -89,7 +105,13 @@ export function parseCommand(command: Command, argv: readonly string[]): Parsed 
     }
   }
   // Used as a tokenizer only: unknown options and missing values get our own messages below.
-  const { tokens } = parseArgs({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true });
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: config,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const options: Record<string, unknown> = {};
   const positionals: string[] = [];
   for (const token of tokens) {
@@ -98,15 +120,19 @@ export function parseCommand(command: Command, argv: readonly string[]): Parsed 
     const name = spellings.get(token.name);
     if (name === undefined) {
       const known = [...spellings.keys()].filter((s) => s.length > 1).map(flag);
-      throw new UsageError(`unknown option ${flag(token.name)}${didYouMean(flag(token.name), known)} (see: ${usageHint(command)})`);
+      throw new UsageError(
+        `unknown option ${flag(token.name)}${didYouMean(flag(token.name), known)} (see: ${usageHint(command)})`,
+      );
     }
     const spec = specs[name];
     if (spec.type === 'boolean') {
-      if (token.value !== undefined) throw new UsageError(`option ${token.rawName} takes no value (got "${token.value}")`);
+      if (token.value !== undefined)
+        throw new UsageError(`option ${token.rawName} takes no value (got "${token.value}")`);
       options[name] = true;
       continue;
     }
-    if (token.value === undefined) throw new UsageError(`option ${token.rawName} needs a value${spec.value ? ` (${spec.value})` : ''}`);
+    if (token.value === undefined)
+      throw new UsageError(`option ${token.rawName} needs a value${spec.value ? ` (${spec.value})` : ''}`);
     if (spec.choices && !spec.choices.includes(token.value)) {
       throw new UsageError(`${token.rawName} "${token.value}": expected one of ${spec.choices.join(', ')}`);
     }

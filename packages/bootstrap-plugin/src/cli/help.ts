@@ -12,7 +12,11 @@ function columns(rows: [string, string][]): string[] {
 const commandLine = (command: Command) => [command.name, ...command.args.map(argumentName)].join(' ');
 
 function optionLeft(name: string, spec: OptionSpec): string {
-  const spellings = [...(spec.short ? [`-${spec.short}`] : []), `--${name}`, ...(spec.aliases ?? []).map((alias) => `--${alias}`)];
+  const spellings = [
+    ...(spec.short ? [`-${spec.short}`] : []),
+    `--${name}`,
+    ...(spec.aliases ?? []).map((alias) => `--${alias}`),
+  ];
   const value = spec.type === 'string' ? ` ${spec.value ?? 'VALUE'}` : '';
   return `${spellings.join(', ')}${value}`;
 }
@@ -50,7 +54,9 @@ export function renderCommandHelp(command: Command): string {
     `Usage: ${PROGRAM} ${commandLine(command)} [options]`,
     '',
     `${command.summary[0].toUpperCase()}${command.summary.slice(1)}.`,
-    ...(command.args.length > 0 ? ['', 'Arguments:', ...columns(command.args.map((a) => [argumentName(a), a.summary]))] : []),
+    ...(command.args.length > 0
+      ? ['', 'Arguments:', ...columns(command.args.map((a) => [argumentName(a), a.summary]))]
+      : []),
     '',
     'Options:',
     ...columns(Object.entries(options).map(([name, spec]) => [optionLeft(name, spec), optionRight(spec)])),

@@ -27,7 +27,9 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EIO') return endHungUp();
   // `> /dev/full`, a full disk: one line, not a stack trace. Output comes after the work, so
   // what was written stays written.
-  process.stderr.write(`bootstrap-plugin: error: cannot write the output to standard output: ${ioReason(error)}; check where it is redirected\n`);
+  process.stderr.write(
+    `bootstrap-plugin: error: cannot write the output to standard output: ${ioReason(error)}; check where it is redirected\n`,
+  );
   process.exit(EXIT.failure);
 });
 
@@ -103,5 +105,9 @@ export function templateLookup(options: { 'templates-dir'?: readonly string[]; m
   const fromEnv = (process.env[TEMPLATES_ENV] ?? '').split(':').filter(Boolean);
   // Absolute, so a plugin's .bootstrap-plugin.json records a template path valid from anywhere.
   const userDirs = [...(options['templates-dir'] ?? []), ...fromEnv].map((dir) => resolve(dir));
-  return { builtinDir: BUILTIN_TEMPLATES, userDirs, generation: resolveMetwork(options.metwork, process.env).generation };
+  return {
+    builtinDir: BUILTIN_TEMPLATES,
+    userDirs,
+    generation: resolveMetwork(options.metwork, process.env).generation,
+  };
 }

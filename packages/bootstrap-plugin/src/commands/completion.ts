@@ -42,22 +42,34 @@ export const completion = defineCommand({
 });
 
 const optionSpellings = (options: Record<string, OptionSpec>) =>
-  Object.entries<OptionSpec>({ ...options, ...GLOBAL_OPTIONS }).flatMap(([name, spec]) => [`--${name}`, ...(spec.aliases ?? []).map((alias) => `--${alias}`)]);
+  Object.entries<OptionSpec>({ ...options, ...GLOBAL_OPTIONS }).flatMap(([name, spec]) => [
+    `--${name}`,
+    ...(spec.aliases ?? []).map((alias) => `--${alias}`),
+  ]);
 
 /** The candidates for the last of `words` (the one being typed, maybe empty). */
 export function completeWords(commands: readonly Command[], words: string[]): string[] {
   const current = words.at(-1) ?? '';
   const before = words.slice(0, -1);
   const typed = before.filter((word) => !word.startsWith('-'));
-  const command = commands.find((c) => c.name === typed.slice(0, 2).join(' ')) ?? commands.find((c) => c.name === typed[0]);
+  const command =
+    commands.find((c) => c.name === typed.slice(0, 2).join(' ')) ?? commands.find((c) => c.name === typed[0]);
   if (!command) {
-    const names = typed.length === 0 ? commands.map((c) => c.name.split(' ')[0]) : commands.filter((c) => c.name.startsWith(`${typed[0]} `)).map((c) => c.name.split(' ')[1]);
+    const names =
+      typed.length === 0
+        ? commands.map((c) => c.name.split(' ')[0])
+        : commands.filter((c) => c.name.startsWith(`${typed[0]} `)).map((c) => c.name.split(' ')[1]);
     return [...new Set(names)].filter((name) => name.startsWith(current));
   }
   const previous = before.at(-1) ?? '';
-  const spec = Object.entries(command.options).find(([name, s]) => previous === `--${name}` || (s.short && previous === `-${s.short}`))?.[1];
+  const spec = Object.entries(command.options).find(
+    ([name, s]) => previous === `--${name}` || (s.short && previous === `-${s.short}`),
+  )?.[1];
   const lookup = () => templateLookup({ metwork: valueOf(before, 'metwork') });
-  if (spec?.completes === 'templates') return listTemplates(lookup()).templates.map((t) => t.name).filter((name) => name.startsWith(current));
+  if (spec?.completes === 'templates')
+    return listTemplates(lookup())
+      .templates.map((t) => t.name)
+      .filter((name) => name.startsWith(current));
   if (spec?.completes === 'fields') {
     const template = findTemplate(valueOf(before, 'template', 't') ?? 'default', lookup(), process.cwd());
     return template.fields.map((field) => `${field.name}=`).filter((name) => name.startsWith(current));

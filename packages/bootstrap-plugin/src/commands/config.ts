@@ -19,7 +19,8 @@ function printCheck(result: CheckResult): void {
     const where = `${finding.file ?? result.file}${finding.line > 0 ? `:${finding.line}` : ''}`;
     out(`${where}: ${finding.severity === 'warning' ? 'warning: ' : ''}${finding.message}`);
   }
-  if (!result.findings.some(isError)) out(`${result.file}: no problems (checked against the ${result.template} template)`);
+  if (!result.findings.some(isError))
+    out(`${result.file}: no problems (checked against the ${result.template} template)`);
 }
 
 const isError = (finding: CheckResult['findings'][number]) => finding.severity !== 'warning';
@@ -37,10 +38,26 @@ export const configGet = defineCommand({
 export const configSet = defineCommand({
   name: 'config set',
   summary: 'set SECTION.KEY=VALUE in place, keeping comments, blank lines and order',
-  args: [PATH, { name: 'assignments', label: 'SECTION.KEY=VALUE', required: true, variadic: true, summary: 'SECTION.KEY=VALUE (several allowed)' }],
+  args: [
+    PATH,
+    {
+      name: 'assignments',
+      label: 'SECTION.KEY=VALUE',
+      required: true,
+      variadic: true,
+      summary: 'SECTION.KEY=VALUE (several allowed)',
+    },
+  ],
   options: {},
   async run({ args }) {
-    printSet(await setConfigValues({ path: args.path, cwd: process.cwd(), assignments: args.assignments, signal: abortOnSignals() }));
+    printSet(
+      await setConfigValues({
+        path: args.path,
+        cwd: process.cwd(),
+        assignments: args.assignments,
+        signal: abortOnSignals(),
+      }),
+    );
   },
 });
 
@@ -50,8 +67,18 @@ export const configCheck = defineCommand({
   args: [{ ...PATH, required: false, default: '.', summary: 'plugin directory or its config.ini' }],
   options: {
     ...TEMPLATE_OPTIONS,
-    template: { type: 'string', short: 't', value: 'T', completes: 'templates', summary: 'template to check against (default: the one in .bootstrap-plugin.json)' },
-    module: { type: 'string', value: 'M', summary: 'module name, when .bootstrap-plugin.json has none (default: $MFMODULE, else mfserv)' },
+    template: {
+      type: 'string',
+      short: 't',
+      value: 'T',
+      completes: 'templates',
+      summary: 'template to check against (default: the one in .bootstrap-plugin.json)',
+    },
+    module: {
+      type: 'string',
+      value: 'M',
+      summary: 'module name, when .bootstrap-plugin.json has none (default: $MFMODULE, else mfserv)',
+    },
   },
   async run({ options, args }) {
     const result = await checkConfig({

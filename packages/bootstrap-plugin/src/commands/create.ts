@@ -4,10 +4,20 @@ import { resolveMetwork } from '../core/metwork.js';
 import { resolveModule } from '../core/names.js';
 import { createAsk } from '../prompt.js';
 import { defineCommand } from '../cli/command.js';
-import { abortOnSignals, isInteractive, MODULE_OPTION, out, TEMPLATE_OPTIONS, templateLookup, toolVersion, warn } from '../cli/io.js';
+import {
+  abortOnSignals,
+  isInteractive,
+  MODULE_OPTION,
+  out,
+  TEMPLATE_OPTIONS,
+  templateLookup,
+  toolVersion,
+  warn,
+} from '../cli/io.js';
 
 function printCreated(result: CreateResult): void {
-  for (const leftover of result.leftovers) warn(`${result.dryRun ? 'would remove' : 'removed'} ${leftover}, left by an interrupted run`);
+  for (const leftover of result.leftovers)
+    warn(`${result.dryRun ? 'would remove' : 'removed'} ${leftover}, left by an interrupted run`);
   if (result.dryRun) {
     const replaced = new Set(result.replaced);
     const replacing = replaced.size > 0 ? `, replacing ${replaced.size} existing ones` : '';
@@ -16,7 +26,8 @@ function printCreated(result: CreateResult): void {
     return;
   }
   out(`Plugin ${result.name} successfully created on directory ${result.target}`);
-  if (result.replaced.length > 0) out(`Replaced ${result.replaced.length} existing files:\n${result.replaced.map((file) => `  ${file}`).join('\n')}`);
+  if (result.replaced.length > 0)
+    out(`Replaced ${result.replaced.length} existing files:\n${result.replaced.map((file) => `  ${file}`).join('\n')}`);
   if (result.nextSteps) out(`\n${result.nextSteps}`);
 }
 
@@ -36,10 +47,34 @@ export const create = defineCommand({
   summary: 'create a plugin from a template',
   args: [{ name: 'name', required: true, summary: 'plugin name (letters, digits, "_", "-")' }],
   options: {
-    template: { type: 'string', short: 't', default: 'default', value: 'T', completes: 'templates', summary: 'template name, or path to a template directory' },
-    yes: { type: 'boolean', short: 'y', aliases: ['no-input'] /* MFSERV's spelling, not a negated --input */, summary: 'use defaults for every field not given; never prompt' },
-    set: { type: 'string', multiple: true, default: [], value: 'FIELD=VALUE', completes: 'fields', summary: 'answer a field' },
-    answers: { type: 'string', value: 'FILE', completes: 'files', summary: 'answers file: JSON object of field: value, or .ini/.cfg with an [answers] section' },
+    template: {
+      type: 'string',
+      short: 't',
+      default: 'default',
+      value: 'T',
+      completes: 'templates',
+      summary: 'template name, or path to a template directory',
+    },
+    yes: {
+      type: 'boolean',
+      short: 'y',
+      aliases: ['no-input'] /* MFSERV's spelling, not a negated --input */,
+      summary: 'use defaults for every field not given; never prompt',
+    },
+    set: {
+      type: 'string',
+      multiple: true,
+      default: [],
+      value: 'FIELD=VALUE',
+      completes: 'fields',
+      summary: 'answer a field',
+    },
+    answers: {
+      type: 'string',
+      value: 'FILE',
+      completes: 'files',
+      summary: 'answers file: JSON object of field: value, or .ini/.cfg with an [answers] section',
+    },
     dir: { type: 'string', default: '.', value: 'DIR', completes: 'dirs', summary: 'parent directory of the plugin' },
     module: MODULE_OPTION,
     force: { type: 'boolean', summary: 'write over an existing plugin: replace only the files the template produces' },
@@ -47,7 +82,10 @@ export const create = defineCommand({
     json: { type: 'boolean', summary: 'print the result as JSON' },
     make: { type: 'boolean', summary: 'then build the .plugin archive in the plugin directory (see release)' },
     install: { type: 'boolean', summary: "then install the archive with MetWork's plugins.install (needs --make)" },
-    delete: { type: 'boolean', summary: 'then keep only the archive, moved beside the plugin directory (needs --make)' },
+    delete: {
+      type: 'boolean',
+      summary: 'then keep only the archive, moved beside the plugin directory (needs --make)',
+    },
     ...TEMPLATE_OPTIONS,
   },
   async run({ options, args }) {
@@ -73,11 +111,14 @@ export const create = defineCommand({
     };
     const made = make.make ? await makePlugin({ ...createOptions, ...make, environment: process.env }) : undefined;
     const result = made?.created ?? (await createPlugin(createOptions));
-    if (options.json) out(JSON.stringify(made ? { ...result, archive: made.archive, deleted: made.deleted } : result, null, 2));
+    if (options.json)
+      out(JSON.stringify(made ? { ...result, archive: made.archive, deleted: made.deleted } : result, null, 2));
     else if (made) printMade(made);
     else printCreated(result);
     if (!options.yes && !interactive && result.defaulted.length > 0) {
-      warn(`no terminal to ask on, so these took their defaults: ${result.defaulted.join(', ')} (choose with --set FIELD=VALUE; --yes silences this note)`);
+      warn(
+        `no terminal to ask on, so these took their defaults: ${result.defaulted.join(', ')} (choose with --set FIELD=VALUE; --yes silences this note)`,
+      );
     }
   },
 });

@@ -8,12 +8,27 @@ import { abortOnSignals, CONFIG_NAME_OPTION, MODULE_OPTION, noteRemoved, warn } 
 export const env = defineCommand({
   name: 'env',
   summary: "print a shell profile of a plugin's or module's config.ini variables",
-  args: [{ name: 'paths', label: 'PATH', variadic: true, default: ['.'], completes: 'files', summary: 'plugin directory, or module ini files (later ones override earlier ones)' }],
+  args: [
+    {
+      name: 'paths',
+      label: 'PATH',
+      variadic: true,
+      default: ['.'],
+      completes: 'files',
+      summary: 'plugin directory, or module ini files (later ones override earlier ones)',
+    },
+  ],
   options: {
     format: { type: 'string', choices: PROFILE_FORMATS, default: 'sh', value: 'F', summary: 'profile format' },
     module: MODULE_OPTION,
     'config-name': CONFIG_NAME_OPTION,
-    output: { type: 'string', short: 'o', value: 'FILE', completes: 'files', summary: 'write the profile to FILE (atomically) instead of printing it' },
+    output: {
+      type: 'string',
+      short: 'o',
+      value: 'FILE',
+      completes: 'files',
+      summary: 'write the profile to FILE (atomically) instead of printing it',
+    },
   },
   async run({ options, args }) {
     const { variables, warnings, notes, scope } = await collectVariables({

@@ -13,4 +13,15 @@ import { update } from './update.js';
  * (`defineCommand`: name, summary, arguments, options, handler) and one entry here; help,
  * parsing, suggestions and shell completion all read this table.
  */
-export const COMMANDS: readonly Command[] = [list, create, update, release, env, configGet, configSet, configCheck, run, completion];
+export const COMMANDS: readonly Command[] = [
+  list,
+  create,
+  update,
+  release,
+  env,
+  configGet,
+  configSet,
+  configCheck,
+  run,
+  completion,
+];

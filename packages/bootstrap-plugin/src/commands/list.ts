@@ -20,7 +20,12 @@ export const list = defineCommand({
     const { templates, warnings } = listTemplates(templateLookup(options));
     warnings.forEach(warn);
     if (options.json) {
-      const rows = templates.map((t) => ({ name: t.name, description: t.description, source: t.source, fields: t.fields }));
+      const rows = templates.map((t) => ({
+        name: t.name,
+        description: t.description,
+        source: t.source,
+        fields: t.fields,
+      }));
       out(JSON.stringify(rows, null, 2));
     } else printList(templates);
   },

@@ -7,11 +7,23 @@ export const release = defineCommand({
   summary: "build the plugin's NAME-VERSION-RELEASE.metwork.MODULE.plugin archive, as MetWork's plugin builder does",
   args: [{ name: 'dir', default: '.', completes: 'dirs', summary: 'plugin directory' }],
   options: {
-    'output-dir': { type: 'string', value: 'D', completes: 'dirs', summary: 'where the archive goes (default: the plugin directory)' },
+    'output-dir': {
+      type: 'string',
+      value: 'D',
+      completes: 'dirs',
+      summary: 'where the archive goes (default: the plugin directory)',
+    },
   },
   async run({ options, args }) {
-    const result = await buildRelease({ dir: args.dir, cwd: process.cwd(), outputDir: options['output-dir'], environment: process.env, signal: abortOnSignals() });
-    for (const path of result.skipped) warn(`warning: ${path}: left out of the archive (not a file, a directory or a symbolic link)`);
+    const result = await buildRelease({
+      dir: args.dir,
+      cwd: process.cwd(),
+      outputDir: options['output-dir'],
+      environment: process.env,
+      signal: abortOnSignals(),
+    });
+    for (const path of result.skipped)
+      warn(`warning: ${path}: left out of the archive (not a file, a directory or a symbolic link)`);
     out(result.file);
   },
 });

@@ -12,7 +12,10 @@ function printRunEvent(event: RunEvent): void {
   switch (event.kind) {
     case 'ready':
       out(`Serving plugin at ${event.url} (Ctrl-C stops everything)`);
-      for (const app of event.apps) out(`  app ${app.name}: ${app.workers === 0 ? 'static files' : `${app.workers} worker(s)`} at ${app.urls.join(' ')}`);
+      for (const app of event.apps)
+        out(
+          `  app ${app.name}: ${app.workers === 0 ? 'static files' : `${app.workers} worker(s)`} at ${app.urls.join(' ')}`,
+        );
       for (const daemon of event.daemons) out(`  extra daemon ${daemon.name}: ${daemon.copies} process(es)`);
       return;
     case 'output':
@@ -24,7 +27,9 @@ function printRunEvent(event: RunEvent): void {
       return;
     }
     case 'restarting':
-      out(`${event.changed.slice(0, 3).join(', ')}${event.changed.length > 3 ? ` and ${event.changed.length - 3} more` : ''} changed: restarting ${event.workers} process(es)`);
+      out(
+        `${event.changed.slice(0, 3).join(', ')}${event.changed.length > 3 ? ` and ${event.changed.length - 3} more` : ''} changed: restarting ${event.workers} process(es)`,
+      );
       return;
     case 'warning':
       warn(`warning: ${event.message}`);
@@ -39,13 +44,19 @@ export const run = defineCommand({
   summary: 'run a plugin as MFSERV would: its apps behind a local proxy, its daemons, restarts on change',
   args: [{ name: 'dir', default: '.', completes: 'dirs', summary: 'plugin directory' }],
   options: {
-    port: { type: 'string', default: String(DEFAULT_PORT), value: 'N', summary: "port of the proxy on 127.0.0.1 (MFSERV's nginx port by default)" },
+    port: {
+      type: 'string',
+      default: String(DEFAULT_PORT),
+      value: 'N',
+      summary: "port of the proxy on 127.0.0.1 (MFSERV's nginx port by default)",
+    },
     'config-name': CONFIG_NAME_OPTION,
     module: MODULE_OPTION,
   },
   async run({ options, args }) {
     const port = Number(options.port);
-    if (!/^\d+$/.test(options.port) || port < 1 || port > MAX_PORT) throw new UsageError(`--port ${options.port}: expected a whole number from 1 to ${MAX_PORT}`);
+    if (!/^\d+$/.test(options.port) || port < 1 || port > MAX_PORT)
+      throw new UsageError(`--port ${options.port}: expected a whole number from 1 to ${MAX_PORT}`);
     const signal = abortOnSignals();
     await runPlugin({
       dir: args.dir,

@@ -8,15 +8,26 @@ import { abortOnSignals, isInteractive, out, TEMPLATE_OPTIONS, templateLookup, t
 
 function printUpdated(result: UpdateResult): void {
   const width = Math.max(0, ...result.files.map((f) => f.action.length));
-  for (const file of result.files) out(`  ${file.action.padEnd(width)}  ${file.path}${file.reason ? ` (${file.reason})` : ''}`);
-  const summary = FILE_ACTIONS.map((action) => [action, result.files.filter((f) => f.action === action).length] as const)
+  for (const file of result.files)
+    out(`  ${file.action.padEnd(width)}  ${file.path}${file.reason ? ` (${file.reason})` : ''}`);
+  const summary = FILE_ACTIONS.map(
+    (action) => [action, result.files.filter((f) => f.action === action).length] as const,
+  )
     .filter(([, count]) => count > 0)
     .map(([action, count]) => `${count} ${action}`)
     .join(', ');
   if (result.dryRun) {
-    out(`Dry run: ${summary ? `updating ${result.name} from template ${result.template} would give ${summary}` : `${result.name} is up to date with template ${result.template}`}; nothing was written`);
-  } else out(summary ? `Plugin ${result.name} updated from template ${result.template}: ${summary}` : `Plugin ${result.name} is up to date with template ${result.template}`);
-  if (result.newFields.length > 0) out(`New fields: ${result.newFields.map((field) => `${field}=${String(result.answers[field])}`).join(', ')}`);
+    out(
+      `Dry run: ${summary ? `updating ${result.name} from template ${result.template} would give ${summary}` : `${result.name} is up to date with template ${result.template}`}; nothing was written`,
+    );
+  } else
+    out(
+      summary
+        ? `Plugin ${result.name} updated from template ${result.template}: ${summary}`
+        : `Plugin ${result.name} is up to date with template ${result.template}`,
+    );
+  if (result.newFields.length > 0)
+    out(`New fields: ${result.newFields.map((field) => `${field}=${String(result.answers[field])}`).join(', ')}`);
 }
 
 export const update = defineCommand({
@@ -24,11 +35,36 @@ export const update = defineCommand({
   summary: 'bring a plugin to the current version of its template, merging three ways with your changes',
   args: [{ name: 'dir', default: '.', completes: 'dirs', summary: 'plugin directory' }],
   options: {
-    template: { type: 'string', short: 't', value: 'T', completes: 'templates', summary: 'template name or path (default: the one in .bootstrap-plugin.json)' },
-    yes: { type: 'boolean', short: 'y', aliases: ['no-input'], summary: 'take the default of every field the template adds; never prompt' },
-    set: { type: 'string', multiple: true, default: [], value: 'FIELD=VALUE', completes: 'fields', summary: 'answer a field; wins over the recorded one' },
-    module: { type: 'string', value: 'M', summary: 'module name, when .bootstrap-plugin.json has none (default: $MFMODULE, else mfserv)' },
-    'dry-run': { type: 'boolean', summary: 'print what would be added, updated, merged, conflicted, removed; write nothing' },
+    template: {
+      type: 'string',
+      short: 't',
+      value: 'T',
+      completes: 'templates',
+      summary: 'template name or path (default: the one in .bootstrap-plugin.json)',
+    },
+    yes: {
+      type: 'boolean',
+      short: 'y',
+      aliases: ['no-input'],
+      summary: 'take the default of every field the template adds; never prompt',
+    },
+    set: {
+      type: 'string',
+      multiple: true,
+      default: [],
+      value: 'FIELD=VALUE',
+      completes: 'fields',
+      summary: 'answer a field; wins over the recorded one',
+    },
+    module: {
+      type: 'string',
+      value: 'M',
+      summary: 'module name, when .bootstrap-plugin.json has none (default: $MFMODULE, else mfserv)',
+    },
+    'dry-run': {
+      type: 'boolean',
+      summary: 'print what would be added, updated, merged, conflicted, removed; write nothing',
+    },
     json: { type: 'boolean', summary: 'print the result as JSON' },
     ...TEMPLATE_OPTIONS,
   },
@@ -50,11 +86,15 @@ export const update = defineCommand({
     if (options.json) out(JSON.stringify(result, null, 2));
     else printUpdated(result);
     if (!options.yes && !interactive && result.defaulted.length > 0) {
-      warn(`no terminal to ask on, so these new fields took their defaults: ${result.defaulted.join(', ')} (choose with --set FIELD=VALUE; --yes silences this note)`);
+      warn(
+        `no terminal to ask on, so these new fields took their defaults: ${result.defaulted.join(', ')} (choose with --set FIELD=VALUE; --yes silences this note)`,
+      );
     }
     if (result.conflicts.length > 0) {
       const count = `${result.conflicts.length} file${result.conflicts.length > 1 ? 's' : ''}`;
-      warn(`error: ${result.dryRun ? 'would leave conflicts' : 'conflicts'} in ${count}: ${result.conflicts.join(', ')} (resolve the <<<<<<< blocks and *.bootstrap-plugin-new files by hand)`);
+      warn(
+        `error: ${result.dryRun ? 'would leave conflicts' : 'conflicts'} in ${count}: ${result.conflicts.join(', ')} (resolve the <<<<<<< blocks and *.bootstrap-plugin-new files by hand)`,
+      );
       process.exitCode = EXIT.failure;
     }
   },

@@ -34,7 +34,9 @@ export function parseSetFlags(flags: string[]): Map<string, string> {
     if (at <= 0) throw new UsageError(`--set "${printable(flag)}": expected FIELD=VALUE`);
     // Node decodes the command line as UTF-8, turning invalid bytes into U+FFFD: refused, not written.
     if (flag.includes(REPLACEMENT_CHARACTER)) {
-      throw new UsageError(`--set ${printable(flag.slice(0, at))}: the value is not valid UTF-8 (it decodes to U+FFFD); pass it in UTF-8`);
+      throw new UsageError(
+        `--set ${printable(flag.slice(0, at))}: the value is not valid UTF-8 (it decodes to U+FFFD); pass it in UTF-8`,
+      );
     }
     values.set(flag.slice(0, at), flag.slice(at + 1));
   }
@@ -63,9 +65,15 @@ export async function readAnswersFile(file: string): Promise<Map<string, unknown
 function readIniAnswers(file: string, text: string): Map<string, unknown> {
   const doc = parseIni(text, file);
   const other = [...doc.sections.values()].find((s) => s.name !== ANSWERS_SECTION);
-  if (other) throw new ConfigError(file, other.headers[0], `unknown section [${other.name}]: answers go in the [${ANSWERS_SECTION}] section`);
+  if (other)
+    throw new ConfigError(
+      file,
+      other.headers[0],
+      `unknown section [${other.name}]: answers go in the [${ANSWERS_SECTION}] section`,
+    );
   const section = doc.sections.get(ANSWERS_SECTION);
-  if (!section) throw new ConfigError(file, undefined, `expected an [${ANSWERS_SECTION}] section of "field = value" lines`);
+  if (!section)
+    throw new ConfigError(file, undefined, `expected an [${ANSWERS_SECTION}] section of "field = value" lines`);
   return new Map([...sectionItems(doc, section).values()].map((entry) => [entry.name, entry.value]));
 }
 
@@ -84,10 +92,12 @@ export async function resolveAnswers(fields: Field[], sources: AnswerSources): P
   const fromFile = sources.answersFile ? await readAnswersFile(sources.answersFile) : new Map<string, unknown>();
   const names = fields.map((f) => f.name);
   for (const name of fromFlags.keys()) {
-    if (!names.includes(name)) throw new UsageError(`--set ${name}: unknown field${didYouMean(name, names)} (fields: ${names.join(', ')})`);
+    if (!names.includes(name))
+      throw new UsageError(`--set ${name}: unknown field${didYouMean(name, names)} (fields: ${names.join(', ')})`);
   }
   for (const name of fromFile.keys()) {
-    if (!names.includes(name)) throw new ConfigError(sources.answersFile!, undefined, `unknown field "${name}"${didYouMean(name, names)}`);
+    if (!names.includes(name))
+      throw new ConfigError(sources.answersFile!, undefined, `unknown field "${name}"${didYouMean(name, names)}`);
   }
   const answers: Answers = {};
   const defaulted: string[] = [];
@@ -116,7 +126,10 @@ async function resolveOne(
     return check(raw, (reason) => new UsageError(`--set ${field.name}="${printable(String(raw))}": ${reason}`));
   }
   if (fromFile.has(field.name)) {
-    return check(fromFile.get(field.name), (reason) => new ConfigError(sources.answersFile!, undefined, `${field.name}: ${reason}`));
+    return check(
+      fromFile.get(field.name),
+      (reason) => new ConfigError(sources.answersFile!, undefined, `${field.name}: ${reason}`),
+    );
   }
   const recorded = recordedAnswer(field, sources);
   if (recorded !== undefined) return recorded;

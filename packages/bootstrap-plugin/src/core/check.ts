@@ -97,29 +97,53 @@ export async function checkConfig(options: CheckOptions): Promise<CheckResult> {
   const pluginDir = dirname(file.absolute);
   if (isFormat2Plugin(pluginDir)) {
     const environment = options.environment ?? {};
-    const found = await checkFormat2Plugin({ shown: dirname(file.shown), dir: pluginDir, module: options.module, configName: environment.MFCONFIG ?? 'GENERIC', environment });
-    const findings = found.map((f) => ({ line: f.line ?? 0, message: f.message, severity: f.severity, ...(f.file === file.shown ? {} : { file: f.file }) }));
-    return { file: file.shown, template: 'MetWork 2 (mfplugin)', findings: findings.sort((a, b) => (a.file ?? '').localeCompare(b.file ?? '') || a.line - b.line) };
+    const found = await checkFormat2Plugin({
+      shown: dirname(file.shown),
+      dir: pluginDir,
+      module: options.module,
+      configName: environment.MFCONFIG ?? 'GENERIC',
+      environment,
+    });
+    const findings = found.map((f) => ({
+      line: f.line ?? 0,
+      message: f.message,
+      severity: f.severity,
+      ...(f.file === file.shown ? {} : { file: f.file }),
+    }));
+    return {
+      file: file.shown,
+      template: 'MetWork 2 (mfplugin)',
+      findings: findings.sort((a, b) => (a.file ?? '').localeCompare(b.file ?? '') || a.line - b.line),
+    };
   }
   const state = await readState(pluginDir);
   const stateFile = join(dirname(file.shown), STATE_FILE);
-  if (!options.template && !state.template) throw new UsageError(`${stateFile} does not name the plugin's template: pass --template=NAME or PATH`);
+  if (!options.template && !state.template)
+    throw new UsageError(`${stateFile} does not name the plugin's template: pass --template=NAME or PATH`);
   const templateName = options.template ?? trustedStateTemplate(state.template!, stateFile, options);
   const template = findTemplate(templateName, options, options.cwd);
   const answers: Answers = {};
   for (const field of template.fields) {
     if (!isApplicable(field, answers)) continue;
     const stored = Object.hasOwn(state.answers, field.name) ? checkAnswer(field, state.answers[field.name]) : undefined;
-    answers[field.name] = stored?.ok ? stored.value : field.default ?? '';
+    answers[field.name] = stored?.ok ? stored.value : (field.default ?? '');
   }
-  const rendered = await renderTemplate(template, renderContext(await readPluginName(pluginDir), state.module ?? options.module, answers));
+  const rendered = await renderTemplate(
+    template,
+    renderContext(await readPluginName(pluginDir), state.module ?? options.module, answers),
+  );
   const schemaFile = rendered.find((f) => f.path === CONFIG_FILE);
   if (!schemaFile) throw new UsageError(`template ${template.name} has no ${CONFIG_FILE} to check against`);
-  const schema = toSchema(parseIni(schemaFile.content.toString('utf8'), `${join(template.dir, 'files', CONFIG_FILE)} (rendered)`));
+  const schema = toSchema(
+    parseIni(schemaFile.content.toString('utf8'), `${join(template.dir, 'files', CONFIG_FILE)} (rendered)`),
+  );
   const doc = await readIniFile(file.absolute, file.shown);
   // env's naming rule, with env's words: a key env would refuse is a finding here too.
   const prefix = `${(state.module ?? options.module).toUpperCase()}_CURRENT_PLUGIN`;
-  const naming = namingProblems(doc, prefix).map((p) => ({ line: p.entry.line, message: describeProblem(p, (e) => `${file.shown}:${e.line}`) }));
+  const naming = namingProblems(doc, prefix).map((p) => ({
+    line: p.entry.line,
+    message: describeProblem(p, (e) => `${file.shown}:${e.line}`),
+  }));
   const findings = [...naming, ...sectionNames(doc).flatMap((name) => checkSection(findSection(doc, name)!, schema))];
   return { file: file.shown, template: template.name, findings: findings.sort((a, b) => a.line - b.line) };
 }
@@ -159,7 +183,8 @@ function toSchema(doc: IniDocument): Schema {
  */
 function modelOf(name: string, schema: Schema): { section?: IniSection; open: boolean } | undefined {
   // [DEFAULT] lends its keys to every section (configparser's rule, which env follows): any key.
-  if (name === OPEN_SECTION || name === DEFAULT_SECTION || isPrivate(name) || schema.examples.has(name)) return { open: true };
+  if (name === OPEN_SECTION || name === DEFAULT_SECTION || isPrivate(name) || schema.examples.has(name))
+    return { open: true };
   const namesake = findSection(schema.doc, name);
   if (namesake) return { section: namesake, open: false };
   const family = schema.families.find((prefix) => name.startsWith(prefix) && name.length > prefix.length);
@@ -172,7 +197,9 @@ function checkSection(section: IniSection, schema: Schema): Finding[] {
   const model = modelOf(section.name, schema);
   if (!model) {
     const known = [...sectionNames(schema.doc), ...schema.examples, ...schema.families.map((prefix) => `${prefix}xxx`)];
-    return [{ line: section.headers[0], message: `unknown section [${section.name}]${didYouMean(section.name, known)}` }];
+    return [
+      { line: section.headers[0], message: `unknown section [${section.name}]${didYouMean(section.name, known)}` },
+    ];
   }
   if (model.open || !model.section) return [];
   const keys = sectionItems(schema.doc, model.section);
@@ -185,12 +212,22 @@ function checkSection(section: IniSection, schema: Schema): Finding[] {
     const replacement = DEPRECATED_KEYS.get(key);
     if (documented) {
       const problem = typeProblem(entry.value, documented, schema.doc);
-      if (problem) findings.push({ line: entry.line, message: `[${section.name}] ${entry.key} = "${printable(entry.value)}": ${problem}` });
+      if (problem)
+        findings.push({
+          line: entry.line,
+          message: `[${section.name}] ${entry.key} = "${printable(entry.value)}": ${problem}`,
+        });
     } else if (replacement) {
-      findings.push({ line: entry.line, message: `[${section.name}] ${entry.key} is deprecated: rename it to ${replacement}` });
+      findings.push({
+        line: entry.line,
+        message: `[${section.name}] ${entry.key} is deprecated: rename it to ${replacement}`,
+      });
     } else if (!optional.has(key)) {
       const candidates = [...keys.keys(), ...optional];
-      findings.push({ line: entry.line, message: `unknown key "${entry.key}" in [${section.name}]${didYouMean(key, candidates)}` });
+      findings.push({
+        line: entry.line,
+        message: `unknown key "${entry.key}" in [${section.name}]${didYouMean(key, candidates)}`,
+      });
     }
   }
   return findings;
@@ -221,9 +258,14 @@ function typeProblem(value: string, documented: IniEntry, doc: IniDocument): str
   const type = valueType(documented.value, commentAbove(doc, documented));
   if (type === 'any' || PLACEHOLDER.test(value)) return undefined;
   const ok =
-    type === 'bit' ? value === '0' || value === '1'
-    : type === 'integer' ? /^-?\d+$/.test(value)
-    : type === 'number' ? /^-?\d+(\.\d+)?$/.test(value)
-    : BOOLEAN_WORDS.includes(value.toLowerCase());
-  return ok ? undefined : `expected ${EXPECTED[type]} or a {{VARIABLE}} placeholder (the template's default is ${documented.value})`;
+    type === 'bit'
+      ? value === '0' || value === '1'
+      : type === 'integer'
+        ? /^-?\d+$/.test(value)
+        : type === 'number'
+          ? /^-?\d+(\.\d+)?$/.test(value)
+          : BOOLEAN_WORDS.includes(value.toLowerCase());
+  return ok
+    ? undefined
+    : `expected ${EXPECTED[type]} or a {{VARIABLE}} placeholder (the template's default is ${documented.value})`;
 }

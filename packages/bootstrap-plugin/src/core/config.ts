@@ -2,7 +2,17 @@ import { UsageError } from './errors.js';
 import { notUtf8, REPLACEMENT_CHARACTER } from './fs.js';
 import { writeFileAtomic } from './fs-file.js';
 import { lockFile } from './fs-lock.js';
-import { findSection, isCommentStart, parseIni, pythonStrip, readIniFile, sectionItems, sectionNames, type IniDocument, type IniEntry } from './ini.js';
+import {
+  findSection,
+  isCommentStart,
+  parseIni,
+  pythonStrip,
+  readIniFile,
+  sectionItems,
+  sectionNames,
+  type IniDocument,
+  type IniEntry,
+} from './ini.js';
 import { editValue, iniText } from './ini-edit.js';
 import { printable } from './names.js';
 import { describeProblem, isPrivate, keyProblem, namingProblems } from './naming.js';
@@ -30,7 +40,12 @@ export async function getConfigValue(options: GetOptions): Promise<string> {
     const entry = s && sectionItems(doc, s).get(key.toLowerCase());
     return entry ? [entry] : [];
   });
-  if (found.length > 1) throw ambiguous(options.address, file.shown, found.map((e) => e.section));
+  if (found.length > 1)
+    throw ambiguous(
+      options.address,
+      file.shown,
+      found.map((e) => e.section),
+    );
   if (found.length === 0) throw missing(options.address, doc, file.shown);
   return found[0].value;
 }
@@ -46,11 +61,15 @@ function splits(address: string): Array<{ section: string; key: string }> {
 }
 
 function ambiguous(address: string, file: string, sections: string[]): UsageError {
-  return new UsageError(`"${printable(address)}" could be a key of [${sections.join('] or [')}] in ${file}: rename one of those sections`);
+  return new UsageError(
+    `"${printable(address)}" could be a key of [${sections.join('] or [')}] in ${file}: rename one of those sections`,
+  );
 }
 
 function missing(address: string, doc: IniDocument, file: string): UsageError {
-  const known = sectionNames(doc).flatMap((name) => [...findSection(doc, name)!.entries.values()].map((e) => `${name}.${e.name}`));
+  const known = sectionNames(doc).flatMap((name) =>
+    [...findSection(doc, name)!.entries.values()].map((e) => `${name}.${e.name}`),
+  );
   return new UsageError(`no key "${printable(address)}" in ${file}${didYouMean(address, known)}`);
 }
 
@@ -125,25 +144,40 @@ function readBack(text: string, file: string, address: string): IniDocument {
 }
 
 const cannotEditInPlace = (address: string) =>
-  new UsageError(`cannot set "${printable(address)}" in place: the lines around it would be read differently; edit the file by hand`);
+  new UsageError(
+    `cannot set "${printable(address)}" in place: the lines around it would be read differently; edit the file by hand`,
+  );
 
 /**
  * A new key must give a variable name of its own, by env's rule (naming.ts); the key it would
  * collide with is named at its line in the file as it was (or as set by this same command).
  */
-function assertNameFree(original: IniDocument, after: IniDocument, target: { section: string; key: string }, address: string): void {
+function assertNameFree(
+  original: IniDocument,
+  after: IniDocument,
+  target: { section: string; key: string },
+  address: string,
+): void {
   const isNew = (entry: IniEntry) => entry.section === target.section && entry.name === target.key.toLowerCase();
   const problem = namingProblems(after, '').find((p) => isNew(p.entry) || (p.other && isNew(p.other)));
   if (!problem?.other) return;
   const swapped = isNew(problem.entry)
     ? problem
-    : { entry: problem.other, section: problem.section, name: problem.name, other: problem.entry, otherSection: problem.section };
+    : {
+        entry: problem.other,
+        section: problem.section,
+        name: problem.name,
+        other: problem.entry,
+        otherSection: problem.section,
+      };
   const where = (entry: IniEntry) => {
     const before = findSection(original, entry.section)?.entries.get(entry.name);
     return before ? `${original.file}:${before.line}` : 'an earlier assignment of this command';
   };
   // The module is not known here: `…` stands for the prefix env adds (MFSERV_CURRENT_PLUGIN…).
-  throw new UsageError(`cannot set "${printable(address)}": ${describeProblem({ ...swapped, name: `…${swapped.name}` }, where)}`);
+  throw new UsageError(
+    `cannot set "${printable(address)}": ${describeProblem({ ...swapped, name: `…${swapped.name}` }, where)}`,
+  );
 }
 
 /** Where `a.b.c` goes: an existing key, else an existing section, else a new section (cut at the last dot, as git config does). */
@@ -152,12 +186,19 @@ function chooseTarget(doc: IniDocument, address: string, file: string): { sectio
   const withKey = cuts.filter((c) => findSection(doc, c.section)?.entries.has(c.key.toLowerCase()));
   const withSection = cuts.filter((c) => findSection(doc, c.section));
   const candidates = withKey.length > 0 ? withKey : withSection;
-  if (candidates.length > 1) throw ambiguous(address, file, candidates.map((c) => c.section));
+  if (candidates.length > 1)
+    throw ambiguous(
+      address,
+      file,
+      candidates.map((c) => c.section),
+    );
   if (candidates.length === 1) return candidates[0];
   const target = cuts[cuts.length - 1];
   const sameButCase = sectionNames(doc).find((name) => name.toLowerCase() === target.section.toLowerCase());
   if (sameButCase) {
-    throw new UsageError(`${file} has no section [${target.section}] but has [${sameButCase}] (section names are case-sensitive): set ${sameButCase}.${target.key}`);
+    throw new UsageError(
+      `${file} has no section [${target.section}] but has [${sameButCase}] (section names are case-sensitive): set ${sameButCase}.${target.key}`,
+    );
   }
   return target;
 }
@@ -185,16 +226,25 @@ function checkValue(value: string, address: string): void {
   if (value.includes(REPLACEMENT_CHARACTER)) throw bad(notUtf8('the value'));
   const lines = value.split('\n');
   if (lines.some((line) => pythonStrip(line) !== line)) {
-    throw bad('configparser strips spaces at the start and end of a value and of each of its lines, so they would be lost');
+    throw bad(
+      'configparser strips spaces at the start and end of a value and of each of its lines, so they would be lost',
+    );
   }
-  if (lines.length > 1 && lines[lines.length - 1] === '') throw bad('configparser drops a value\'s trailing newlines');
+  if (lines.length > 1 && lines[lines.length - 1] === '') throw bad("configparser drops a value's trailing newlines");
   if (lines.slice(1).some((line) => isCommentStart(line.charCodeAt(0)))) {
     throw bad('a line of a multi-line value cannot start with "#" or ";" (configparser would read a comment)');
   }
 }
 
 /** The edited file must read as the old one plus exactly this change, or nothing is written. */
-function assertOnlyChange(before: IniDocument, after: IniDocument, section: string, key: string, value: string, address: string): void {
+function assertOnlyChange(
+  before: IniDocument,
+  after: IniDocument,
+  section: string,
+  key: string,
+  value: string,
+  address: string,
+): void {
   const expected = snapshot(before);
   expected.set(JSON.stringify([section, key.toLowerCase()]), value);
   const actual = snapshot(after);
@@ -207,8 +257,8 @@ function assertOnlyChange(before: IniDocument, after: IniDocument, section: stri
 function snapshot(doc: IniDocument): Map<string, string> {
   const values = new Map<string, string>();
   for (const name of sectionNames(doc)) {
-    for (const entry of findSection(doc, name)!.entries.values()) values.set(JSON.stringify([name, entry.name]), entry.value);
+    for (const entry of findSection(doc, name)!.entries.values())
+      values.set(JSON.stringify([name, entry.name]), entry.value);
   }
   return values;
 }
-

@@ -54,20 +54,27 @@ export interface CreateResult {
 export async function createPlugin(options: CreateOptions): Promise<CreateResult> {
   validatePluginName(options.name);
   // A command line cannot carry NUL, but an API caller can; the file system would reject it late.
-  if (options.dir.includes('\0')) throw new UsageError(`--dir "${printable(options.dir)}": a path cannot hold a NUL character`);
+  if (options.dir.includes('\0'))
+    throw new UsageError(`--dir "${printable(options.dir)}": a path cannot hold a NUL character`);
   const target = resolve(options.cwd, options.dir, options.name);
   const template = findTemplate(options.template ?? 'default', options, options.cwd);
   validatePluginName(options.name, template);
   // Before any question: a user should not answer ten prompts to learn the directory exists.
   assertWritable(target, options.force);
   const { answers, defaulted } = await resolveAnswers(template.fields, options);
-  const context = renderContext(options.name, options.module, answers, { metworkVersion: options.metworkVersion ?? METWORK2_REFERENCE_VERSION });
+  const context = renderContext(options.name, options.module, answers, {
+    metworkVersion: options.metworkVersion ?? METWORK2_REFERENCE_VERSION,
+  });
   const secrets = recordSecrets(context);
   const files = await renderTemplate(template, context);
   // What `update` needs later: the answers, and what the template produced to merge against.
   files.push(stateFile(template, options.module, options.toolVersion, answers), baseFile(files, secrets));
   const nextSteps = await renderNextSteps(template, context, relative(options.cwd, target));
-  const written = await writeFiles(target, files, { replace: options.force, dryRun: options.dryRun, signal: options.signal });
+  const written = await writeFiles(target, files, {
+    replace: options.force,
+    dryRun: options.dryRun,
+    signal: options.signal,
+  });
   return {
     name: options.name,
     template: template.name,
@@ -88,5 +95,3 @@ export async function renderNextSteps(template: Template, context: RenderContext
   const text = decodeUtf8(readRegularFile(template.nextSteps.path, 'make it readable'), template.nextSteps.path);
   return (await renderEjs(text, { ...context, dir: dir || '.' }, template.nextSteps)).trim();
 }
-
-

@@ -5,7 +5,16 @@ import { CONFIG_FILE, LABEL_FILE, readPluginLabel, toSource, type Source } from 
 import { format2Environment, isFormat2Plugin } from './format2-env.js';
 import { readIniFile, sectionItems, type IniDocument, type IniEntry } from './ini.js';
 import { metworkLookup } from './metwork-defaults.js';
-import { describeProblem, isPrivate, isVariant, namingProblems, realKey, sectionPrefix, splitVariant, variableName } from './naming.js';
+import {
+  describeProblem,
+  isPrivate,
+  isVariant,
+  namingProblems,
+  realKey,
+  sectionPrefix,
+  splitVariant,
+  variableName,
+} from './naming.js';
 
 /**
  * `bootstrap-plugin env`: config.ini → environment variables, with MetWork's naming
@@ -56,14 +65,25 @@ export interface EnvResult {
  * overrides an earlier one variable by variable, each file's variants resolved on their own.
  */
 export async function collectVariables(options: EnvOptions): Promise<EnvResult> {
-  const sources = await Promise.all((options.paths.length > 0 ? options.paths : ['.']).map((p) => toSource(p, options.cwd)));
+  const sources = await Promise.all(
+    (options.paths.length > 0 ? options.paths : ['.']).map((p) => toSource(p, options.cwd)),
+  );
   const [first, ...rest] = sources;
   const misplaced = rest.find((s) => s.isDirectory);
   if (misplaced) {
-    throw new UsageError(`${misplaced.shown} is a directory: only the first PATH may be a plugin directory, the others are ini files layered over it`);
+    throw new UsageError(
+      `${misplaced.shown} is a directory: only the first PATH may be a plugin directory, the others are ini files layered over it`,
+    );
   }
   if (first.isDirectory && isFormat2Plugin(first.absolute)) {
-    return format2Environment({ shown: first.shown, dir: first.absolute, extraFiles: rest.map((s) => s.absolute), module: options.module, configName: options.configName, environment: options.environment });
+    return format2Environment({
+      shown: first.shown,
+      dir: first.absolute,
+      extraFiles: rest.map((s) => s.absolute),
+      module: options.module,
+      configName: options.configName,
+      environment: options.environment,
+    });
   }
   const warnings: string[] = [];
   const notes: string[] = [];
@@ -74,7 +94,8 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
   if (first.isDirectory) {
     prefix = `${module}_${CURRENT_PLUGIN}`;
     files = [join(first.shown, CONFIG_FILE), ...rest.map((s) => s.shown)];
-    for (const variable of await pluginIdentity(first, options.module, module, warnings)) variables.set(variable.name, variable);
+    for (const variable of await pluginIdentity(first, options.module, module, warnings))
+      variables.set(variable.name, variable);
   }
   const seen = new Map<string, string | undefined>();
   const fromEnvironment = metworkLookup(options.environment, options.module, notes);
@@ -104,10 +125,20 @@ export interface Setting {
  * placeholders as the variables, private (`_`) sections and keys included: `run` needs
  * `_cmd_and_args`, which MetWork keeps out of the environment.
  */
-export async function readSettings(options: { file: string; shown: string; configName: string; environment: EnvOptions['environment'] }) {
+export async function readSettings(options: {
+  file: string;
+  shown: string;
+  configName: string;
+  environment: EnvOptions['environment'];
+}) {
   const doc = await readIniFile(options.file, options.shown);
   const warnings: string[] = [];
-  const context = { prefix: '', configName: options.configName.toLowerCase(), lookup: (name: string) => ownString(options.environment, name), warnings };
+  const context = {
+    prefix: '',
+    configName: options.configName.toLowerCase(),
+    lookup: (name: string) => ownString(options.environment, name),
+    warnings,
+  };
   const sections = new Map<string, Map<string, Setting>>();
   for (const section of doc.sections.values()) {
     const settings = new Map<string, Setting>();
@@ -129,7 +160,9 @@ async function pluginIdentity(source: Source, module: string, prefix: string, wa
   const label = await readPluginLabel(source.absolute);
   const name = label?.name ?? basename(source.absolute);
   if (label && label.module !== module) {
-    warnings.push(`${join(source.shown, LABEL_FILE)}: the plugin belongs to module "${label.module}" but the variables are named for "${module}" (use --module ${label.module})`);
+    warnings.push(
+      `${join(source.shown, LABEL_FILE)}: the plugin belongs to module "${label.module}" but the variables are named for "${module}" (use --module ${label.module})`,
+    );
   }
   const file = source.shown;
   return [
@@ -155,7 +188,12 @@ interface Context {
  */
 function fileVariables(doc: IniDocument, context: Context): Map<string, Variable> {
   const [problem] = namingProblems(doc, context.prefix);
-  if (problem) throw new ConfigError(doc.file, problem.entry.line, describeProblem(problem, (entry) => `${doc.file}:${entry.line}`));
+  if (problem)
+    throw new ConfigError(
+      doc.file,
+      problem.entry.line,
+      describeProblem(problem, (entry) => `${doc.file}:${entry.line}`),
+    );
   const variables = new Map<string, Variable>();
   for (const section of doc.sections.values()) {
     if (isPrivate(section.name)) continue;
@@ -173,7 +211,12 @@ function fileVariables(doc: IniDocument, context: Context): Map<string, Variable
  * Each key's entry for the configuration name: its best variant, else the plain key. A malformed
  * variant is an error; env leaves private keys out (they escape its rule), `run` reads them.
  */
-function chooseVariants(items: Map<string, IniEntry>, file: string, configName: string, withPrivate = true): Iterable<IniEntry> {
+function chooseVariants(
+  items: Map<string, IniEntry>,
+  file: string,
+  configName: string,
+  withPrivate = true,
+): Iterable<IniEntry> {
   let plain = true;
   for (const entry of items.values()) if (isVariant(entry)) plain = false;
   if (plain) return items.values();
@@ -182,7 +225,11 @@ function chooseVariants(items: Map<string, IniEntry>, file: string, configName: 
     if (!withPrivate && isPrivate(entry.name)) continue;
     const split = isVariant(entry) ? splitVariant(entry.name) : undefined;
     if (isVariant(entry) && !split) {
-      throw new ConfigError(file, entry.line, describeProblem({ entry, section: entry.section }, () => ''));
+      throw new ConfigError(
+        file,
+        entry.line,
+        describeProblem({ entry, section: entry.section }, () => ''),
+      );
     }
     const score = split === undefined ? 0 : variantScore(split.variant, configName);
     const key = realKey(entry);
@@ -212,17 +259,27 @@ function expand(entry: IniEntry, file: string, context: Context): string {
     ? entry.value.replace(PLACEHOLDER, (whole, inner: string) => {
         const name = PLACEHOLDER_NAME.exec(inner)?.[1];
         if (name === undefined) {
-          context.warnings.push(`${file}:${entry.line}: "${whole}" is kept as written: only {{VARIABLE}} placeholders are replaced`);
+          context.warnings.push(
+            `${file}:${entry.line}: "${whole}" is kept as written: only {{VARIABLE}} placeholders are replaced`,
+          );
           return whole;
         }
         const found = context.lookup(name);
-        if (found?.includes(REPLACEMENT_CHARACTER)) throw new ConfigError(file, entry.line, `{{${name}}}: ${notUtf8(`the environment's ${name}`)}`);
-        if (found === undefined) context.warnings.push(`${file}:${entry.line}: {{${name}}} is not set in the environment, so it is replaced by nothing`);
+        if (found?.includes(REPLACEMENT_CHARACTER))
+          throw new ConfigError(file, entry.line, `{{${name}}}: ${notUtf8(`the environment's ${name}`)}`);
+        if (found === undefined)
+          context.warnings.push(
+            `${file}:${entry.line}: {{${name}}} is not set in the environment, so it is replaced by nothing`,
+          );
         return found ?? '';
       })
     : entry.value;
   if (value.includes('\0')) {
-    throw new ConfigError(file, entry.line, `the value of "${entry.key}" holds a NUL character, which no environment variable can carry`);
+    throw new ConfigError(
+      file,
+      entry.line,
+      `the value of "${entry.key}" holds a NUL character, which no environment variable can carry`,
+    );
   }
   return value;
 }

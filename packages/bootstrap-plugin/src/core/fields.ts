@@ -93,7 +93,9 @@ export function wholeMatch(pattern: string): RegExp {
 
 /** What is wrong with a manifest's `pattern` and `patternHint` (fields, nameRules), as `.pattern: …`. */
 export function findPatternProblem(spec: { pattern?: unknown; patternHint?: unknown }): string | undefined {
-  const notText = (['pattern', 'patternHint'] as const).find((key) => spec[key] !== undefined && typeof spec[key] !== 'string');
+  const notText = (['pattern', 'patternHint'] as const).find(
+    (key) => spec[key] !== undefined && typeof spec[key] !== 'string',
+  );
   if (notText) return `.${notText}: expected a string`;
   if (spec.pattern === undefined) return undefined;
   try {
@@ -135,7 +137,8 @@ function findFieldProblem(value: unknown, before: Field[]): string | undefined {
     return `${at}.type: expected one of ${FIELD_TYPES.join(', ')}${didYouMean(String(field.type), FIELD_TYPES)}`;
   }
   if (field.type === 'choice') {
-    const ok = Array.isArray(field.choices) && field.choices.length > 0 && field.choices.every((c) => typeof c === 'string');
+    const ok =
+      Array.isArray(field.choices) && field.choices.length > 0 && field.choices.every((c) => typeof c === 'string');
     if (!ok) return `${at}.choices: a choice field needs a non-empty list of strings`;
   } else if (field.choices !== undefined) {
     return `${at}.choices: only a choice field has choices (set "type": "choice")`;

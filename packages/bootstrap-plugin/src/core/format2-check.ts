@@ -29,9 +29,19 @@ export async function checkFormat2Plugin(options: Format2CheckOptions): Promise<
   const findings: Format2Finding[] = [];
   const label = await readPluginLabel(options.dir);
   const labelFile = join(options.shown, LABEL_FILE);
-  if (!label) findings.push({ severity: 'error', file: labelFile, message: `expected one line plugin_NAME@${options.module}: MetWork names the plugin from it` });
+  if (!label)
+    findings.push({
+      severity: 'error',
+      file: labelFile,
+      message: `expected one line plugin_NAME@${options.module}: MetWork names the plugin from it`,
+    });
   else if (label.module !== options.module) {
-    findings.push({ severity: 'error', file: labelFile, line: 1, message: `the plugin belongs to module "${label.module}", not "${options.module}" (check it with --module ${label.module})` });
+    findings.push({
+      severity: 'error',
+      file: labelFile,
+      line: 1,
+      message: `the plugin belongs to module "${label.module}", not "${options.module}" (check it with --module ${label.module})`,
+    });
   }
   if (label) {
     try {
@@ -58,9 +68,23 @@ export async function checkFormat2Plugin(options: Format2CheckOptions): Promise<
 async function formatVersionFindings(options: Format2CheckOptions): Promise<Format2Finding[]> {
   const file = join(options.shown, FORMAT_VERSION_FILE);
   const text = await readFile(join(options.dir, FORMAT_VERSION_FILE), 'utf8').catch(() => undefined);
-  if (text === undefined) return [{ severity: 'error', file, message: 'cannot be read: MetWork needs it to hold the format version, such as 2.3.9' }];
+  if (text === undefined)
+    return [
+      {
+        severity: 'error',
+        file,
+        message: 'cannot be read: MetWork needs it to hold the format version, such as 2.3.9',
+      },
+    ];
   if (text.trim().split('.').length < VERSION_PARTS) {
-    return [{ severity: 'error', file, line: 1, message: `"${text.trim()}" is not a version such as 2.3.9 (MetWork reads at least three dot-separated parts)` }];
+    return [
+      {
+        severity: 'error',
+        file,
+        line: 1,
+        message: `"${text.trim()}" is not a version such as 2.3.9 (MetWork reads at least three dot-separated parts)`,
+      },
+    ];
   }
   return [];
 }
@@ -68,7 +92,14 @@ async function formatVersionFindings(options: Format2CheckOptions): Promise<Form
 /** The error for the first problem MetWork refuses the plugin for, if any: env and release act only on a plugin MetWork would load. */
 export function refusal(findings: Format2Finding[], shown: string): ConfigError | undefined {
   const error = findings.find((f) => f.severity === 'error');
-  return error && new ConfigError(error.file, error.line, `${error.message} (MetWork refuses this plugin; see: bootstrap-plugin config check ${shown})`);
+  return (
+    error &&
+    new ConfigError(
+      error.file,
+      error.line,
+      `${error.message} (MetWork refuses this plugin; see: bootstrap-plugin config check ${shown})`,
+    )
+  );
 }
 
 /** Throws what `config check` would refuse the plugin for. */

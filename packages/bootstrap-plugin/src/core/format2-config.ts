@@ -64,7 +64,9 @@ const PLACEHOLDER_NAME = /^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*$/;
 const VARIANT = /^(.*?)\[(.+)\]$/s;
 
 /** config.ini and the override files MetWork reads after it, those that exist. */
-export function format2ConfigFiles(options: Pick<Format2ReadOptions, 'dir' | 'shown' | 'name' | 'module' | 'environment'>): string[] {
+export function format2ConfigFiles(
+  options: Pick<Format2ReadOptions, 'dir' | 'shown' | 'name' | 'module' | 'environment'>,
+): string[] {
   const runtime = options.environment.MFMODULE_RUNTIME_HOME;
   // mfplugin falls back on /tmp when MFMODULE_RUNTIME_HOME is unset: a file anyone can plant there
   // is not read here.
@@ -86,7 +88,10 @@ export async function readFormat2Config(options: Format2ReadOptions): Promise<Fo
     const sections: IniSection[] = [...(doc.defaults ? [doc.defaults] : []), ...doc.sections.values()];
     for (const section of sections) {
       const line = section.headers[0];
-      const target = merged.get(section.name) ?? { section: { name: section.name, file, line, keys: new Map() }, entries: new Map() };
+      const target = merged.get(section.name) ?? {
+        section: { name: section.name, file, line, keys: new Map() },
+        entries: new Map(),
+      };
       merged.set(section.name, target);
       for (const entry of section.entries.values()) target.entries.set(entry.key, { ...entry, file });
     }
@@ -111,27 +116,47 @@ function dialectFindings(doc: IniDocument): Format2Finding[] {
     if (kind === 'comment' && text.startsWith(';')) {
       findings.push(
         text.includes('=')
-          ? { ...at, severity: 'warning', message: `MetWork reads "${text}" as a key, not a comment: start comments with "#"` }
+          ? {
+              ...at,
+              severity: 'warning',
+              message: `MetWork reads "${text}" as a key, not a comment: start comments with "#"`,
+            }
           : { ...at, severity: 'error', message: `MetWork cannot read this line: comments start with "#", not ";"` },
       );
     }
     if (kind === 'key') {
       const equals = text.indexOf('=');
       const colon = text.indexOf(':');
-      if (equals === -1) findings.push({ ...at, severity: 'error', message: `MetWork cannot read this line: write key=value ("=", not ":")` });
+      if (equals === -1)
+        findings.push({
+          ...at,
+          severity: 'error',
+          message: `MetWork cannot read this line: write key=value ("=", not ":")`,
+        });
       else if (colon !== -1 && colon < equals) {
-        findings.push({ ...at, severity: 'warning', message: `MetWork reads the key as "${text.slice(0, equals).trim()}" (it splits at "=" only)` });
+        findings.push({
+          ...at,
+          severity: 'warning',
+          message: `MetWork reads the key as "${text.slice(0, equals).trim()}" (it splits at "=" only)`,
+        });
       }
     }
     if (kind === 'section' && text === `[${DEFAULT_SECTION}]`) {
-      findings.push({ ...at, severity: 'warning', message: `[${DEFAULT_SECTION}] is an ordinary section for MetWork: its keys are not lent to the other sections` });
+      findings.push({
+        ...at,
+        severity: 'warning',
+        message: `[${DEFAULT_SECTION}] is an ordinary section for MetWork: its keys are not lent to the other sections`,
+      });
     }
   });
   return findings;
 }
 
 /** MetWork's variant rule (env's), on keys as written: a variant matching neither the name nor a prefix is dropped. */
-function chooseVariants(entries: Map<string, IniEntry & { file: string }>, configName: string): Map<string, IniEntry & { file: string }> {
+function chooseVariants(
+  entries: Map<string, IniEntry & { file: string }>,
+  configName: string,
+): Map<string, IniEntry & { file: string }> {
   const chosen = new Map<string, { entry: IniEntry & { file: string }; score: number }>();
   for (const entry of entries.values()) {
     const match = entry.key.endsWith(']') ? VARIANT.exec(entry.key) : null;
@@ -145,18 +170,38 @@ function chooseVariants(entries: Map<string, IniEntry & { file: string }>, confi
 }
 
 /** `{{VARIABLE}}` → its value; mfplugin renders values with Jinja2, whose other syntax is kept as written here. */
-function expand(entry: IniEntry & { file: string }, lookup: (name: string) => string | undefined, findings: Format2Finding[]): string {
+function expand(
+  entry: IniEntry & { file: string },
+  lookup: (name: string) => string | undefined,
+  findings: Format2Finding[],
+): string {
   if (!entry.value.includes('{{')) return entry.value;
   const value = entry.value.replace(PLACEHOLDER, (whole, inner: string) => {
     const name = PLACEHOLDER_NAME.exec(inner)?.[1];
     if (name === undefined) {
-      findings.push({ severity: 'warning', file: entry.file, line: entry.line, message: `"${whole}" is kept as written: only {{VARIABLE}} placeholders are replaced (MetWork would evaluate it as Jinja2)` });
+      findings.push({
+        severity: 'warning',
+        file: entry.file,
+        line: entry.line,
+        message: `"${whole}" is kept as written: only {{VARIABLE}} placeholders are replaced (MetWork would evaluate it as Jinja2)`,
+      });
       return whole;
     }
     const found = lookup(name);
-    if (found === undefined) findings.push({ severity: 'warning', file: entry.file, line: entry.line, message: `{{${name}}} is not set in the environment, so it is replaced by nothing` });
+    if (found === undefined)
+      findings.push({
+        severity: 'warning',
+        file: entry.file,
+        line: entry.line,
+        message: `{{${name}}} is not set in the environment, so it is replaced by nothing`,
+      });
     return found ?? '';
   });
-  if (value.includes('\0')) throw new ConfigError(entry.file, entry.line, `the value of "${entry.key}" holds a NUL character, which no environment variable can carry`);
+  if (value.includes('\0'))
+    throw new ConfigError(
+      entry.file,
+      entry.line,
+      `the value of "${entry.key}" holds a NUL character, which no environment variable can carry`,
+    );
   return value;
 }

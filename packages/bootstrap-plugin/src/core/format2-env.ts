@@ -44,7 +44,11 @@ export interface Format2EnvResult {
 
 const DEPENDENCIES_FILE = '.layerapi2_dependencies';
 const ENV_NAME_PART = /^[A-Za-z0-9_-]+$/;
-const STATIC_HOSTS = new Map([['127.0.0.1', '127.0.0.1'], ['localhost', '127.0.0.1'], ['localhost.localdomain', '127.0.0.1']]);
+const STATIC_HOSTS = new Map([
+  ['127.0.0.1', '127.0.0.1'],
+  ['localhost', '127.0.0.1'],
+  ['localhost.localdomain', '127.0.0.1'],
+]);
 const DNS_ERROR = 'dns_error';
 
 /** Whether `dir` holds a plugin of format 2 (MetWork >= 1.0). */
@@ -75,12 +79,21 @@ export async function format2Environment(options: Format2EnvOptions): Promise<Fo
 }
 
 /** One plugin's variables; a dependency (`main` false) adds TMPDIR and no NAME/DIR/LABEL, as mfplugin does. */
-async function pluginVariables(run: Run, dir: string, shown: string, main: boolean): Promise<Map<string, Format2Variable>> {
+async function pluginVariables(
+  run: Run,
+  dir: string,
+  shown: string,
+  main: boolean,
+): Promise<Map<string, Format2Variable>> {
   const { options, MODULE } = run;
   run.visiting.add(dir);
   const label = await readPluginLabel(dir);
   if (!label || label.module !== options.module) {
-    throw new ConfigError(join(shown, LABEL_FILE), undefined, `expected plugin_NAME@${options.module}, as MetWork requires (or give --module ${label?.module ?? 'MODULE'})`);
+    throw new ConfigError(
+      join(shown, LABEL_FILE),
+      undefined,
+      `expected plugin_NAME@${options.module}, as MetWork requires (or give --module ${label?.module ?? 'MODULE'})`,
+    );
   }
   const identity = new Map<string, string>([
     [`${MODULE}_CURRENT_PLUGIN_NAME`, label.name],
@@ -90,7 +103,13 @@ async function pluginVariables(run: Run, dir: string, shown: string, main: boole
   // mfplugin reads the configuration inside the plugin's own environment: {{MFSERV_CURRENT_PLUGIN_DIR}} works.
   const lookup = (name: string) => identity.get(name) ?? run.lookup(name);
   const config = await readFormat2Config({
-    dir, shown, name: label.name, module: options.module, configName: options.configName.toLowerCase(), environment: options.environment, lookup,
+    dir,
+    shown,
+    name: label.name,
+    module: options.module,
+    configName: options.configName.toLowerCase(),
+    environment: options.environment,
+    lookup,
     extraFiles: main ? options.extraFiles : [],
   });
   const { document, findings } = validateFormat2(config, { dir, module: options.module, lookup });
@@ -153,6 +172,8 @@ function applyMfservApps(document: Format2Document): void {
 /** `X_hostname` adds `X_hostname_ip`, `X_hostnames` adds `X_hostnames_ips` (`;`-separated), unless set already. */
 async function addHostAddresses(document: Format2Document): Promise<void> {
   for (const keys of document.values()) {
+    // A copy: the loop adds the `_ip` keys to the map it walks.
+    // oxlint-disable-next-line unicorn/no-useless-spread
     for (const [key, value] of [...keys]) {
       const single = key === 'hostname' || key.endsWith('_hostname');
       const several = key === 'hostnames' || key.endsWith('_hostnames');
@@ -180,7 +201,10 @@ async function resolveHost(host: string): Promise<string> {
 /** Homes of the `plugin_…` layers named in .layerapi2_dependencies, found in the plugins base directory. */
 async function dependencyHomes(run: Run, dir: string): Promise<string[]> {
   const text = await readFile(join(dir, DEPENDENCIES_FILE), 'utf8').catch(() => '');
-  const labels = text.split('\n').map((line) => line.trim().replace(/^-/, '')).filter((label) => label.startsWith('plugin_'));
+  const labels = text
+    .split('\n')
+    .map((line) => line.trim().replace(/^-/, ''))
+    .filter((label) => label.startsWith('plugin_'));
   if (labels.length === 0) return [];
   const base = pluginsBaseDir(run.options.environment);
   if (!base) return [];
@@ -206,9 +230,20 @@ function pluginsBaseDir(environment: Record<string, string | undefined>): string
 }
 
 /** A dependency's own TMPDIR, `$MFMODULE_RUNTIME_HOME/tmp/NAME`, created as mfplugin creates it. */
-async function addTmpDir(run: Run, name: string, variables: Map<string, Format2Variable>, shown: string): Promise<void> {
+async function addTmpDir(
+  run: Run,
+  name: string,
+  variables: Map<string, Format2Variable>,
+  shown: string,
+): Promise<void> {
   const runtime = run.options.environment.MFMODULE_RUNTIME_HOME;
   if (!runtime) return;
   const tmpdir = join(runtime, 'tmp', name);
-  if (await mkdir(tmpdir, { recursive: true }).then(() => true, () => false)) variables.set('TMPDIR', { name: 'TMPDIR', value: tmpdir, file: shown });
+  if (
+    await mkdir(tmpdir, { recursive: true }).then(
+      () => true,
+      () => false,
+    )
+  )
+    variables.set('TMPDIR', { name: 'TMPDIR', value: tmpdir, file: shown });
 }

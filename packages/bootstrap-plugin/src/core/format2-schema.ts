@@ -60,7 +60,11 @@ const COMMAND: Schema = {
 };
 
 /** Keys of the 0.9 format whose new name no spelling distance finds. */
-const RENAMED = new Map([['workers', 'numprocesses'], ['main_arg', '_cmd_and_args'], ['type', '_cmd_and_args']]);
+const RENAMED = new Map([
+  ['workers', 'numprocesses'],
+  ['main_arg', '_cmd_and_args'],
+  ['type', '_cmd_and_args'],
+]);
 
 const NGINX_FILE = string({ check: 'pluginFile' });
 
@@ -117,16 +121,29 @@ export interface ValidateOptions {
 }
 
 /** Checks the merged configuration and returns MetWork's typed document of it, with every finding. */
-export function validateFormat2(config: Format2Config, options: ValidateOptions): { document: Format2Document; findings: Format2Finding[] } {
+export function validateFormat2(
+  config: Format2Config,
+  options: ValidateOptions,
+): { document: Format2Document; findings: Format2Finding[] } {
   const mfserv = options.module === 'mfserv';
   const findings: Format2Finding[] = [];
   const document: Format2Document = new Map();
   const firstFile = config.files[0];
-  if (!config.sections.has('general')) findings.push({ severity: 'error', file: firstFile, message: 'the [general] section is missing (it holds _version, _summary, _license, _url, _maintainer, _vendor)' });
+  if (!config.sections.has('general'))
+    findings.push({
+      severity: 'error',
+      file: firstFile,
+      message: 'the [general] section is missing (it holds _version, _summary, _license, _url, _maintainer, _vendor)',
+    });
   for (const section of config.sections.values()) {
     const schema = sectionSchema(section.name, mfserv);
     if (schema === undefined) {
-      findings.push({ severity: 'error', file: section.file, line: section.line, message: `unknown section [${section.name}]: MetWork accepts [general], [app_NAME], [extra_daemon_NAME] and [custom…]${mfserv ? ', [internal]' : ''}` });
+      findings.push({
+        severity: 'error',
+        file: section.file,
+        line: section.line,
+        message: `unknown section [${section.name}]: MetWork accepts [general], [app_NAME], [extra_daemon_NAME] and [custom…]${mfserv ? ', [internal]' : ''}`,
+      });
       continue;
     }
     document.set(section.name, normalizeSection(section, schema, options, findings));
@@ -134,7 +151,12 @@ export function validateFormat2(config: Format2Config, options: ValidateOptions)
   return { document, findings };
 }
 
-function normalizeSection(section: Format2Section, schema: Schema | 'any', options: ValidateOptions, findings: Format2Finding[]): Map<string, Format2Scalar> {
+function normalizeSection(
+  section: Format2Section,
+  schema: Schema | 'any',
+  options: ValidateOptions,
+  findings: Format2Finding[],
+): Map<string, Format2Scalar> {
   const values = new Map<string, Format2Scalar>();
   if (schema === 'any') {
     for (const [key, entry] of section.keys) values.set(key, entry.value);
@@ -145,17 +167,25 @@ function normalizeSection(section: Format2Section, schema: Schema | 'any', optio
     const at = { file: entry.file, line: entry.line };
     if (!rule) {
       const renamed = RENAMED.get(key);
-      const hint = renamed && schema[renamed] ? ` (MetWork 2 names it "${renamed}")` : didYouMean(key, Object.keys(schema));
+      const hint =
+        renamed && schema[renamed] ? ` (MetWork 2 names it "${renamed}")` : didYouMean(key, Object.keys(schema));
       findings.push({ ...at, severity: 'error', message: `unknown key "${key}" in [${section.name}]${hint}` });
       continue;
     }
     const value = coerce(rule, entry.value, options);
     values.set(key, value);
-    for (const message of ruleProblems(rule, key, value, options)) findings.push({ ...at, severity: 'error', message: `[${section.name}] ${message}` });
+    for (const message of ruleProblems(rule, key, value, options))
+      findings.push({ ...at, severity: 'error', message: `[${section.name}] ${message}` });
   }
   for (const [key, rule] of Object.entries(schema)) {
     if (values.has(key) || section.keys.has(key)) continue;
-    if (rule.required) findings.push({ severity: 'error', file: section.file, line: section.line, message: `[${section.name}] ${key} is required` });
+    if (rule.required)
+      findings.push({
+        severity: 'error',
+        file: section.file,
+        line: section.line,
+        message: `[${section.name}] ${key} is required`,
+      });
     else values.set(key, rule.kind === 'timeout' ? nginxTimeout(options) : coerce(rule, String(rule.default), options));
   }
   return values;
@@ -165,7 +195,8 @@ function ruleProblems(rule: Rule, key: string, value: Format2Scalar, options: Va
   const text = String(value);
   const problems: string[] = [];
   if (rule.nonEmpty && text === '') problems.push(`${key} is empty: give it a value`);
-  if (rule.pattern && !rule.pattern.test(text)) problems.push(`${key}="${text}": use only lower-case letters, digits, ".", "-" and "_" (such as 1.2.3)`);
+  if (rule.pattern && !rule.pattern.test(text))
+    problems.push(`${key}="${text}": use only lower-case letters, digits, ".", "-" and "_" (such as 1.2.3)`);
   if (rule.check === 'pluginFile' && text !== '' && !isFile(join(options.dir, text))) {
     problems.push(`${key}="${text}": no such file in the plugin directory (a path relative to it, or null)`);
   }
@@ -198,7 +229,12 @@ function coerce(rule: Rule, raw: string, options: ValidateOptions): Format2Scala
     case 'boolean':
       return TRUE_WORDS.includes(raw.toLowerCase());
     case 'logsplit':
-      return TRUE_WORDS.includes((raw === 'AUTO' ? (options.lookup(`${options.module.toUpperCase()}_${rule.setting}`) ?? '') : raw).toLowerCase());
+      return TRUE_WORDS.includes(
+        (raw === 'AUTO'
+          ? (options.lookup(`${options.module.toUpperCase()}_${rule.setting}`) ?? '')
+          : raw
+        ).toLowerCase(),
+      );
     case 'timeout': {
       const seconds = PYTHON_INT.test(raw) ? toInt(raw) : 0;
       return seconds <= 0 ? nginxTimeout(options) : seconds;

@@ -48,7 +48,9 @@ async function resolveTarget(path: string): Promise<Target> {
   if (!link) return { kind: 'replace', path };
   const existing = link.isSymbolicLink() ? await stat(path).catch(() => undefined) : link;
   if (!existing) {
-    throw new UsageError(`${path} is a symbolic link to ${await readlink(path)}, which does not exist: create that file first, or remove the link`);
+    throw new UsageError(
+      `${path} is a symbolic link to ${await readlink(path)}, which does not exist: create that file first, or remove the link`,
+    );
   }
   // A link is followed: the file it points to is the one meant (and the link is kept).
   const real = link.isSymbolicLink() ? await realpath(path) : path;
@@ -121,9 +123,17 @@ export async function writeFileAtomic(path: string, content: string, signal?: Ab
  */
 async function writeInPlace(target: Target, content: string, signal?: AbortSignal): Promise<void> {
   const descriptor = STREAM_NAME.exec(target.path)?.slice(1).find(Boolean);
-  if (descriptor !== undefined) return writeToDescriptor(Number(descriptor === 'stdout' ? 1 : descriptor === 'stderr' ? 2 : descriptor), Buffer.from(content));
+  if (descriptor !== undefined)
+    return writeToDescriptor(
+      Number(descriptor === 'stdout' ? 1 : descriptor === 'stderr' ? 2 : descriptor),
+      Buffer.from(content),
+    );
   const regular = target.existing?.isFile() ?? false;
-  const unblock = () => void open(target.path, constants.O_RDONLY | constants.O_NONBLOCK).then((reader) => reader.close(), () => undefined);
+  const unblock = () =>
+    void open(target.path, constants.O_RDONLY | constants.O_NONBLOCK).then(
+      (reader) => reader.close(),
+      () => undefined,
+    );
   signal?.addEventListener('abort', unblock, { once: true });
   let handle: FileHandle;
   try {
@@ -154,7 +164,7 @@ const RETRY_MS = 5;
 
 /** Writes all of `bytes`, waiting while a non-blocking pipe or socket is full. */
 async function writeToDescriptor(fd: number, bytes: Buffer): Promise<void> {
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     try {
       at += writeSync(fd, bytes, at);
     } catch (error) {

@@ -54,7 +54,8 @@ export async function lockFile(file: string, shown: string, signal?: AbortSignal
         },
       };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new WorkError(`cannot lock ${shown}: cannot create ${shownLock}: ${ioReason(error)}`);
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new WorkError(`cannot lock ${shown}: cannot create ${shownLock}: ${ioReason(error)}`);
     }
     const holder = readHolder(lock);
     if (holder && isStale(holder, host)) {
@@ -62,7 +63,10 @@ export async function lockFile(file: string, shown: string, signal?: AbortSignal
       continue;
     }
     if (Date.now() > deadline) {
-      const who = holder?.pid === undefined ? 'another run' : `process ${holder.pid}${holder.host === host ? '' : ` on ${holder.host}`}`;
+      const who =
+        holder?.pid === undefined
+          ? 'another run'
+          : `process ${holder.pid}${holder.host === host ? '' : ` on ${holder.host}`}`;
       throw new WorkError(
         `${shown} is being changed by ${who} (it holds ${shownLock}); try again, or delete ${shownLock} if no bootstrap-plugin runs there`,
       );
@@ -85,7 +89,12 @@ function readHolder(lock: string): Holder | undefined {
     const info = statSync(lock);
     const [pid, host] = readFileSync(lock, 'utf8').trim().split(' ');
     const id = Number(pid);
-    return { pid: Number.isSafeInteger(id) && id > 0 ? id : undefined, host, ino: info.ino, ageMs: Date.now() - info.mtimeMs };
+    return {
+      pid: Number.isSafeInteger(id) && id > 0 ? id : undefined,
+      host,
+      ino: info.ino,
+      ageMs: Date.now() - info.mtimeMs,
+    };
   } catch {
     return undefined;
   }

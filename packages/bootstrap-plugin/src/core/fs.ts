@@ -1,4 +1,19 @@
-import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError, InterruptedError, ioReason, UsageError, WorkError } from './errors.js';
@@ -24,7 +39,10 @@ const TEMP_NAME = /^\.(.*)\.bootstrap-plugin-(\d+)-[0-9a-f]{8}$/s;
  * file from a leftover of one that was killed (see findLeftovers).
  */
 export function tempSibling(target: string): string {
-  return join(dirname(target), `${tempPrefix(basename(target))}${process.pid}-${crypto().randomBytes(4).toString('hex')}`);
+  return join(
+    dirname(target),
+    `${tempPrefix(basename(target))}${process.pid}-${crypto().randomBytes(4).toString('hex')}`,
+  );
 }
 
 /** `.NAME.bootstrap-plugin-`, with NAME cut to fit a file name (a name near 255 bytes would overflow it). */
@@ -83,13 +101,15 @@ export function assertWritable(target: string, force: boolean): 'absent' | 'dire
     return 'absent';
   }
   if (existing.isSymbolicLink()) throw new UsageError(`${target} is a symbolic link; remove it or choose another name`);
-  if (!existing.isDirectory()) throw new UsageError(`${target} exists and is not a directory; remove it or choose another name`);
+  if (!existing.isDirectory())
+    throw new UsageError(`${target} exists and is not a directory; remove it or choose another name`);
   if (!force) throw alreadyExists(target);
   return 'directory';
 }
 
 /** The error of a create that finds its target taken (exit 2). */
-export const alreadyExists = (target: string) => new UsageError(`directory ${target} already exists (use --force to write over it)`);
+export const alreadyExists = (target: string) =>
+  new UsageError(`directory ${target} already exists (use --force to write over it)`);
 
 /** One file to write (with `content`) or remove (without) in a directory that stays in use. */
 export interface Change {
@@ -158,10 +178,15 @@ export async function applyChanges(dir: string, changes: Change[], signal?: Abor
   } catch (error) {
     undo(steps, madeDirs);
     await rm(staging, { recursive: true, force: true });
-    throw error instanceof InterruptedError ? error : new WorkError(`cannot update ${dir}: ${ioReason(error)}; the plugin was left as it was`);
+    throw error instanceof InterruptedError
+      ? error
+      : new WorkError(`cannot update ${dir}: ${ioReason(error)}; the plugin was left as it was`);
   }
   await rm(staging, { recursive: true, force: true });
-  removeEmptiedDirs(dir, changes.filter((c) => c.content === undefined).map((c) => c.path));
+  removeEmptiedDirs(
+    dir,
+    changes.filter((c) => c.content === undefined).map((c) => c.path),
+  );
 }
 
 /**
@@ -233,7 +258,12 @@ export function readRegularFile(path: string, fix: string): Buffer {
     fd = openSync(path, OPEN_TO_READ);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new ConfigError(path, undefined, 'is a symbolic link: templates and answers files must be plain files (copy the file instead)');
+    if (code === 'ELOOP')
+      throw new ConfigError(
+        path,
+        undefined,
+        'is a symbolic link: templates and answers files must be plain files (copy the file instead)',
+      );
     throw new ConfigError(path, undefined, `cannot be read (${ioReason(error)}): ${fix}`);
   }
   try {
@@ -241,7 +271,11 @@ export function readRegularFile(path: string, fix: string): Buffer {
     if (stats.isDirectory()) throw new ConfigError(path, undefined, `cannot be read (it is a directory): ${fix}`);
     if (!stats.isFile()) throw new ConfigError(path, undefined, `is ${kindName(stats)}, not a plain file: ${fix}`);
     if (stats.size > MAX_READ_BYTES) {
-      throw new ConfigError(path, undefined, `is ${(stats.size / 1024 ** 3).toFixed(1)} GiB; files read are held in memory, at most 1 GiB: make it smaller`);
+      throw new ConfigError(
+        path,
+        undefined,
+        `is ${(stats.size / 1024 ** 3).toFixed(1)} GiB; files read are held in memory, at most 1 GiB: make it smaller`,
+      );
     }
     return readFileSync(fd);
   } catch (error) {
@@ -263,7 +297,10 @@ export function decodeUtf8(bytes: Buffer, file: string): string {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     const bad = firstInvalidUtf8(bytes);
-    const line = bytes.subarray(0, bad).toString('latin1').split(/\r\n|\r|\n/).length;
+    const line = bytes
+      .subarray(0, bad)
+      .toString('latin1')
+      .split(/\r\n|\r|\n/).length;
     throw new ConfigError(file, line, 'not valid UTF-8: save the file as UTF-8');
   }
 }
@@ -274,7 +311,16 @@ function firstInvalidUtf8(bytes: Buffer): number {
   let at = 0;
   while (at < bytes.length) {
     const lead = bytes[at];
-    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    const length =
+      lead < 0x80
+        ? 1
+        : lead >= 0xc2 && lead <= 0xdf
+          ? 2
+          : lead >= 0xe0 && lead <= 0xef
+            ? 3
+            : lead >= 0xf0 && lead <= 0xf4
+              ? 4
+              : 0;
     if (length === 0 || at + length > bytes.length) return at;
     try {
       decoder.decode(bytes.subarray(at, at + length));

@@ -1,4 +1,12 @@
-import { delimiterIndex, findSection, pythonStrip, sectionNames, type IniDocument, type IniEntry, type IniSection } from './ini.js';
+import {
+  delimiterIndex,
+  findSection,
+  pythonStrip,
+  sectionNames,
+  type IniDocument,
+  type IniEntry,
+  type IniSection,
+} from './ini.js';
 
 /**
  * Editing an ini file in place: a key's value rewritten after its delimiter, a missing key added
@@ -27,23 +35,43 @@ function newlineOf(doc: IniDocument): string {
   return doc.eols.find((eol) => eol !== '') ?? '\n';
 }
 
-function editLines(doc: IniDocument, sectionName: string, key: string, value: string): { lines: Line[]; previous?: string } {
+function editLines(
+  doc: IniDocument,
+  sectionName: string,
+  key: string,
+  value: string,
+): { lines: Line[]; previous?: string } {
   const lines = toLines(doc);
   const eol = newlineOf(doc);
   const section = findSection(doc, sectionName);
   const existing = section?.entries.get(key.toLowerCase());
   const [first, ...more] = value.split('\n');
-  const continuation = (indent: string): Line[] => more.map((text) => ({ text: text === '' ? '' : `${indent}${CONTINUATION_INDENT}${text}`, eol }));
+  const continuation = (indent: string): Line[] =>
+    more.map((text) => ({ text: text === '' ? '' : `${indent}${CONTINUATION_INDENT}${text}`, eol }));
   if (existing) {
     const raw = lines[existing.line - 1].text;
     const prefix = keyLinePrefix(raw);
-    const kept = lines.slice(existing.line, existing.endLine).filter((_, i) => doc.kinds[existing.line + i] === 'comment');
-    const keyLine = { text: first === '' ? prefix.trimEnd() : prefix + first, eol: lines[existing.line - 1].eol || (more.length > 0 ? eol : '') };
-    lines.splice(existing.line - 1, existing.endLine - existing.line + 1, keyLine, ...continuation(indentOf(raw)), ...kept);
+    const kept = lines
+      .slice(existing.line, existing.endLine)
+      .filter((_, i) => doc.kinds[existing.line + i] === 'comment');
+    const keyLine = {
+      text: first === '' ? prefix.trimEnd() : prefix + first,
+      eol: lines[existing.line - 1].eol || (more.length > 0 ? eol : ''),
+    };
+    lines.splice(
+      existing.line - 1,
+      existing.endLine - existing.line + 1,
+      keyLine,
+      ...continuation(indentOf(raw)),
+      ...kept,
+    );
     return { lines, previous: existing.value };
   }
   const style = keyStyle(doc, section);
-  const keyLine = (indent: string): Line => ({ text: `${indent}${key}${first === '' ? style.trimEnd() : style + first}`, eol });
+  const keyLine = (indent: string): Line => ({
+    text: `${indent}${key}${first === '' ? style.trimEnd() : style + first}`,
+    eol,
+  });
   if (section) {
     const { after, indent } = insertionPoint(doc, section);
     if (lines[after - 1].eol === '') lines[after - 1].eol = eol;
@@ -106,7 +134,12 @@ function insertionPoint(doc: IniDocument, section: IniSection): { after: number;
 }
 
 /** The file's text with `section.key` set to `value`, and the value it replaced, if any. */
-export function editValue(doc: IniDocument, section: string, key: string, value: string): { text: string; previous?: string } {
+export function editValue(
+  doc: IniDocument,
+  section: string,
+  key: string,
+  value: string,
+): { text: string; previous?: string } {
   const { lines, previous } = editLines(doc, section, key, value);
   return { text: joinLines(lines), previous };
 }

@@ -146,7 +146,11 @@ function lineEndOf(text: string, from: number, hasCarriageReturn: boolean): numb
  */
 export function parseIni(text: string, file: string): IniDocument {
   if (text.charCodeAt(0) === UTF8_BOM) {
-    throw new ConfigError(file, 1, "the file starts with a byte order mark (BOM), which Python's configparser rejects: save it as UTF-8 without BOM");
+    throw new ConfigError(
+      file,
+      1,
+      "the file starts with a byte order mark (BOM), which Python's configparser rejects: save it as UTF-8 without BOM",
+    );
   }
   const hasCarriageReturn = text.includes('\r');
   const starts: number[] = [];
@@ -160,7 +164,7 @@ export function parseIni(text: string, file: string): IniDocument {
   const multiline: Array<[IniEntry, string[]]> = [];
   let indentLevel = 0;
 
-  for (let lineStart = 0; lineStart < text.length; ) {
+  for (let lineStart = 0; lineStart < text.length;) {
     const lineEnd = lineEndOf(text, lineStart, hasCarriageReturn);
     starts.push(lineStart);
     ends.push(lineEnd);
@@ -198,22 +202,41 @@ export function parseIni(text: string, file: string): IniDocument {
         current = defaults;
       } else {
         const existing = sections.get(header);
-        if (existing) throw new ConfigError(file, lineNumber, `duplicate section [${header}] (first at line ${existing.headers[0]})`);
+        if (existing)
+          throw new ConfigError(
+            file,
+            lineNumber,
+            `duplicate section [${header}] (first at line ${existing.headers[0]})`,
+          );
         current = { name: header, headers: [lineNumber], entries: new Map() };
         sections.set(header, current);
       }
       continue;
     }
-    if (!current) throw new ConfigError(file, lineNumber, `${STRAY_LINE}: ${isUnclosedHeader(text, first) ? UNCLOSED_HEADER : 'a key comes before any [section] header'}`);
+    if (!current)
+      throw new ConfigError(
+        file,
+        lineNumber,
+        `${STRAY_LINE}: ${isUnclosedHeader(text, first) ? UNCLOSED_HEADER : 'a key comes before any [section] header'}`,
+      );
     const delimiter = delimiterIndex(text, first, last);
-    if (delimiter === -1) throw new ConfigError(file, lineNumber, isUnclosedHeader(text, first) ? `${STRAY_LINE}: ${UNCLOSED_HEADER}` : STRAY_LINE);
+    if (delimiter === -1)
+      throw new ConfigError(
+        file,
+        lineNumber,
+        isUnclosedHeader(text, first) ? `${STRAY_LINE}: ${UNCLOSED_HEADER}` : STRAY_LINE,
+      );
     const keyEnd = lastNonSpace(text, first, delimiter) + 1;
     if (keyEnd === 0) throw new ConfigError(file, lineNumber, `${STRAY_LINE}: the key is empty`);
     const key = text.slice(first, keyEnd);
     const name = HAS_UPPER_CASE.test(key) ? key.toLowerCase() : key;
     const duplicate = current.entries.get(name);
     if (duplicate) {
-      throw new ConfigError(file, lineNumber, `duplicate key "${name}" in [${current.name}] (first at line ${duplicate.line})`);
+      throw new ConfigError(
+        file,
+        lineNumber,
+        `duplicate key "${name}" in [${current.name}] (first at line ${duplicate.line})`,
+      );
     }
     kinds.push('key');
     const valueStart = firstNonSpace(text, delimiter + 1, last);
@@ -227,12 +250,20 @@ export function parseIni(text: string, file: string): IniDocument {
 }
 
 /** Adds `lines` and `eols`, computed on first use from the line offsets. */
-function withLines(doc: Omit<IniDocument, 'lines' | 'eols'>, text: string, starts: number[], ends: number[]): IniDocument {
+function withLines(
+  doc: Omit<IniDocument, 'lines' | 'eols'>,
+  text: string,
+  starts: number[],
+  ends: number[],
+): IniDocument {
   let lines: string[] | undefined;
   let eols: string[] | undefined;
   return Object.defineProperties(doc as IniDocument, {
     lines: { get: () => (lines ??= starts.map((start, index) => text.slice(start, ends[index]))), enumerable: true },
-    eols: { get: () => (eols ??= ends.map((end, index) => text.slice(end, starts[index + 1] ?? text.length))), enumerable: true },
+    eols: {
+      get: () => (eols ??= ends.map((end, index) => text.slice(end, starts[index + 1] ?? text.length))),
+      enumerable: true,
+    },
   });
 }
 
@@ -253,7 +284,7 @@ export async function readIniFile(path: string, shown = path): Promise<IniDocume
     bytes = await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${shown}: ${code === 'ENOENT' ? 'no such file' : code ?? 'error'}`);
+    throw new UsageError(`cannot read ${shown}: ${code === 'ENOENT' ? 'no such file' : (code ?? 'error')}`);
   }
   return parseIni(decodeUtf8(bytes, shown), shown);
 }

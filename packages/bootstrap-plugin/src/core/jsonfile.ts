@@ -3,7 +3,12 @@ import { ConfigError } from './errors.js';
 /** JSON.parse with a `file:line: …` error: Node 20's messages do not always give a position. */
 export function parseJson(file: string, text: string): unknown {
   // JSON.parse would say "Unexpected token" at a character no editor shows.
-  if (text.startsWith('\uFEFF')) throw new ConfigError(file, 1, 'the file starts with a byte order mark (BOM), which JSON does not allow: save it as UTF-8 without BOM');
+  if (text.startsWith('\uFEFF'))
+    throw new ConfigError(
+      file,
+      1,
+      'the file starts with a byte order mark (BOM), which JSON does not allow: save it as UTF-8 without BOM',
+    );
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -39,6 +44,8 @@ function findSyntaxErrorOffset(text: string): number {
     if (c === '"') return string();
     expect(/-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?|true|false|null/);
   };
+  // JSON strings may not hold control characters: the pattern names them on purpose.
+  // oxlint-disable-next-line no-control-regex
   const string = () => expect(/"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/);
   const container = (close: string, item: () => void) => {
     at++;

@@ -33,22 +33,45 @@ export interface MakeResult {
 }
 
 /** The flag combinations `create` refuses before doing anything (exit 2). */
-export function checkMakeFlags(flags: { make: boolean; install: boolean; delete: boolean; dryRun: boolean; force: boolean }): void {
+export function checkMakeFlags(flags: {
+  make: boolean;
+  install: boolean;
+  delete: boolean;
+  dryRun: boolean;
+  force: boolean;
+}): void {
   for (const flag of ['install', 'delete'] as const) {
-    if (flags[flag] && !flags.make) throw new UsageError(`--${flag} needs --make (it works on the archive --make builds)`);
+    if (flags[flag] && !flags.make)
+      throw new UsageError(`--${flag} needs --make (it works on the archive --make builds)`);
   }
-  if (flags.make && flags.dryRun) throw new UsageError('--make cannot be combined with --dry-run (there would be no plugin to build)');
+  if (flags.make && flags.dryRun)
+    throw new UsageError('--make cannot be combined with --dry-run (there would be no plugin to build)');
   if (flags.delete && flags.force) {
-    throw new UsageError('--delete removes the plugin directory, and --force may write into an existing one holding your files: drop one of them');
+    throw new UsageError(
+      '--delete removes the plugin directory, and --force may write into an existing one holding your files: drop one of them',
+    );
   }
 }
 
 export async function makePlugin(options: MakeOptions): Promise<MakeResult> {
-  checkMakeFlags({ make: true, install: options.install, delete: options.delete, dryRun: options.dryRun, force: options.force });
+  checkMakeFlags({
+    make: true,
+    install: options.install,
+    delete: options.delete,
+    dryRun: options.dryRun,
+    force: options.force,
+  });
   const created = await createPlugin(options);
-  const release = await buildRelease({ dir: created.target, cwd: options.cwd, environment: options.environment, signal: options.signal });
+  const release = await buildRelease({
+    dir: created.target,
+    cwd: options.cwd,
+    environment: options.environment,
+    signal: options.signal,
+  });
   const kept = `the plugin is kept in ${created.target}, its archive is ${release.file}`;
-  const installOutput = options.install ? await install(findInstaller(options.environment, kept), release.file, created.target, kept, options.signal) : undefined;
+  const installOutput = options.install
+    ? await install(findInstaller(options.environment, kept), release.file, created.target, kept, options.signal)
+    : undefined;
   if (!options.delete) return { created, release, installOutput, archive: release.file, deleted: false };
   const archive = join(dirname(created.target), basename(release.file));
   if (existsSync(archive)) throw new WorkError(`--delete: ${archive} already exists; ${kept}`);

@@ -24,11 +24,15 @@ export function metworkDefault(name: string, module: string): MetworkDefault | u
   if (name === 'MFHARDWARE_NUMBER_OF_CPU_CORES' || name === 'MFCOM_HARDWARE_NUMBER_OF_CPU_CORES') {
     return { value: String(cores), reason: `this machine's ${cores} CPU cores` };
   }
-  if (name === 'MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2' || name === 'MFCOM_HARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2') {
+  if (
+    name === 'MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2' ||
+    name === 'MFCOM_HARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2'
+  ) {
     return { value: String(cores * 2), reason: `this machine's ${cores} CPU cores, times 2` };
   }
   const MODULE = module.toUpperCase();
-  if (name === `${MODULE}_NGINX_TIMEOUT`) return { value: NGINX_TIMEOUT_SECONDS, reason: `${module}'s default nginx timeout` };
+  if (name === `${MODULE}_NGINX_TIMEOUT`)
+    return { value: NGINX_TIMEOUT_SECONDS, reason: `${module}'s default nginx timeout` };
   if (name === `${MODULE}_LOG_TRY_TO_SPLIT_STDOUT_STDERR` || name === `${MODULE}_LOG_TRY_TO_SPLIT_MULTIPLE_WORKERS`) {
     return { value: LOG_SPLIT_DEFAULT, reason: `${module}'s default (do not split)` };
   }
@@ -39,7 +43,11 @@ export function metworkDefault(name: string, module: string): MetworkDefault | u
  * Looks names up in `environment`, falling back on MetWork's value for this machine; each
  * fallback is said once in `notes`, so the user knows the value did not come from MetWork.
  */
-export function metworkLookup(environment: Record<string, string | undefined>, module: string, notes: string[]): (name: string) => string | undefined {
+export function metworkLookup(
+  environment: Record<string, string | undefined>,
+  module: string,
+  notes: string[],
+): (name: string) => string | undefined {
   const noted = new Set<string>();
   return (name) => {
     const value = environment[name];

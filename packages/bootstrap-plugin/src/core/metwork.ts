@@ -40,7 +40,8 @@ export function resolveMetwork(given: string | undefined, environment: NodeJS.Pr
   if (given !== undefined && !(METWORK_GENERATIONS as readonly string[]).includes(given)) {
     throw new UsageError(`--metwork "${printable(given)}": expected ${METWORK_GENERATIONS.join(' or ')}`);
   }
-  const generation = (given as MetworkGeneration | undefined) ?? (loadedMajor !== undefined && loadedMajor >= 1 ? '2' : '0.9');
+  const generation =
+    (given as MetworkGeneration | undefined) ?? (loadedMajor !== undefined && loadedMajor >= 1 ? '2' : '0.9');
   const formatVersion = loaded && loadedMajor! >= 1 ? loaded[0] : METWORK2_REFERENCE_VERSION;
   return { generation, formatVersion };
 }

@@ -37,7 +37,13 @@ const ROOT_MARKERS = [CONFIG_FILE, LABEL_FILE, STATE_FILE];
 export async function findPluginRoot(dir: string): Promise<string | undefined> {
   for (let current = resolve(dir); ; current = dirname(current)) {
     for (const marker of ROOT_MARKERS) {
-      if (await lstat(join(current, marker)).then(() => true, () => false)) return current;
+      if (
+        await lstat(join(current, marker)).then(
+          () => true,
+          () => false,
+        )
+      )
+        return current;
     }
     if (dirname(current) === current) return undefined;
   }
@@ -54,7 +60,9 @@ export async function toSource(path: string, cwd: string): Promise<Source> {
   if (!info.isDirectory()) return { shown: path, absolute, isDirectory: false };
   const root = await findPluginRoot(absolute);
   if (root === undefined) {
-    throw new UsageError(`${path} is not inside a plugin: neither it nor a folder above it holds ${CONFIG_FILE}, ${LABEL_FILE} or ${STATE_FILE} (give a plugin directory or an ini file)`);
+    throw new UsageError(
+      `${path} is not inside a plugin: neither it nor a folder above it holds ${CONFIG_FILE}, ${LABEL_FILE} or ${STATE_FILE} (give a plugin directory or an ini file)`,
+    );
   }
   const shown = root === absolute ? path : isAbsolute(path) ? root : relative(cwd, root) || '.';
   return { shown, absolute: root, isDirectory: true };
@@ -105,7 +113,8 @@ export async function readState(pluginDir: string): Promise<State> {
     throw new UsageError(`cannot read ${file}: ${ioReason(error)}`);
   }
   const data = parseJson(file, decodeUtf8(bytes, file));
-  if (!isPlainObject(data)) throw new ConfigError(file, undefined, 'expected a JSON object {template, module, answers}');
+  if (!isPlainObject(data))
+    throw new ConfigError(file, undefined, 'expected a JSON object {template, module, answers}');
   const optionalString = (value: unknown) => (typeof value === 'string' ? value : undefined);
   return {
     template: optionalString(data.template),

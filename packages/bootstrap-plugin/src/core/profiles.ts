@@ -36,7 +36,10 @@ export interface Profile {
 export function renderProfile(variables: Variable[], format: ProfileFormat, scope?: string): Profile {
   const warnings = sizeWarnings(variables);
   if (format === 'json') {
-    return { text: `${JSON.stringify(Object.fromEntries(variables.map((v) => [v.name, v.value])), null, 2)}\n`, warnings };
+    return {
+      text: `${JSON.stringify(Object.fromEntries(variables.map((v) => [v.name, v.value])), null, 2)}\n`,
+      warnings,
+    };
   }
   // Pieces joined once: no intermediate string per line (a profile can have 100k lines).
   const pieces = [PROFILE_HEADER, '\n'];
@@ -54,7 +57,9 @@ export function renderProfile(variables: Variable[], format: ProfileFormat, scop
         );
       }
       if (quoted.expandedByPython) {
-        warnings.push(`${name}: python-dotenv expands the \${…} in this value unless read with interpolate=False (sh and Node read it as written)`);
+        warnings.push(
+          `${name}: python-dotenv expands the \${…} in this value unless read with interpolate=False (sh and Node read it as written)`,
+        );
       }
       pieces.push(name, '=', quoted.text, '\n');
     }
@@ -91,11 +96,17 @@ function sizeWarnings(variables: Variable[]): string[] {
   }
   const warnings: string[] = [];
   if (tooLong.length > 0) {
-    const named = tooLong.slice(0, NAMED_AT_MOST).join(', ') + (tooLong.length > NAMED_AT_MOST ? ` and ${tooLong.length - NAMED_AT_MOST} more` : '');
-    warnings.push(`${named}: over 128 KiB, more than Linux passes to a program in one variable; with it set, every command fails with "Argument list too long" (keep big values in a file and put its path in config.ini)`);
+    const named =
+      tooLong.slice(0, NAMED_AT_MOST).join(', ') +
+      (tooLong.length > NAMED_AT_MOST ? ` and ${tooLong.length - NAMED_AT_MOST} more` : '');
+    warnings.push(
+      `${named}: over 128 KiB, more than Linux passes to a program in one variable; with it set, every command fails with "Argument list too long" (keep big values in a file and put its path in config.ini)`,
+    );
   }
   if (total > MAX_ENVIRONMENT_BYTES) {
-    warnings.push(`the ${variables.length} variables take ${(total / 1024 / 1024).toFixed(1)} MiB, over half of what Linux passes to a program (ARG_MAX, usually 2 MiB for arguments and environment together); with them set, commands may fail with "Argument list too long"`);
+    warnings.push(
+      `the ${variables.length} variables take ${(total / 1024 / 1024).toFixed(1)} MiB, over half of what Linux passes to a program (ARG_MAX, usually 2 MiB for arguments and environment together); with them set, commands may fail with "Argument list too long"`,
+    );
   }
   return warnings;
 }

@@ -42,7 +42,9 @@ export function baseFile(files: RenderedFile[], secrets: string[]): RenderedFile
     .map((file) => {
       const text = file.content.toString('utf8');
       const exact = Buffer.from(text, 'utf8').equals(file.content);
-      return exact ? { path: file.path, mode: file.mode, text } : { path: file.path, mode: file.mode, base64: file.content.toString('base64') };
+      return exact
+        ? { path: file.path, mode: file.mode, text }
+        : { path: file.path, mode: file.mode, base64: file.content.toString('base64') };
     });
   const json = JSON.stringify({ format: BASE_FORMAT, secrets, files: entries });
   // Loaded here, not at start-up: only create and update write a base.
@@ -93,22 +95,29 @@ export async function readBase(pluginDir: string, shown: string): Promise<Plugin
 
 /** A relative `/`-separated path with no empty, `.` or `..` segment: it cannot leave the directory it is read from. */
 export function isInsidePath(path: string): boolean {
-  return path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..' && !segment.includes('\0'));
+  return path
+    .split('/')
+    .every((segment) => segment !== '' && segment !== '.' && segment !== '..' && !segment.includes('\0'));
 }
 
 function toBase(data: unknown, where: string): PluginBase {
-  const damaged = (detail: string) => new ConfigError(where, undefined, `damaged: ${detail} (restore it from version control)`);
-  if (!isPlainObject(data) || data.format !== BASE_FORMAT || !Array.isArray(data.files)) throw damaged(`expected {"format": ${BASE_FORMAT}, "files": [...]}`);
+  const damaged = (detail: string) =>
+    new ConfigError(where, undefined, `damaged: ${detail} (restore it from version control)`);
+  if (!isPlainObject(data) || data.format !== BASE_FORMAT || !Array.isArray(data.files))
+    throw damaged(`expected {"format": ${BASE_FORMAT}, "files": [...]}`);
   const secrets = Array.isArray(data.secrets) ? data.secrets.filter((s): s is string => typeof s === 'string') : [];
   const files = new Map<string, BaseFile>();
   for (const entry of data.files as unknown[]) {
-    if (!isPlainObject(entry) || typeof entry.path !== 'string' || typeof entry.mode !== 'number') throw damaged('a file entry needs a path and a mode');
+    if (!isPlainObject(entry) || typeof entry.path !== 'string' || typeof entry.mode !== 'number')
+      throw damaged('a file entry needs a path and a mode');
     // The base decides what update may remove: a path leaving the plugin would remove a file elsewhere.
     if (!isInsidePath(entry.path)) throw damaged(`"${printable(entry.path)}" is not a path inside the plugin`);
     const content =
-      typeof entry.text === 'string' ? Buffer.from(entry.text, 'utf8')
-      : typeof entry.base64 === 'string' ? Buffer.from(entry.base64, 'base64')
-      : undefined;
+      typeof entry.text === 'string'
+        ? Buffer.from(entry.text, 'utf8')
+        : typeof entry.base64 === 'string'
+          ? Buffer.from(entry.base64, 'base64')
+          : undefined;
     if (!content) throw damaged(`${entry.path}: no content`);
     files.set(entry.path, { content, mode: entry.mode });
   }

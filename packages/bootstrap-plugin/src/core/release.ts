@@ -74,11 +74,20 @@ export interface ReleaseResult {
 export async function buildRelease(options: ReleaseOptions): Promise<ReleaseResult> {
   const home = resolve(options.cwd, options.dir);
   const label = await readPluginLabel(home);
-  if (!label) throw new UsageError(`${join(options.dir, '.layerapi2_label')}: not a plugin directory (expected plugin_NAME@module in .layerapi2_label)`);
+  if (!label)
+    throw new UsageError(
+      `${join(options.dir, '.layerapi2_label')}: not a plugin directory (expected plugin_NAME@module in .layerapi2_label)`,
+    );
   // A format-2 plugin is built only when MetWork's mfplugin would load it, as its build does.
   if (isFormat2Plugin(home)) {
     const environment = options.environment;
-    await assertFormat2Plugin({ shown: options.dir, dir: home, module: label.module.toLowerCase(), configName: environment.MFCONFIG ?? 'GENERIC', environment });
+    await assertFormat2Plugin({
+      shown: options.dir,
+      dir: home,
+      module: label.module.toLowerCase(),
+      configName: environment.MFCONFIG ?? 'GENERIC',
+      environment,
+    });
   }
   const configShown = join(options.dir, CONFIG_FILE);
   const doc = await readIniFile(join(home, CONFIG_FILE), configShown);
@@ -88,7 +97,10 @@ export async function buildRelease(options: ReleaseOptions): Promise<ReleaseResu
   const file = join(outputDir, `${label.name}-${general.version}-${general.release}.metwork.${module}.plugin`);
   const mtime = buildTime(options.environment);
   const walk = walkPlugin(home, readIgnore(home), file, mtime);
-  const files = walk.entries.filter((e) => e.type !== 'directory').map((e) => e.path).sort();
+  const files = walk.entries
+    .filter((e) => e.type !== 'directory')
+    .map((e) => e.path)
+    .sort();
   const size = walk.entries.reduce((sum, e) => sum + (e.type === 'file' ? e.size : 0), 0);
   const metadata: Metadata = {
     version: general.version,
@@ -127,7 +139,8 @@ interface General {
 /** `[general]`'s metadata, under MetWork 0.9's names (`version`) or 2's (`_version`), placeholders resolved. */
 function readGeneral(doc: IniDocument, file: string, environment: Record<string, string | undefined>): General {
   const section = findSection(doc, 'general');
-  if (!section) throw new ConfigError(file, undefined, 'no [general] section: the plugin version and metadata live there');
+  if (!section)
+    throw new ConfigError(file, undefined, 'no [general] section: the plugin version and metadata live there');
   const items = sectionItems(doc, section);
   const read = (key: string, fallback?: string): string => {
     const entry = items.get(key) ?? items.get(`_${key}`);
@@ -137,7 +150,12 @@ function readGeneral(doc: IniDocument, file: string, environment: Record<string,
     }
     return entry.value.replace(PLACEHOLDER, (_, name: string) => {
       const value = environment[name];
-      if (value === undefined) throw new ConfigError(file, entry.line, `[general] ${entry.key} uses {{${name}}}, which is not set in the environment: set ${name} or write the value`);
+      if (value === undefined)
+        throw new ConfigError(
+          file,
+          entry.line,
+          `[general] ${entry.key} uses {{${name}}}, which is not set in the environment: set ${name} or write the value`,
+        );
       return value;
     });
   };
@@ -153,7 +171,11 @@ function readGeneral(doc: IniDocument, file: string, environment: Record<string,
   for (const key of ['version', 'release'] as const) {
     if (!FILE_NAME_PART.test(general[key])) {
       const entry = items.get(key) ?? items.get(`_${key}`);
-      throw new ConfigError(file, entry?.line, `[general] ${key} = "${general[key]}" cannot name the archive: use letters, digits and . + ~ - _ (such as 1.2.3)`);
+      throw new ConfigError(
+        file,
+        entry?.line,
+        `[general] ${key} = "${general[key]}" cannot name the archive: use letters, digits and . + ~ - _ (such as 1.2.3)`,
+      );
     }
   }
   return general;
@@ -163,7 +185,8 @@ function readGeneral(doc: IniDocument, file: string, environment: Record<string,
 function buildTime(environment: Record<string, string | undefined>): number {
   const epoch = environment.SOURCE_DATE_EPOCH;
   if (epoch === undefined || epoch === '') return Math.floor(Date.now() / MS_PER_SECOND);
-  if (!/^\d+$/.test(epoch)) throw new UsageError(`SOURCE_DATE_EPOCH="${epoch}": expected a number of seconds since 1970`);
+  if (!/^\d+$/.test(epoch))
+    throw new UsageError(`SOURCE_DATE_EPOCH="${epoch}": expected a number of seconds since 1970`);
   return Number(epoch);
 }
 
@@ -185,7 +208,12 @@ function readIgnore(home: string): Ignore {
  * them), files and symbolic links (stored as links, never followed). An ignored directory is
  * left out with all it holds, as git does. The archive being written is never part of itself.
  */
-function walkPlugin(home: string, matcher: Ignore, output: string, mtime: number): { entries: TarEntry[]; skipped: string[] } {
+function walkPlugin(
+  home: string,
+  matcher: Ignore,
+  output: string,
+  mtime: number,
+): { entries: TarEntry[]; skipped: string[] } {
   const entries: TarEntry[] = [{ type: 'directory', path: `${ROOT}/`, mode: DIRECTORY_MODE, mtime }];
   const skipped: string[] = [];
   const visit = (relative: string) => {
@@ -198,14 +226,22 @@ function walkPlugin(home: string, matcher: Ignore, output: string, mtime: number
     for (const entry of listing.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
       const absolute = join(home, path);
-      if (absolute === output || (relative === '' && (entry.name === FILES_JSON || entry.name === METADATA_JSON))) continue;
+      if (absolute === output || (relative === '' && (entry.name === FILES_JSON || entry.name === METADATA_JSON)))
+        continue;
       if (matcher.ignores(entry.isDirectory() ? `${path}/` : path)) continue;
       const mode = lstatSync(absolute).mode & 0o7777;
       if (entry.isDirectory()) {
         entries.push({ type: 'directory', path: `${ROOT}/${path}/`, mode, mtime });
         visit(path);
       } else if (entry.isFile()) {
-        entries.push({ type: 'file', path: `${ROOT}/${path}`, mode, mtime, size: lstatSync(absolute).size, source: absolute });
+        entries.push({
+          type: 'file',
+          path: `${ROOT}/${path}`,
+          mode,
+          mtime,
+          size: lstatSync(absolute).size,
+          source: absolute,
+        });
       } else if (entry.isSymbolicLink()) {
         entries.push({ type: 'symlink', path: `${ROOT}/${path}`, mode: 0o777, mtime, target: readlinkSync(absolute) });
       } else {
@@ -219,7 +255,10 @@ function walkPlugin(home: string, matcher: Ignore, output: string, mtime: number
 
 /** JSON as Python's `json.dumps(data, indent=4)` writes it, which is how MetWork writes these files. */
 function toPythonJson(data: unknown): string {
-  return JSON.stringify(data, null, 4).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(data, null, 4).replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 async function writeArchive(entries: TarEntry[], file: string, signal?: AbortSignal): Promise<void> {
@@ -228,11 +267,18 @@ async function writeArchive(entries: TarEntry[], file: string, signal?: AbortSig
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'ENOTDIR' || code === 'EEXIST' ? 'it or one of its parents is a file' : ioReason(error);
-    throw new (code === 'ENOTDIR' || code === 'EEXIST' ? UsageError : WorkError)(`cannot create the output directory ${dirname(file)}: ${reason}`);
+    throw new (code === 'ENOTDIR' || code === 'EEXIST' ? UsageError : WorkError)(
+      `cannot create the output directory ${dirname(file)}: ${reason}`,
+    );
   }
   const temp = tempSibling(file);
   try {
-    await pipeline(Readable.from(tarChunks(entries)), createGzip(), createWriteStream(temp, { mode: ARCHIVE_MODE, flags: 'wx' }), { signal });
+    await pipeline(
+      Readable.from(tarChunks(entries)),
+      createGzip(),
+      createWriteStream(temp, { mode: ARCHIVE_MODE, flags: 'wx' }),
+      { signal },
+    );
     await rename(temp, file);
   } catch (error) {
     await rm(temp, { force: true }).catch(() => undefined);

@@ -30,7 +30,12 @@ const SECRET_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)';
 const crypto = () => process.getBuiltinModule('node:crypto');
 
 /** `extra`: values a generation's templates need besides the answers (format 2: `metworkVersion`). */
-export function renderContext(name: string, module: string, answers: Answers, extra: Record<string, unknown> = {}): RenderContext {
+export function renderContext(
+  name: string,
+  module: string,
+  answers: Answers,
+  extra: Record<string, unknown> = {},
+): RenderContext {
   return { ...extra, ...answers, name, module, label: `plugin_${name}@${module}`, secret };
 }
 
@@ -96,13 +101,17 @@ function isInside(root: string, path: string): boolean {
 function explainEjsError(error: unknown): { line?: number; reason: string } {
   const message = error instanceof Error ? error.message : String(error);
   const compiling = / in \S.* while compiling ejs/.exec(message);
-  if (compiling) return { reason: `${message.slice(0, compiling.index)} (check that each <% has its %> and each { its })` };
+  if (compiling)
+    return { reason: `${message.slice(0, compiling.index)} (check that each <% has its %> and each { its })` };
   // EJS sets `path` on what was thrown: on a string that fails, and the string is the reason.
   const thrown = /^Cannot create property 'path' on string '(.*)'$/s.exec(message);
   if (thrown) return { reason: `it threw "${printable(thrown[1])}"` };
   const located = /:(\d+)\n[\s\S]*?\n\n([\s\S]*)$/.exec(message);
   const reason = (located ? located[2] : message).replace(/\s*\n\s*/g, ' ').trim();
-  return { line: located ? Number(located[1]) : undefined, reason: reason || `${error instanceof Error ? error.name : 'an error'} with no message` };
+  return {
+    line: located ? Number(located[1]) : undefined,
+    reason: reason || `${error instanceof Error ? error.name : 'an error'} with no message`,
+  };
 }
 
 interface SourceFile {
@@ -123,7 +132,12 @@ function listFiles(root: string, relative = ''): SourceFile[] {
       throw new ConfigError(absolute, undefined, 'templates cannot hold symbolic links (copy the file instead)');
     }
     if (stats.isDirectory()) return listFiles(root, rel);
-    if (!stats.isFile()) throw new ConfigError(absolute, undefined, 'is not a plain file (a FIFO, socket or device): remove it from the template');
+    if (!stats.isFile())
+      throw new ConfigError(
+        absolute,
+        undefined,
+        'is not a plain file (a FIFO, socket or device): remove it from the template',
+      );
     return [{ relative: rel, absolute, mode: stats.mode & 0o777 }];
   });
 }
@@ -140,7 +154,11 @@ function readDirectory(dir: string): string[] {
     try {
       return UTF8.decode(name);
     } catch {
-      const shown = [...name].map((byte) => (byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`)).join('');
+      const shown = [...name]
+        .map((byte) =>
+          byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`,
+        )
+        .join('');
       throw new ConfigError(dir, undefined, `holds a file name that is not valid UTF-8 ("${shown}"): rename it`);
     }
   });
@@ -153,8 +171,7 @@ function isWanted(relative: string, template: Template, context: RenderContext):
   const path = relative.endsWith(EJS_SUFFIX) ? relative.slice(0, -EJS_SUFFIX.length) : relative;
   return Object.entries(template.conditions).every(
     ([condition, when]) =>
-      !(path === condition || path.startsWith(`${condition}/`)) ||
-      matchesWhen(when, context as Answers),
+      !(path === condition || path.startsWith(`${condition}/`)) || matchesWhen(when, context as Answers),
   );
 }
 
@@ -166,7 +183,11 @@ function toTargetPath(relative: string, name: string, source: string): string {
     return out.startsWith(DOT_PREFIX) ? `.${out.slice(DOT_PREFIX.length)}` : out;
   });
   if (segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\0'))) {
-    throw new ConfigError(source, undefined, `renders to "${segments.join('/')}", which would leave the plugin directory`);
+    throw new ConfigError(
+      source,
+      undefined,
+      `renders to "${segments.join('/')}", which would leave the plugin directory`,
+    );
   }
   return posix.join(...segments);
 }

@@ -28,10 +28,24 @@ export async function* tarChunks(entries: Iterable<TarEntry>): AsyncGenerator<Bu
     const linkName = entry.type === 'symlink' ? entry.target : '';
     const pax = paxRecords(entry.path, linkName, size);
     if (pax) {
-      yield header({ path: `PaxHeader/${asciiTail(entry.path)}`, mode: 0o644, mtime: entry.mtime, size: pax.length, flag: TYPE_FLAG.pax, linkName: '' });
+      yield header({
+        path: `PaxHeader/${asciiTail(entry.path)}`,
+        mode: 0o644,
+        mtime: entry.mtime,
+        size: pax.length,
+        flag: TYPE_FLAG.pax,
+        linkName: '',
+      });
       yield padded(pax);
     }
-    yield header({ path: entry.path, mode: entry.mode, mtime: entry.mtime, size, flag: TYPE_FLAG[entry.type], linkName });
+    yield header({
+      path: entry.path,
+      mode: entry.mode,
+      mtime: entry.mtime,
+      size,
+      flag: TYPE_FLAG[entry.type],
+      linkName,
+    });
     if (entry.type === 'bytes') yield padded(entry.content);
     if (entry.type === 'file') yield* fileChunks(entry.source, entry.path, size);
   }
@@ -127,5 +141,12 @@ function header(h: Header): Buffer {
 
 /** A zero-padded octal number ending with NUL, as ustar's numeric fields hold them. */
 function writeOctal(block: Buffer, offset: number, length: number, value: number): void {
-  block.write(`${Math.floor(value).toString(8).padStart(length - 1, '0')}\u0000`, offset, length, 'ascii');
+  block.write(
+    `${Math.floor(value)
+      .toString(8)
+      .padStart(length - 1, '0')}\u0000`,
+    offset,
+    length,
+    'ascii',
+  );
 }

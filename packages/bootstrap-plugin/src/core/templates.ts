@@ -97,19 +97,21 @@ export function findTemplate(nameOrPath: string, lookup: TemplateLookup, cwd: st
   }
   const catalog = readCatalog(lookup.builtinDir);
   const builtins = builtinCatalog(lookup);
-  if (builtins.names.includes(nameOrPath)) return loadTemplate(join(builtins.dir, nameOrPath), 'builtin', lookup.builtinDir);
-  if (catalog.packs.includes(nameOrPath)) return loadTemplate(join(lookup.builtinDir, nameOrPath), 'pack', lookup.builtinDir);
+  if (builtins.names.includes(nameOrPath))
+    return loadTemplate(join(builtins.dir, nameOrPath), 'builtin', lookup.builtinDir);
+  if (catalog.packs.includes(nameOrPath))
+    return loadTemplate(join(lookup.builtinDir, nameOrPath), 'pack', lookup.builtinDir);
   const userDirs = lookup.userDirs.flatMap(userTemplateDirs);
   const match = userDirs.find((dir) => basename(dir) === nameOrPath);
   if (match) return loadTemplate(match, 'user');
   const other: MetworkGeneration = lookup.generation === '2' ? '0.9' : '2';
   if (builtinCatalog({ ...lookup, generation: other }).names.includes(nameOrPath)) {
-    throw new UsageError(`template "${nameOrPath}" is one of MetWork ${other}'s: add --metwork ${other} (see: bootstrap-plugin list --metwork ${other})`);
+    throw new UsageError(
+      `template "${nameOrPath}" is one of MetWork ${other}'s: add --metwork ${other} (see: bootstrap-plugin list --metwork ${other})`,
+    );
   }
   const known = [...builtins.names, ...catalog.packs, ...userDirs.map((dir) => basename(dir))];
-  throw new UsageError(
-    `unknown template "${nameOrPath}"${didYouMean(nameOrPath, known)} (see: bootstrap-plugin list)`,
-  );
+  throw new UsageError(`unknown template "${nameOrPath}"${didYouMean(nameOrPath, known)} (see: bootstrap-plugin list)`);
 }
 
 /** The built-in MFSERV templates of the chosen MetWork generation: their directory and names, in catalogue order. */
@@ -129,7 +131,9 @@ const isTemplatePath = (nameOrPath: string) => nameOrPath.includes('/') || nameO
 export function trustedStateTemplate(name: string, stateFile: string, lookup: TemplateLookup): string {
   const isUsersOwn = () => lookup.userDirs.flatMap(userTemplateDirs).some((dir) => resolve(dir) === resolve(name));
   if (isTemplatePath(name) && !isUsersOwn()) {
-    throw new UsageError(`${stateFile} names its template by path (${printable(name)}), which is not trusted from a plugin's own files: pass --template ${printable(name)} if you trust that template`);
+    throw new UsageError(
+      `${stateFile} names its template by path (${printable(name)}), which is not trusted from a plugin's own files: pass --template ${printable(name)} if you trust that template`,
+    );
   }
   return name;
 }
@@ -150,7 +154,9 @@ function userTemplateDirs(dir: string): string[] {
   try {
     entries = readdirSync(dir);
   } catch {
-    throw new UsageError(`templates directory ${dir} cannot be read (check --templates-dir and BOOTSTRAP_PLUGIN_TEMPLATES)`);
+    throw new UsageError(
+      `templates directory ${dir} cannot be read (check --templates-dir and BOOTSTRAP_PLUGIN_TEMPLATES)`,
+    );
   }
   return entries
     .filter((entry) => !entry.startsWith('_') && !entry.startsWith('.'))
@@ -172,9 +178,13 @@ export function loadTemplate(
   bases = new Map<string, Template>(),
 ): Template {
   const file = join(dir, MANIFEST);
-  if (chain.includes(dir)) throw new ConfigError(file, undefined, `"extends" makes a cycle: ${[...chain, dir].join(' -> ')}`);
+  if (chain.includes(dir))
+    throw new ConfigError(file, undefined, `"extends" makes a cycle: ${[...chain, dir].join(' -> ')}`);
   const manifest = readManifest(file, basename(dir));
-  const base = manifest.extends === undefined ? undefined : loadBase(dir, manifest.extends, { source, root }, [...chain, dir], file, bases);
+  const base =
+    manifest.extends === undefined
+      ? undefined
+      : loadBase(dir, manifest.extends, { source, root }, [...chain, dir], file, bases);
   const ownFields = manifest.fields ?? [];
   const fields = [...(base?.fields ?? []).filter((f) => !ownFields.some((own) => own.name === f.name)), ...ownFields];
   const problems = findFieldProblems(fields);
@@ -237,7 +247,11 @@ function readManifest(file: string, dirName: string): Manifest {
   const bad = ['name', 'description', 'extends'].find((key) => !optionalString(key));
   if (bad) throw new ConfigError(file, undefined, `${bad}: expected a string`);
   if (data.name !== undefined && data.name !== dirName && !dirName.startsWith('_')) {
-    throw new ConfigError(file, undefined, `name "${data.name}" differs from its directory "${dirName}"; make them equal`);
+    throw new ConfigError(
+      file,
+      undefined,
+      `name "${data.name}" differs from its directory "${dirName}"; make them equal`,
+    );
   }
   if (data.conditions !== undefined && !isConditions(data.conditions)) {
     throw new ConfigError(file, undefined, 'conditions: expected {"path/in/files": {"field": value or [values]}}');
@@ -257,7 +271,10 @@ function findNameRulesProblem(rules: unknown): string | undefined {
   if (!isPlainObject(rules)) return ': expected {"pattern"?, "patternHint"?, "reserved"?}';
   const unknown = Object.keys(rules).find((key) => !NAME_RULES_KEYS.includes(key));
   if (unknown) return `: unknown key "${unknown}"${didYouMean(unknown, NAME_RULES_KEYS)}`;
-  if (rules.reserved !== undefined && !(Array.isArray(rules.reserved) && rules.reserved.every((r) => typeof r === 'string'))) {
+  if (
+    rules.reserved !== undefined &&
+    !(Array.isArray(rules.reserved) && rules.reserved.every((r) => typeof r === 'string'))
+  ) {
     return '.reserved: expected a list of names';
   }
   return findPatternProblem(rules);
@@ -279,7 +296,9 @@ function mergeNameRules(base: NameRules | undefined, own: NameRules | undefined)
 function kindOf(path: string, expected: 'directory' | 'file'): boolean {
   const stats = lstatSync(path, { throwIfNoEntry: false });
   if (!stats) return false;
-  if (stats.isSymbolicLink()) throw new ConfigError(path, undefined, 'templates cannot hold symbolic links (copy it instead)');
-  if (expected === 'directory' ? !stats.isDirectory() : !stats.isFile()) throw new ConfigError(path, undefined, `expected a ${expected === 'file' ? 'plain file' : expected}`);
+  if (stats.isSymbolicLink())
+    throw new ConfigError(path, undefined, 'templates cannot hold symbolic links (copy it instead)');
+  if (expected === 'directory' ? !stats.isDirectory() : !stats.isFile())
+    throw new ConfigError(path, undefined, `expected a ${expected === 'file' ? 'plain file' : expected}`);
   return true;
 }

@@ -1,7 +1,14 @@
 import { closeSync, fchmodSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
 import { BootstrapError, InterruptedError, ioReason, UsageError, WorkError } from './errors.js';
-import { alreadyExists, assertWritable, FILES_BETWEEN_SIGNAL_CHECKS, findLeftovers, tempSibling, yieldToSignals } from './fs.js';
+import {
+  alreadyExists,
+  assertWritable,
+  FILES_BETWEEN_SIGNAL_CHECKS,
+  findLeftovers,
+  tempSibling,
+  yieldToSignals,
+} from './fs.js';
 import { compareText, type RenderedFile } from './render.js';
 
 /**
@@ -38,7 +45,11 @@ export interface WriteFilesResult {
  * final mode, and only once all are staged are they renamed into place: no file is ever seen
  * half-written, and an interruption before that point changes nothing.
  */
-export async function writeFiles(target: string, files: RenderedFile[], options: WriteFilesOptions): Promise<WriteFilesResult> {
+export async function writeFiles(
+  target: string,
+  files: RenderedFile[],
+  options: WriteFilesOptions,
+): Promise<WriteFilesResult> {
   const existing = assertWritable(target, options.replace);
   const replaced = existing === 'directory' ? findReplaced(target, files) : [];
   const leftovers = [
@@ -149,7 +160,9 @@ async function writeOver(target: string, files: RenderedFile[], staging: Staging
     } catch (error) {
       // Rare (a sticky directory where the old file is someone else's): each file is whole, old or new.
       for (const [left] of staged.slice(index)) rmSync(left, { force: true });
-      throw new WorkError(`cannot replace ${path}: ${ioReason(error)}; ${index} of ${staged.length} files were written, the others are as they were`);
+      throw new WorkError(
+        `cannot replace ${path}: ${ioReason(error)}; ${index} of ${staged.length} files were written, the others are as they were`,
+      );
     }
   }
 }
@@ -216,11 +229,20 @@ function findReplaced(target: string, files: RenderedFile[]): string[] {
       const dir = segments.slice(0, depth).join('/');
       const kind = kindAt(dir);
       if (kind === 'absent') break;
-      if (kind === 'link') throw new UsageError(`${join(target, dir)} is a symbolic link, and the template writes ${file.path} there: --force never writes through links; remove it or move it aside`);
-      if (kind === 'other') throw new UsageError(`${join(target, dir)} is a file, and the template needs a directory there for ${file.path}: move it aside`);
+      if (kind === 'link')
+        throw new UsageError(
+          `${join(target, dir)} is a symbolic link, and the template writes ${file.path} there: --force never writes through links; remove it or move it aside`,
+        );
+      if (kind === 'other')
+        throw new UsageError(
+          `${join(target, dir)} is a file, and the template needs a directory there for ${file.path}: move it aside`,
+        );
     }
     const kind = kindAt(file.path);
-    if (kind === 'directory') throw new UsageError(`${join(target, file.path)} is a directory, and the template writes a file there: move it aside`);
+    if (kind === 'directory')
+      throw new UsageError(
+        `${join(target, file.path)} is a directory, and the template writes a file there: move it aside`,
+      );
     if (kind !== 'absent') replaced.push(file.path);
   }
   return replaced.sort(compareText);

@@ -40,26 +40,41 @@ type Current = { kind: 'file'; content: Buffer; mode: number } | { kind: 'absent
  * Plans every path the base or the new rendering knows, and only those: any other file of the
  * plugin is the user's and is never read. Reads the plugin; writes nothing.
  */
-export function planFiles(dir: string, base: Map<string, BaseFile>, rendered: RenderedFile[], labels: MergeLabels): FilePlan {
+export function planFiles(
+  dir: string,
+  base: Map<string, BaseFile>,
+  rendered: RenderedFile[],
+  labels: MergeLabels,
+): FilePlan {
   const next = new Map(rendered.map((file) => [file.path, file]));
   const paths = [...new Set([...base.keys(), ...next.keys()])].sort();
   const plan: FilePlan = { files: [], changes: [], unresolved: [] };
   for (const path of paths) {
     const ours = readCurrent(dir, path);
-    if (ours.kind === 'file' && !isBinary(ours.content) && hasConflictMarkers(ours.content.toString('utf8'), labels)) plan.unresolved.push(path);
+    if (ours.kind === 'file' && !isBinary(ours.content) && hasConflictMarkers(ours.content.toString('utf8'), labels))
+      plan.unresolved.push(path);
     planFile(plan, path, base.get(path), ours, next.get(path), labels);
   }
   return plan;
 }
 
-function planFile(plan: FilePlan, path: string, base: BaseFile | undefined, ours: Current, theirs: RenderedFile | undefined, labels: MergeLabels): void {
-  const note = (action: FileAction, reason?: string): void => void plan.files.push({ path, action, ...(reason && { reason }) });
+function planFile(
+  plan: FilePlan,
+  path: string,
+  base: BaseFile | undefined,
+  ours: Current,
+  theirs: RenderedFile | undefined,
+  labels: MergeLabels,
+): void {
+  const note = (action: FileAction, reason?: string): void =>
+    void plan.files.push({ path, action, ...(reason && { reason }) });
   const write = (content: Buffer, mode: number, at = path): void => void plan.changes.push({ path: at, content, mode });
   const beside = (file: BaseFile) => write(file.content, file.mode, `${path}${NEW_SUFFIX}`);
 
   if (ours.kind === 'other') {
     // A directory, a link or a link on the way where a file was: the user's doing, left alone.
-    if (theirs && !(base && same(base, theirs))) note('conflicted', `${ours.what}; left alone, the template's version was not written`);
+    if (theirs && !(base && same(base, theirs)))
+      note('conflicted', `${ours.what}; left alone, the template's version was not written`);
     return;
   }
   if (!theirs) {
@@ -77,7 +92,10 @@ function planFile(plan: FilePlan, path: string, base: BaseFile | undefined, ours
     }
     if (same(base, theirs)) return;
     beside(theirs);
-    return note('conflicted', `you deleted it and the template changed it: the template's version is in ${path}${NEW_SUFFIX}`);
+    return note(
+      'conflicted',
+      `you deleted it and the template changed it: the template's version is in ${path}${NEW_SUFFIX}`,
+    );
   }
   // Both sides have the file; a template file the base did not have merges against nothing.
   const ancestor = base ?? { content: Buffer.alloc(0), mode: ours.mode };
@@ -85,14 +103,25 @@ function planFile(plan: FilePlan, path: string, base: BaseFile | undefined, ours
   const content = mergeContent(ancestor.content, ours.content, theirs.content);
   if (content === 'binary') {
     beside(theirs);
-    return note('conflicted', `binary, changed on both sides: yours is kept, the template's version is in ${path}${NEW_SUFFIX}`);
+    return note(
+      'conflicted',
+      `binary, changed on both sides: yours is kept, the template's version is in ${path}${NEW_SUFFIX}`,
+    );
   }
   if (content.text.equals(ours.content) && mode === ours.mode) return;
   write(content.text, mode);
-  if (content.conflicts > 0) return note('conflicted', `${content.conflicts} overlapping change${content.conflicts > 1 ? 's' : ''} marked <<<<<<< ${labels.ours} … >>>>>>> ${labels.theirs}`);
+  if (content.conflicts > 0)
+    return note(
+      'conflicted',
+      `${content.conflicts} overlapping change${content.conflicts > 1 ? 's' : ''} marked <<<<<<< ${labels.ours} … >>>>>>> ${labels.theirs}`,
+    );
   note(content.merged ? 'merged' : 'updated');
 
-  function mergeContent(b: Buffer, o: Buffer, t: Buffer): 'binary' | { text: Buffer; conflicts: number; merged: boolean } {
+  function mergeContent(
+    b: Buffer,
+    o: Buffer,
+    t: Buffer,
+  ): 'binary' | { text: Buffer; conflicts: number; merged: boolean } {
     if (o.equals(b) || o.equals(t)) return { text: t, conflicts: 0, merged: false };
     if (t.equals(b)) return { text: o, conflicts: 0, merged: false };
     if (isBinary(b) || isBinary(o) || isBinary(t)) return 'binary';

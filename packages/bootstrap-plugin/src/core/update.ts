@@ -58,8 +58,12 @@ export async function updatePlugin(options: UpdateOptions): Promise<UpdateResult
   const shown = relative(options.cwd, target) || '.';
   assertPluginDir(target, shown);
   const state = await readState(target);
-  const templateName = options.template ?? (state.template && trustedStateTemplate(state.template, join(shown, STATE_FILE), options));
-  if (!templateName) throw new UsageError(`${join(shown, STATE_FILE)} does not name the plugin's template: pass --template=NAME or PATH`);
+  const templateName =
+    options.template ?? (state.template && trustedStateTemplate(state.template, join(shown, STATE_FILE), options));
+  if (!templateName)
+    throw new UsageError(
+      `${join(shown, STATE_FILE)} does not name the plugin's template: pass --template=NAME or PATH`,
+    );
   // Before any question: without a base there is nothing to merge against.
   const base = await readBase(target, shown);
   // The plugin says its generation: a format-2 plugin has a .plugin_format_version, whatever the shell's MetWork.
@@ -68,9 +72,25 @@ export async function updatePlugin(options: UpdateOptions): Promise<UpdateResult
   const name = await readPluginName(target);
   validatePluginName(name, template);
   const module = state.module ?? options.module;
-  const newFields = template.fields.filter((field) => recordedAnswer(field, { recorded: state.answers }) === undefined).map((f) => f.name);
-  const { answers, defaulted } = await resolveAnswers(template.fields, { set: options.set, ask: options.ask, recorded: state.answers });
-  const plan = await mergeTemplate({ target, shown, base, template, name, module, answers, toolVersion: options.toolVersion, metworkVersion: formatVersion });
+  const newFields = template.fields
+    .filter((field) => recordedAnswer(field, { recorded: state.answers }) === undefined)
+    .map((f) => f.name);
+  const { answers, defaulted } = await resolveAnswers(template.fields, {
+    set: options.set,
+    ask: options.ask,
+    recorded: state.answers,
+  });
+  const plan = await mergeTemplate({
+    target,
+    shown,
+    base,
+    template,
+    name,
+    module,
+    answers,
+    toolVersion: options.toolVersion,
+    metworkVersion: formatVersion,
+  });
   const changes: Change[] = [...plan.changes, ...readingPlugin(target, () => changedRecord(target, plan.record))];
   if (!options.dryRun) await applyChanges(target, changes, options.signal);
   return {
@@ -123,9 +143,14 @@ export async function mergeTemplate(options: MergeOptions): Promise<Merge> {
   const plan = readingPlugin(target, () => planFiles(target, base.files, rendered, labels));
   if (plan.unresolved.length > 0) {
     const files = plan.unresolved.map((path) => join(shown, path)).join(', ');
-    throw new UsageError(`${files} still hold${plan.unresolved.length > 1 ? '' : 's'} the conflict markers of the last update: resolve them first (keep what you want between <<<<<<< ${labels.ours} and >>>>>>> ${labels.theirs}, remove the markers)`);
+    throw new UsageError(
+      `${files} still hold${plan.unresolved.length > 1 ? '' : 's'} the conflict markers of the last update: resolve them first (keep what you want between <<<<<<< ${labels.ours} and >>>>>>> ${labels.theirs}, remove the markers)`,
+    );
   }
-  return { ...plan, record: [stateFile(template, options.module, options.toolVersion, options.answers), baseFile(rendered, secrets)] };
+  return {
+    ...plan,
+    record: [stateFile(template, options.module, options.toolVersion, options.answers), baseFile(rendered, secrets)],
+  };
 }
 
 /** A format-2 plugin's MetWork version, as its `.plugin_format_version` says: an update keeps it. */
@@ -141,7 +166,8 @@ function assertPluginDir(target: string, shown: string): void {
   } catch {
     // Reported below, in the same words as a file in the way.
   }
-  if (!isDirectory) throw new UsageError(`no plugin directory at ${shown} (give the directory created by bootstrap-plugin create)`);
+  if (!isDirectory)
+    throw new UsageError(`no plugin directory at ${shown} (give the directory created by bootstrap-plugin create)`);
 }
 
 /** The record files whose bytes change: an update that changes nothing writes nothing. */

@@ -69,7 +69,10 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
   constructor(args: string[], options: Options) {
     super(args, options);
     this.argument('name', { type: String, required: false, description: 'plugin name (letters, digits, "_", "-")' });
-    this.option('template', { type: String, description: 'template name, or path to a template directory (asked when absent)' });
+    this.option('template', {
+      type: String,
+      description: 'template name, or path to a template directory (asked when absent)',
+    });
     this.option('module', { type: String, description: 'module name (default: $MFMODULE, else mfserv)' });
     this.option('metwork', {
       type: String,
@@ -84,7 +87,9 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     validatePluginName(this.pluginName);
     this.target = rerun ? this.destinationRoot() : this.destinationPath(this.pluginName);
     // The plugin's own .yo-rc.json, read before the plugin directory becomes the destination root.
-    const stored: Storage<StoredConfig> = rerun ? this.config : this.createStorage(join(this.target, '.yo-rc.json'), this.rootGeneratorName());
+    const stored: Storage<StoredConfig> = rerun
+      ? this.config
+      : this.createStorage(join(this.target, '.yo-rc.json'), this.rootGeneratorName());
     const previous = stored.getAll();
     this.module = resolveModule(this.options.module ?? previous.module ?? process.env.MFMODULE);
     this.metwork = resolveMetwork(this.options.metwork ?? previous.metwork, process.env);
@@ -93,7 +98,9 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     validatePluginName(this.pluginName, this.template);
     // The CLI's resolution (when, validation, messages), with Yeoman asking and stored answers as defaults.
     const ask: Ask = async (field, defaultValue) => {
-      const answers = await this.prompt<Record<string, unknown>>([toQuestion(field, storedAnswer(field, previous.answers) ?? defaultValue)] as never);
+      const answers = await this.prompt<Record<string, unknown>>([
+        toQuestion(field, storedAnswer(field, previous.answers) ?? defaultValue),
+      ] as never);
       return answers[field.name];
     };
     this.answers = (await resolveAnswers(this.template.fields, { set: [], ask })).answers;
@@ -104,12 +111,19 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     this.destinationRoot(this.target);
     if (existsSync(this.destinationPath(BASE_FILE))) await this.#writeMerged(template);
     else await this.#writeRendered(template);
-    this.config.set({ name: this.pluginName, template: template.name, module: this.module, metwork: this.metwork.generation, answers: this.answers });
+    this.config.set({
+      name: this.pluginName,
+      template: template.name,
+      module: this.module,
+      metwork: this.metwork.generation,
+      answers: this.answers,
+    });
   }
 
   async end(): Promise<void> {
     this.log(`Plugin ${this.pluginName} successfully created on directory ${this.target}`);
-    if (this.conflicts.length > 0) this.log(`Conflicts to resolve by hand:\n${this.conflicts.map((c) => `  ${c}`).join('\n')}`);
+    if (this.conflicts.length > 0)
+      this.log(`Conflicts to resolve by hand:\n${this.conflicts.map((c) => `  ${c}`).join('\n')}`);
     const nextSteps = await renderNextSteps(this.template!, this.#context(), relative(this.contextRoot, this.target));
     if (nextSteps) this.log(`\n${nextSteps}`);
   }

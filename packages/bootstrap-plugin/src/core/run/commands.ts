@@ -45,10 +45,26 @@ const WSGI_DEBUG_OPTIONS = ['--debug', '--debug-evalex'];
  * A 0.9 type's command (python2 types run under Python 3: the templates' code is written for
  * both, and python2 is gone from current systems). `static` has none.
  */
-export function command09(type: Type09, mainArg: string, nodeOptions: string, runtime: Runtime, context: WorkerContext): string[] | undefined {
+export function command09(
+  type: Type09,
+  mainArg: string,
+  nodeOptions: string,
+  runtime: Runtime,
+  context: WorkerContext,
+): string[] | undefined {
   const { socketPath, timeoutSeconds } = context;
   const gunicorn = (extra: string[]) => [
-    runtime.python, '-m', 'gunicorn', '--bind', `unix:${socketPath}`, '--timeout', String(timeoutSeconds), '--workers', '1', ...extra, mainArg,
+    runtime.python,
+    '-m',
+    'gunicorn',
+    '--bind',
+    `unix:${socketPath}`,
+    '--timeout',
+    String(timeoutSeconds),
+    '--workers',
+    '1',
+    ...extra,
+    mainArg,
   ];
   switch (type) {
     case 'python3_sync':
@@ -69,7 +85,13 @@ export function command09(type: Type09, mainArg: string, nodeOptions: string, ru
     case 'aiohttp':
       return [runtime.python, join(context.pluginDir, mainArg), socketPath, String(timeoutSeconds)];
     case 'node':
-      return ['node', ...splitWords(nodeOptions), join(context.pluginDir, context.appName, mainArg), socketPath, String(timeoutSeconds)];
+      return [
+        'node',
+        ...splitWords(nodeOptions),
+        join(context.pluginDir, context.appName, mainArg),
+        socketPath,
+        String(timeoutSeconds),
+      ];
     case 'static':
       return undefined;
   }
@@ -92,7 +114,9 @@ export function command2(cmdAndArgs: string, debugExtraOptions: string, context:
     debug_extra_options: context.debug ? debugExtraOptions : '',
   };
   return splitWords(cmdAndArgs).flatMap((word) =>
-    word === '{debug_extra_options}' ? splitWords(values.debug_extra_options) : [word.replace(PLACEHOLDER, (_, name: string) => values[name])],
+    word === '{debug_extra_options}'
+      ? splitWords(values.debug_extra_options)
+      : [word.replace(PLACEHOLDER, (_, name: string) => values[name])],
   );
 }
 

@@ -66,28 +66,59 @@ const TRUE_WORDS = new Set(['1', 'yes', 'true', 'on']);
 /** Reads the plugin in `options.dir` and works out everything `run` starts. */
 export async function planRun(options: PlanOptions): Promise<RunPlan> {
   const source = await toSource(options.dir, options.cwd);
-  if (!source.isDirectory) throw new UsageError(`${options.dir}: not a directory (run takes a plugin directory, the one holding config.ini)`);
+  if (!source.isDirectory)
+    throw new UsageError(`${options.dir}: not a directory (run takes a plugin directory, the one holding config.ini)`);
   const pluginDir = source.absolute;
   const shown = join(options.dir, CONFIG_FILE);
   // MetWork's hardware placeholders, which the templates use for `workers`.
-  const hardware = Object.fromEntries(HARDWARE_PLACEHOLDERS.map(([name, factor]) => [name, String(availableParallelism() * factor)]));
+  const hardware = Object.fromEntries(
+    HARDWARE_PLACEHOLDERS.map(([name, factor]) => [name, String(availableParallelism() * factor)]),
+  );
   const environment: Record<string, string | undefined> = { ...hardware, ...options.environment };
-  const { variables, warnings } = await collectVariables({ paths: [options.dir], cwd: options.cwd, module: options.module, configName: options.configName, environment });
-  const { sections } = await readSettings({ file: join(pluginDir, CONFIG_FILE), shown, configName: options.configName, environment });
+  const { variables, warnings } = await collectVariables({
+    paths: [options.dir],
+    cwd: options.cwd,
+    module: options.module,
+    configName: options.configName,
+    environment,
+  });
+  const { sections } = await readSettings({
+    file: join(pluginDir, CONFIG_FILE),
+    shown,
+    configName: options.configName,
+    environment,
+  });
   const pluginName = await readPluginName(pluginDir);
   const env = childEnvironment(environment, variables, pluginDir, options.runtime);
   // 0.9 says it per application, 2.x once in [general]; both default to true.
   const general = sections.get('general');
-  const pluginOnPath = general ? new SectionReader(shown, 'general', general).flag('add_plugin_dir_to_python_path', true) : true;
+  const pluginOnPath = general
+    ? new SectionReader(shown, 'general', general).flag('add_plugin_dir_to_python_path', true)
+    : true;
   const nginxTimeout = Number(environment[`${options.module.toUpperCase()}_NGINX_TIMEOUT`]) || DEFAULT_TIMEOUT_SECONDS;
   const appSections = [...sections].filter(([name]) => name.startsWith(APP_PREFIX));
   const apps = appSections.map(([section, settings]) => {
     const reader = new SectionReader(shown, section, settings);
-    return planApp(reader, { pluginName, pluginDir, single: appSections.length === 1, nginxTimeout, runtime: options.runtime, env, pluginOnPath });
+    return planApp(reader, {
+      pluginName,
+      pluginDir,
+      single: appSections.length === 1,
+      nginxTimeout,
+      runtime: options.runtime,
+      env,
+      pluginOnPath,
+    });
   });
   const daemons = [...sections]
     .filter(([name]) => name.startsWith(DAEMON_PREFIX))
-    .map(([section, settings]) => planDaemon(new SectionReader(shown, section, settings), pluginName, pluginDir, withPythonPath(env, pluginOnPath ? [pluginDir] : [])));
+    .map(([section, settings]) =>
+      planDaemon(
+        new SectionReader(shown, section, settings),
+        pluginName,
+        pluginDir,
+        withPythonPath(env, pluginOnPath ? [pluginDir] : []),
+      ),
+    );
   return { pluginName, pluginDir, apps, daemons, warnings };
 }
 
@@ -121,7 +152,8 @@ class SectionReader {
     const setting = this.setting(key);
     const value = this.get(key);
     if (value === undefined) return fallback;
-    if (!/^\d+$/.test(value) || Number(value) < 1) throw this.error(setting!, `must be a whole number of at least 1, not "${value}"`);
+    if (!/^\d+$/.test(value) || Number(value) < 1)
+      throw this.error(setting!, `must be a whole number of at least 1, not "${value}"`);
     return Number(value);
   }
 
@@ -156,13 +188,22 @@ function planApp(reader: SectionReader, context: AppContext): AppPlan {
   const debug = reader.flag('debug', false);
   const timeout = Number(reader.get('timeout') ?? 0);
   const timeoutSeconds = timeout > 0 ? timeout : context.nginxTimeout;
-  const worker = (socketPath: string): WorkerContext => ({ pluginName: context.pluginName, pluginDir: context.pluginDir, appName: name, socketPath, timeoutSeconds, debug });
+  const worker = (socketPath: string): WorkerContext => ({
+    pluginName: context.pluginName,
+    pluginDir: context.pluginDir,
+    appName: name,
+    socketPath,
+    timeoutSeconds,
+    debug,
+  });
   let command: AppPlan['command'];
   const statics: AppPlan['statics'] = [];
   const prefixes = routedPrefixes(reader, context.pluginName, name, context.single);
   const cmdAndArgs = reader.setting('cmd_and_args');
   // A 2.x static application has neither `_cmd_and_args` nor `type`, only `_static_routing`.
-  const generation2 = cmdAndArgs !== undefined || (!reader.setting('type') && reader.setting('static_routing')?.key === '_static_routing');
+  const generation2 =
+    cmdAndArgs !== undefined ||
+    (!reader.setting('type') && reader.setting('static_routing')?.key === '_static_routing');
   if (generation2) {
     const line = reader.get('cmd_and_args');
     if (cmdAndArgs && line !== undefined) {
@@ -181,7 +222,10 @@ function planApp(reader: SectionReader, context: AppContext): AppPlan {
     const type = reader.get('type') ?? '';
     if (!typeSetting || !isType09(type)) {
       const where = typeSetting ?? { key: 'type', line: 1, value: '' };
-      throw reader.error(where, `${typeSetting ? `= ${type}: unknown type` : 'is missing'} (expected one of ${TYPES_09.join(', ')}, or a MetWork 2 _cmd_and_args)`);
+      throw reader.error(
+        where,
+        `${typeSetting ? `= ${type}: unknown type` : 'is missing'} (expected one of ${TYPES_09.join(', ')}, or a MetWork 2 _cmd_and_args)`,
+      );
     }
     const mainArg = reader.get('main_arg') ?? reader.get('gunicorn_arg') ?? '';
     const nodeOptions = reader.get('node_extra_opts') ?? '';
@@ -190,7 +234,8 @@ function planApp(reader: SectionReader, context: AppContext): AppPlan {
     else {
       command = (socketPath) => command09(type, mainArg, nodeOptions, context.runtime, worker(socketPath))!;
       if (type === 'node') checkNodeModules(context.pluginDir);
-      if (reader.flag('static_routing', true)) for (const prefix of prefixes) statics.push({ urlPrefix: `${prefix}/static`, dir: join(appDir, 'static') });
+      if (reader.flag('static_routing', true))
+        for (const prefix of prefixes) statics.push({ urlPrefix: `${prefix}/static`, dir: join(appDir, 'static') });
     }
   }
   // debug=1 forces one worker, as MFSERV does, so a debugger session stays on one process.
@@ -210,26 +255,46 @@ function routedPrefixes(reader: SectionReader, pluginName: string, name: string,
     if (name === 'main' || single) prefixes.push(`/${pluginName}`);
   }
   const extra = reader.get('prefix_based_routing_extra_routes');
-  for (const route of extra?.split(';') ?? []) if (route.trim()) prefixes.push(route.trim() === '/' ? '' : route.trim().replace(/\/+$/, ''));
+  for (const route of extra?.split(';') ?? [])
+    if (route.trim()) prefixes.push(route.trim() === '/' ? '' : route.trim().replace(/\/+$/, ''));
   return prefixes;
 }
 
-function planDaemon(reader: SectionReader, pluginName: string, pluginDir: string, env: Record<string, string>): DaemonPlan {
+function planDaemon(
+  reader: SectionReader,
+  pluginName: string,
+  pluginDir: string,
+  env: Record<string, string>,
+): DaemonPlan {
   const name = reader.section.slice(DAEMON_PREFIX.length);
   const line = reader.get('cmd_and_args');
   const setting = reader.setting('cmd_and_args');
-  if (line === undefined) throw reader.error(setting ?? { key: 'cmd_and_args', line: 1, value: '' }, 'is missing: an extra daemon needs the command to run');
+  if (line === undefined)
+    throw reader.error(
+      setting ?? { key: 'cmd_and_args', line: 1, value: '' },
+      'is missing: an extra daemon needs the command to run',
+    );
   const values: Record<string, string> = { plugin_name: pluginName, plugin_dir: pluginDir };
-  const command = reader.words('cmd_and_args').map((word) => word.replace(/\{(plugin_name|plugin_dir)\}/g, (_, key: string) => values[key]));
+  const command = reader
+    .words('cmd_and_args')
+    .map((word) => word.replace(/\{(plugin_name|plugin_dir)\}/g, (_, key: string) => values[key]));
   return { name, copies: reader.count('numprocesses', 1), command, env };
 }
 
 /** A command that cannot start is a configuration problem to name now, not a worker to restart forever. */
-function checkProgram(reader: SectionReader, setting: Setting & { key: string }, program: string | undefined, context: AppContext): void {
+function checkProgram(
+  reader: SectionReader,
+  setting: Setting & { key: string },
+  program: string | undefined,
+  context: AppContext,
+): void {
   if (!program) throw reader.error(setting, 'is empty');
   if (program.includes('{')) return;
   if (!findProgram(program, context.env.PATH ?? '', context.pluginDir)) {
-    throw reader.error(setting, `runs "${program}", which is not on the PATH (it is part of MetWork's runtime, or a program to install)`);
+    throw reader.error(
+      setting,
+      `runs "${program}", which is not on the PATH (it is part of MetWork's runtime, or a program to install)`,
+    );
   }
 }
 
@@ -240,19 +305,28 @@ function checkProgram(reader: SectionReader, setting: Setting & { key: string },
 function checkNodeModules(pluginDir: string): void {
   let dependencies = 0;
   try {
-    const manifest = JSON.parse(readFileSync(join(pluginDir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(pluginDir, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
     dependencies = Object.keys(manifest.dependencies ?? {}).length;
   } catch {
     return;
   }
   if (dependencies > 0 && !existsSync(join(pluginDir, 'node_modules'))) {
-    throw new UsageError(`${join(pluginDir, 'package.json')}: its dependencies are not installed: run "npm install" in ${pluginDir} first (MFSERV does it when it builds the plugin)`);
+    throw new UsageError(
+      `${join(pluginDir, 'package.json')}: its dependencies are not installed: run "npm install" in ${pluginDir} first (MFSERV does it when it builds the plugin)`,
+    );
   }
 }
 
 /** The program a command's first word names, as execvp finds it. */
 export function findProgram(program: string, path: string, cwd: string): string | undefined {
-  const candidates = program.includes('/') ? [resolve(cwd, program)] : path.split(delimiter).filter(isAbsolute).map((dir) => join(dir, program));
+  const candidates = program.includes('/')
+    ? [resolve(cwd, program)]
+    : path
+        .split(delimiter)
+        .filter(isAbsolute)
+        .map((dir) => join(dir, program));
   return candidates.find(isExecutable);
 }
 
@@ -270,7 +344,12 @@ function isExecutable(file: string): boolean {
  * bin/ first on the PATH (MFSERV's layer does that), and the package's runtime stand-ins
  * last, so a real MetWork's win.
  */
-function childEnvironment(environment: Record<string, string | undefined>, variables: { name: string; value: string }[], pluginDir: string, runtime: Runtime): Record<string, string> {
+function childEnvironment(
+  environment: Record<string, string | undefined>,
+  variables: { name: string; value: string }[],
+  pluginDir: string,
+  runtime: Runtime,
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(environment)) if (typeof value === 'string') env[name] = value;
   for (const variable of variables) env[variable.name] = variable.value;

@@ -28,11 +28,18 @@ export interface Proxy {
 export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const turns = new Map<string, number>();
   const server = createServer((req, res) => {
-    handle(req, res, options, turns).catch((error: Error) => answer(res, 500, `bootstrap-plugin run: ${error.message}`));
+    handle(req, res, options, turns).catch((error: Error) =>
+      answer(res, 500, `bootstrap-plugin run: ${error.message}`),
+    );
   });
   await new Promise<void>((done, fail) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      const reason = error.code === 'EADDRINUSE' ? 'is in use' : error.code === 'EACCES' ? 'needs privileges' : `cannot be listened on (${error.message})`;
+      const reason =
+        error.code === 'EADDRINUSE'
+          ? 'is in use'
+          : error.code === 'EACCES'
+            ? 'needs privileges'
+            : `cannot be listened on (${error.message})`;
       fail(new WorkError(`port ${options.port} on ${options.host} ${reason}: choose another with --port N`));
     });
     server.listen(options.port, options.host, () => done());
@@ -47,7 +54,12 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: ProxyOptions, turns: Map<string, number>): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: ProxyOptions,
+  turns: Map<string, number>,
+): Promise<void> {
   const url = req.url ?? '/';
   const queryAt = url.indexOf('?');
   const path = queryAt < 0 ? url : url.slice(0, queryAt);
@@ -64,7 +76,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ProxyO
       if (!found) return answer(res, 404, `${path}: no such file`);
       res.writeHead(200, { 'content-type': found.contentType });
       if (req.method === 'HEAD') res.end();
-      else createReadStream(found.file).on('error', () => res.destroy()).pipe(res);
+      else
+        createReadStream(found.file)
+          .on('error', () => res.destroy())
+          .pipe(res);
       return;
     }
     case 'app':
@@ -86,9 +101,20 @@ async function listening(app: string, options: ProxyOptions, req: IncomingMessag
   }
 }
 
-async function forward(req: IncomingMessage, res: ServerResponse, app: string, options: ProxyOptions, turns: Map<string, number>): Promise<void> {
+async function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  app: string,
+  options: ProxyOptions,
+  turns: Map<string, number>,
+): Promise<void> {
   const sockets = await listening(app, options, req);
-  if (sockets.length === 0) return answer(res, 502, `application ${app} has no worker listening (see its output above; it restarts with back-off)`);
+  if (sockets.length === 0)
+    return answer(
+      res,
+      502,
+      `application ${app} has no worker listening (see its output above; it restarts with back-off)`,
+    );
   const turn = turns.get(app) ?? 0;
   turns.set(app, turn + 1);
   const socketPath = sockets[turn % sockets.length];
@@ -97,11 +123,20 @@ async function forward(req: IncomingMessage, res: ServerResponse, app: string, o
     socketPath,
     method: req.method,
     path: req.url,
-    headers: { ...req.headers, 'x-forwarded-for': forwardedFor, 'x-forwarded-proto': 'http', 'x-real-ip': req.socket.remoteAddress ?? '' },
+    headers: {
+      ...req.headers,
+      'x-forwarded-for': forwardedFor,
+      'x-forwarded-proto': 'http',
+      'x-real-ip': req.socket.remoteAddress ?? '',
+    },
   });
   upstream.setTimeout(options.timeoutSeconds(app) * 1000, () => {
     upstream.destroy();
-    answer(res, 504, `application ${app} did not answer within ${options.timeoutSeconds(app)} s (its timeout in config.ini)`);
+    answer(
+      res,
+      504,
+      `application ${app} did not answer within ${options.timeoutSeconds(app)} s (its timeout in config.ini)`,
+    );
   });
   upstream.on('response', (reply) => {
     res.writeHead(reply.statusCode ?? 502, reply.headers);

@@ -23,8 +23,10 @@ interface Entry {
 export function routeTable(apps: AppPlan[]): (path: string) => Route {
   const entries: Entry[] = [];
   for (const app of apps) {
-    for (const { urlPrefix, dir } of app.statics) entries.push({ prefix: urlPrefix, route: (rest) => ({ kind: 'static', dir, rest }) });
-    if (app.workers > 0) for (const prefix of app.prefixes) entries.push({ prefix, route: () => ({ kind: 'app', app: app.name }) });
+    for (const { urlPrefix, dir } of app.statics)
+      entries.push({ prefix: urlPrefix, route: (rest) => ({ kind: 'static', dir, rest }) });
+    if (app.workers > 0)
+      for (const prefix of app.prefixes) entries.push({ prefix, route: () => ({ kind: 'app', app: app.name }) });
   }
   // Longest first; for equal prefixes the first written (statics before their application) wins.
   entries.sort((a, b) => b.prefix.length - a.prefix.length);
@@ -61,7 +63,10 @@ const INDEX = 'index.html';
  * The file a static route serves, or undefined (404): `..`, encoded slashes and symbolic
  * links leading out of the directory are refused, a directory serves its index.html.
  */
-export async function staticFile(dir: string, rest: string): Promise<{ file: string; contentType: string } | undefined> {
+export async function staticFile(
+  dir: string,
+  rest: string,
+): Promise<{ file: string; contentType: string } | undefined> {
   let decoded: string;
   try {
     decoded = decodeURIComponent(rest.split('?')[0]);

@@ -20,7 +20,12 @@ export const DEFAULT_PORT = 18868;
 const HOST = '127.0.0.1';
 
 export type RunEvent =
-  | { kind: 'ready'; url: string; apps: { name: string; urls: string[]; workers: number }[]; daemons: { name: string; copies: number }[] }
+  | {
+      kind: 'ready';
+      url: string;
+      apps: { name: string; urls: string[]; workers: number }[];
+      daemons: { name: string; copies: number }[];
+    }
   | { kind: 'output'; worker: string; stream: 'stdout' | 'stderr'; line: string }
   | { kind: 'exited'; worker: string; code: number | null; signal: string | null; error?: string; restartInMs: number }
   | { kind: 'restarting'; changed: string[]; workers: number }
@@ -51,12 +56,17 @@ export async function runPlugin(options: RunOptions): Promise<void> {
     const specs: WorkerSpec[] = [];
     const socketsOf = new Map<string, { label: string; socketPath: string }[]>();
     for (const app of plan.apps) {
-      const workers = Array.from({ length: app.workers }, (_, i) => ({ label: `${app.name}.${i + 1}`, socketPath: join(socketDir, `app_${app.name}_${i + 1}.sock`) }));
+      const workers = Array.from({ length: app.workers }, (_, i) => ({
+        label: `${app.name}.${i + 1}`,
+        socketPath: join(socketDir, `app_${app.name}_${i + 1}.sock`),
+      }));
       socketsOf.set(app.name, workers);
-      for (const worker of workers) specs.push({ ...worker, env: app.env, argv: () => app.command!(worker.socketPath) });
+      for (const worker of workers)
+        specs.push({ ...worker, env: app.env, argv: () => app.command!(worker.socketPath) });
     }
     for (const daemon of plan.daemons) {
-      for (let i = 1; i <= daemon.copies; i++) specs.push({ label: `${daemon.name}.${i}`, env: daemon.env, argv: () => daemon.command });
+      for (let i = 1; i <= daemon.copies; i++)
+        specs.push({ label: `${daemon.name}.${i}`, env: daemon.env, argv: () => daemon.command });
     }
     supervisor = new Supervisor(specs, {
       cwd: plan.pluginDir,
@@ -90,10 +100,15 @@ export async function runPlugin(options: RunOptions): Promise<void> {
     options.onEvent({
       kind: 'ready',
       url: `${base}/${plan.pluginName}/`,
-      apps: plan.apps.map((app) => ({ name: app.name, workers: app.workers, urls: app.prefixes.map((prefix) => `${base}${prefix}/`) })),
+      apps: plan.apps.map((app) => ({
+        name: app.name,
+        workers: app.workers,
+        urls: app.prefixes.map((prefix) => `${base}${prefix}/`),
+      })),
       daemons: plan.daemons.map((daemon) => ({ name: daemon.name, copies: daemon.copies })),
     });
-    if (!options.signal.aborted) await new Promise((done) => options.signal.addEventListener('abort', done, { once: true }));
+    if (!options.signal.aborted)
+      await new Promise((done) => options.signal.addEventListener('abort', done, { once: true }));
   } finally {
     if (options.signal.aborted) options.onEvent({ kind: 'stopping' });
     watcher?.close();

@@ -20,7 +20,11 @@ export interface WorkerSpec {
 export interface SupervisorHooks {
   onOutput: (label: string, stream: 'stdout' | 'stderr', line: string) => void;
   /** A worker ended by itself; it starts again after `restartInMs`. */
-  onExit: (label: string, status: { code: number | null; signal: string | null; error?: string }, restartInMs: number) => void;
+  onExit: (
+    label: string,
+    status: { code: number | null; signal: string | null; error?: string },
+    restartInMs: number,
+  ) => void;
 }
 
 /** First wait after a worker exits; doubled at each exit in a row, up to the maximum. */
@@ -52,7 +56,12 @@ class Worker {
     this.stopping = false;
     this.removeSocket();
     const [command, ...args] = this.spec.argv();
-    const child = spawn(command, args, { cwd: this.options.cwd, env: this.spec.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: this.options.cwd,
+      env: this.spec.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     this.startedAt = Date.now();
     this.forwardLines(child, 'stdout');

@@ -12,8 +12,27 @@ import { join } from 'node:path';
 export const INCLUDES_FILE = '.autorestart_includes';
 export const EXCLUDES_FILE = '.autorestart_excludes';
 /** MetWork's defaults, plus `*.html` for the templates a web framework reads once. */
-const DEFAULT_INCLUDES = ['*.py', '*.ini', '*.js', '*.conf', '*.json', '*.html', 'nginx*', 'magic', INCLUDES_FILE, EXCLUDES_FILE];
-const DEFAULT_EXCLUDES = ['/local', '/python3_virtualenv_sources', '/python2_virtualenv_sources', '/node_sources', '/node_modules', '__pycache__', '.git'];
+const DEFAULT_INCLUDES = [
+  '*.py',
+  '*.ini',
+  '*.js',
+  '*.conf',
+  '*.json',
+  '*.html',
+  'nginx*',
+  'magic',
+  INCLUDES_FILE,
+  EXCLUDES_FILE,
+];
+const DEFAULT_EXCLUDES = [
+  '/local',
+  '/python3_virtualenv_sources',
+  '/python2_virtualenv_sources',
+  '/node_sources',
+  '/node_modules',
+  '__pycache__',
+  '.git',
+];
 export const POLL_INTERVAL_MS = 300;
 /** How long the tree must stay unchanged before a burst of changes is reported. */
 export const QUIET_MS = 400;
@@ -28,9 +47,15 @@ export async function readPatterns(dir: string): Promise<Patterns> {
   const read = async (file: string, fallback: string[]) => {
     const text = await readFile(join(dir, file), 'utf8').catch(() => undefined);
     if (text === undefined) return fallback;
-    return text.split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+    return text
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#'));
   };
-  return { includes: await read(INCLUDES_FILE, DEFAULT_INCLUDES), excludes: await read(EXCLUDES_FILE, DEFAULT_EXCLUDES) };
+  return {
+    includes: await read(INCLUDES_FILE, DEFAULT_INCLUDES),
+    excludes: await read(EXCLUDES_FILE, DEFAULT_EXCLUDES),
+  };
 }
 
 /** `*` and `?` within one path part, `[…]` classes; anything else literal. */
@@ -42,7 +67,10 @@ function globToRegExp(glob: string): RegExp {
     else if (char === '?') source += '[^/]';
     else if (char === '[' && glob.indexOf(']', i + 2) > 0) {
       const end = glob.indexOf(']', i + 2);
-      source += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/[\\\]]/g, '\\$&')}]`;
+      source += `[${glob
+        .slice(i + 1, end)
+        .replace(/^!/, '^')
+        .replace(/[\\\]]/g, '\\$&')}]`;
       i = end;
     } else source += char.replace(/[.+^${}()|\\]/g, '\\$&');
   }
@@ -56,12 +84,17 @@ function globToRegExp(glob: string): RegExp {
 export function matcher(patterns: string[]): (relative: string) => boolean {
   const compiled = patterns.map((pattern) => {
     const anchored = pattern.startsWith('/');
-    return { anchored, regexp: globToRegExp(anchored ? pattern.slice(1).replace(/\/+$/, '') : pattern.replace(/\/+$/, '')) };
+    return {
+      anchored,
+      regexp: globToRegExp(anchored ? pattern.slice(1).replace(/\/+$/, '') : pattern.replace(/\/+$/, '')),
+    };
   });
   return (relative) => {
     const parts = relative.split('/');
     return compiled.some(({ anchored, regexp }) =>
-      anchored ? parts.some((_, i) => regexp.test(parts.slice(0, i + 1).join('/'))) : regexp.test(parts[parts.length - 1]),
+      anchored
+        ? parts.some((_, i) => regexp.test(parts.slice(0, i + 1).join('/')))
+        : regexp.test(parts[parts.length - 1]),
     );
   };
 }
@@ -69,7 +102,11 @@ export function matcher(patterns: string[]): (relative: string) => boolean {
 type Snapshot = Map<string, string>;
 
 /** Every included file's size and modification time, excluded directories not entered. */
-async function scan(dir: string, included: (path: string) => boolean, excluded: (path: string) => boolean): Promise<Snapshot> {
+async function scan(
+  dir: string,
+  included: (path: string) => boolean,
+  excluded: (path: string) => boolean,
+): Promise<Snapshot> {
   const snapshot: Snapshot = new Map();
   const walk = async (relative: string) => {
     const entries = await readdir(join(dir, relative), { withFileTypes: true }).catch(() => []);
@@ -88,7 +125,11 @@ async function scan(dir: string, included: (path: string) => boolean, excluded: 
 }
 
 /** Calls `onChange` with the changed files after each quiet burst of changes, until closed. */
-export async function watchTree(dir: string, patterns: Patterns, onChange: (files: string[]) => void): Promise<{ close: () => void }> {
+export async function watchTree(
+  dir: string,
+  patterns: Patterns,
+  onChange: (files: string[]) => void,
+): Promise<{ close: () => void }> {
   const included = matcher(patterns.includes);
   const excluded = matcher(patterns.excludes);
   let previous = await scan(dir, included, excluded);
