@@ -330,7 +330,8 @@ describe('yo bootstrap-plugin keeps its answers for the next run, the Yeoman way
       await runIn(temp.dir, { force: true, args: [NAME], options: { template } });
       expect(readFileSync(conf, 'utf8')).toBe(body('a, template v2').replace('e\n', 'e, mine\n'));
       // The generator recorded the new base: the CLI's update now has nothing left to do.
-      const update = await runCli(['update', NAME], { cwd: temp.dir });
+      // A template path is trusted from the command line, not from the plugin's own state file.
+      const update = await runCli(['update', NAME, '--template', template], { cwd: temp.dir });
       expect(update).toMatchObject({ code: 0, stdout: 'Plugin demo_plugin is up to date with template evolving\n' });
     } finally {
       temp.cleanup();
