@@ -187,8 +187,9 @@ describe('env computes a MetWork variable that is not set, and says so', () => {
     expect(created.code, created.stderr).toBe(0);
     const result = await runCli(['env', 'old', '--format', 'json'], { cwd, env: cleanEnv() });
     expect(JSON.parse(result.stdout)).toMatchObject({ MFSERV_CURRENT_PLUGIN_APP_MAIN_WORKERS: String(cores * 2) });
+    // 0.9.15's templates name the placeholder MFCOM_HARDWARE_…, as ours now do.
     expect(result.stderr).toBe(
-      `bootstrap-plugin: note: MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2 is not set (no MetWork environment loaded): using ${cores * 2}, this machine's ${cores} CPU cores, times 2\n`,
+      `bootstrap-plugin: note: MFCOM_HARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2 is not set (no MetWork environment loaded): using ${cores * 2}, this machine's ${cores} CPU cores, times 2\n`,
     );
   });
 
