@@ -30,7 +30,7 @@ const fish = (line: string) =>
 
 describe('bootstrap-plugin completion', () => {
   it.each([
-    [[''], ['list', 'create', 'update', 'env', 'config', 'run', 'completion']],
+    [[''], ['list', 'create', 'update', 'release', 'env', 'config', 'run', 'completion']],
     [['cr'], ['create']],
     [['config', 'c'], ['check']],
     [['create', 'foo', '-t', 'fl'], ['flask']],
