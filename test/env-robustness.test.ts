@@ -32,6 +32,20 @@ describe('env and config from any folder inside a plugin', () => {
     const outside = await runCli(['env'], { cwd: workspace.dir });
     expect(outside).toMatchObject({ code: 2, stderr: expect.stringContaining('. is not inside a plugin') });
   });
+
+  it('release and update too: from a sub-folder they work on the plugin around it', async () => {
+    const created = await runCli(['create', '--template=static', 'site', '--yes'], { cwd: workspace.dir });
+    expect(created.code).toBe(0);
+    const cwd = join(workspace.dir, 'site', 'main');
+    const environment = cleanEnv({ MFMODULE_VERSION: '0.9.15' });
+    const release = await runCli(['release'], { cwd, env: environment });
+    expect(release.code).toBe(0);
+    const archive = join(workspace.dir, 'site', 'site-0.0.1-1.metwork.mfserv.plugin');
+    expect(release.stdout).toContain(archive);
+    expect(readFileSync(archive).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    const update = await runCli(['update', '.'], { cwd });
+    expect(update).toMatchObject({ code: 0, stdout: 'Plugin site is up to date with template static\n' });
+  });
 });
 
 describe('re-sourcing a plugin profile after a key was removed', () => {

@@ -50,6 +50,17 @@ export async function findPluginRoot(dir: string): Promise<string | undefined> {
 }
 
 /**
+ * The plugin an existing directory is in: itself or its nearest parent holding a plugin's files,
+ * as git finds its repository. A path that is not a directory stays as given, for the caller's
+ * own message.
+ */
+export async function pluginRootOf(dir: string): Promise<string> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) return dir;
+  return (await findPluginRoot(dir)) ?? dir;
+}
+
+/**
  * Resolves a PATH argument; one that does not exist is a usage error saying what is expected.
  * A directory stands for the plugin it is in (see findPluginRoot), shown relative to `cwd`.
  */

@@ -1,12 +1,12 @@
 import { createWriteStream, lstatSync, readdirSync, readFileSync, readlinkSync, type Dirent } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import ignore, { type Ignore } from 'ignore';
-import { CONFIG_FILE, readPluginLabel } from './plugin.js';
+import { CONFIG_FILE, pluginRootOf, readPluginLabel } from './plugin.js';
 import { ConfigError, InterruptedError, ioReason, UsageError, WorkError } from './errors.js';
 import { findSection, readIniFile, sectionItems, type IniDocument } from './ini.js';
 import { tempSibling } from './fs.js';
@@ -72,28 +72,29 @@ export interface ReleaseResult {
 
 /** Builds the plugin's `.plugin` archive; written beside its final name, then renamed into place. */
 export async function buildRelease(options: ReleaseOptions): Promise<ReleaseResult> {
-  const home = resolve(options.cwd, options.dir);
+  const home = await pluginRootOf(resolve(options.cwd, options.dir));
+  const shown = relative(options.cwd, home) || '.';
   const label = await readPluginLabel(home);
   if (!label)
     throw new UsageError(
-      `${join(options.dir, '.layerapi2_label')}: not a plugin directory (expected plugin_NAME@module in .layerapi2_label)`,
+      `${join(shown, '.layerapi2_label')}: not a plugin directory (expected plugin_NAME@module in .layerapi2_label)`,
     );
   // A format-2 plugin is built only when MetWork's mfplugin would load it, as its build does.
   if (isFormat2Plugin(home)) {
     const environment = options.environment;
     await assertFormat2Plugin({
-      shown: options.dir,
+      shown,
       dir: home,
       module: label.module.toLowerCase(),
       configName: environment.MFCONFIG ?? 'GENERIC',
       environment,
     });
   }
-  const configShown = join(options.dir, CONFIG_FILE);
+  const configShown = join(shown, CONFIG_FILE);
   const doc = await readIniFile(join(home, CONFIG_FILE), configShown);
   const general = readGeneral(doc, configShown, options.environment);
   const module = label.module.toLowerCase();
-  const outputDir = resolve(options.cwd, options.outputDir ?? options.dir);
+  const outputDir = options.outputDir === undefined ? home : resolve(options.cwd, options.outputDir);
   const file = join(outputDir, `${label.name}-${general.version}-${general.release}.metwork.${module}.plugin`);
   const mtime = buildTime(options.environment);
   const walk = walkPlugin(home, readIgnore(home), file, mtime);

@@ -8,7 +8,7 @@ import type { MergeLabels } from './merge.js';
 import { applyChanges, type Change } from './fs.js';
 import { FORMAT_VERSION_FILE, METWORK2_REFERENCE_VERSION } from './metwork.js';
 import { validatePluginName } from './names.js';
-import { readPluginName, readState, stateFile, STATE_FILE } from './plugin.js';
+import { pluginRootOf, readPluginName, readState, stateFile, STATE_FILE } from './plugin.js';
 import { baseFile, readBase, recordSecrets, RECORD_FILES, type PluginBase } from './record.js';
 import { renderContext, renderTemplate, type RenderedFile } from './render.js';
 import { findTemplate, trustedStateTemplate, type Template, type TemplateLookup } from './templates.js';
@@ -54,7 +54,7 @@ export interface UpdateResult {
  * neither the base nor the template know are never read. All or nothing, like `create`.
  */
 export async function updatePlugin(options: UpdateOptions): Promise<UpdateResult> {
-  const target = resolve(options.cwd, options.dir);
+  const target = await pluginRootOf(resolve(options.cwd, options.dir));
   const shown = relative(options.cwd, target) || '.';
   assertPluginDir(target, shown);
   const state = await readState(target);
