@@ -230,7 +230,8 @@ describe('run from a sub-folder of a plugin', () => {
     const run = await runCli(['run'], { cwd: join(dir, 'main') });
     expect({ code: run.code, stderr: run.stderr }).toEqual({
       code: 2,
-      stderr: 'bootstrap-plugin: error: ../config.ini:3: [app_main] workers must be a whole number of at least 1, not "many"\n',
+      stderr:
+        'bootstrap-plugin: error: ../config.ini:3: [app_main] workers must be a whole number of at least 1, not "many"\n',
     });
     writeFileSync(join(dir, 'config.ini'), '[general]\n');
     const idle = await runCli(['run', 'main'], { cwd: dir });
