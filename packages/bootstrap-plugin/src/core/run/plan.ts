@@ -37,6 +37,8 @@ export interface DaemonPlan {
 export interface RunPlan {
   pluginName: string;
   pluginDir: string;
+  /** The plugin root as messages show it: found upward from a sub-folder, as env does. */
+  shown: string;
   apps: AppPlan[];
   daemons: DaemonPlan[];
   warnings: string[];
@@ -69,7 +71,7 @@ export async function planRun(options: PlanOptions): Promise<RunPlan> {
   if (!source.isDirectory)
     throw new UsageError(`${options.dir}: not a directory (run takes a plugin directory, the one holding config.ini)`);
   const pluginDir = source.absolute;
-  const shown = join(options.dir, CONFIG_FILE);
+  const shown = join(source.shown, CONFIG_FILE);
   // MetWork's hardware placeholders, which the templates use for `workers`.
   const hardware = Object.fromEntries(
     HARDWARE_PLACEHOLDERS.map(([name, factor]) => [name, String(availableParallelism() * factor)]),
@@ -119,7 +121,7 @@ export async function planRun(options: PlanOptions): Promise<RunPlan> {
         withPythonPath(env, pluginOnPath ? [pluginDir] : []),
       ),
     );
-  return { pluginName, pluginDir, apps, daemons, warnings };
+  return { pluginName, pluginDir, shown: source.shown, apps, daemons, warnings };
 }
 
 /** One section's settings, 2.x's `_key` read where 0.9 says `key`, errors naming file:line. */
