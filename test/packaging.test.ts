@@ -137,11 +137,11 @@ describe('yo and the generator installed beside the CLI, from the tarballs', () 
     expect(existsSync(join(generatorModules, 'bootstrap-plugin'))).toBe(false);
   });
 
-  /** `yo ARGS` with stdin closed, and the CLI's `create CREATE_ARGS` as the expectation, both on `node`. */
+  /** `yo ARGS` with stdin closed, and the CLI's `create CREATE_ARGS` as the expectation, both on `node`; yo's log. */
   const sameTreeAsCli = (node: string, name: string, yoArgs: string[], createArgs: string[]) => {
     const [byYo, byCli] = [workDir(), workDir()];
     // Yeoman logs on stderr.
-    const yo = spawnInstalled(['yo', ...yoArgs, '--yes'], byYo, env(node));
+    const yo = spawnInstalled(['yo', ...yoArgs], byYo, env(node));
     expect(yo.status, yo.stderr).toBe(0);
     expect(yo.stderr).toContain(`Plugin ${name} successfully created on directory ${join(byYo, name)}`);
     runInstalled(['bootstrap-plugin', 'create', name, ...createArgs, '--yes'], byCli, env(node));
@@ -149,6 +149,7 @@ describe('yo and the generator installed beside the CLI, from the tarballs', () 
     const { '.yo-rc.json': yoRc, ...tree } = readTree(join(byYo, name));
     expect(JSON.parse(yoRc!.content)).toMatchObject({ 'generator-bootstrap-plugin': { name } });
     expect(tree).toEqual(readTree(join(byCli, name)));
+    return yo.stderr;
   };
 
   describe.each([{ node: process.execPath, version: process.version }, ...extraNodes()])(
@@ -166,22 +167,34 @@ describe('yo and the generator installed beside the CLI, from the tarballs', () 
 
       it('yo bootstrap-plugin:flask demo --yes, without a TTY, makes the CLI tree', () => {
         expect(existsSync(node), `${node} is missing: fetch it with .ci/fetch-nodes`).toBe(true);
-        sameTreeAsCli(node, 'demo', ['bootstrap-plugin:flask', 'demo'], ['--template=flask']);
+        const log = sameTreeAsCli(node, 'demo', ['bootstrap-plugin:flask', 'demo', '--yes'], ['--template=flask']);
+        expect(log).not.toContain('no terminal');
       });
     },
   );
 
   it('yo bootstrap-plugin (the default generator) NAME --yes makes the CLI tree of the default template', () => {
-    sameTreeAsCli(process.execPath, 'demo', ['bootstrap-plugin', 'demo'], []);
+    sameTreeAsCli(process.execPath, 'demo', ['bootstrap-plugin', 'demo', '--yes'], []);
   });
 
-  it('yo bootstrap-plugin --yes without a name fails, asking for one, and writes nothing', () => {
-    const work = workDir();
-    const run = spawnInstalled(['yo', 'bootstrap-plugin', '--yes'], work, env(process.execPath));
-    expect(run.status).not.toBe(0);
-    expect(run.stdout + run.stderr).toContain('a plugin name is needed with --yes');
-    expect(readdirSync(work)).toEqual([]);
+  it('without --yes and without a TTY, yo takes the defaults as the CLI does, and says which', () => {
+    const log = sameTreeAsCli(process.execPath, 'demo', ['bootstrap-plugin:flask', 'demo'], ['--template=flask']);
+    expect(log).toMatch(/no terminal to ask on, so these took their defaults: version, release, summary, /);
   });
+
+  it.each([
+    [['--yes'], 'a plugin name is needed with --yes: yo bootstrap-plugin NAME --yes'],
+    [[], 'a plugin name is needed without a terminal to ask on: yo bootstrap-plugin NAME --yes'],
+  ])(
+    'yo bootstrap-plugin %j without a name and without a TTY fails, asking for one, and writes nothing',
+    (args, message) => {
+      const work = workDir();
+      const run = spawnInstalled(['yo', 'bootstrap-plugin', ...args], work, env(process.execPath));
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain(message);
+      expect(readdirSync(work)).toEqual([]);
+    },
+  );
 
   it('re-asks a name refused at the prompt (by the rules, then by the template) and then succeeds', async () => {
     const work = workDir();

@@ -32,7 +32,10 @@ import { LOOKUP, MAIN_GENERATOR } from '../lookup.js';
 
 const DEFAULT_TEMPLATE = 'default';
 
-/** What `.yo-rc.json` keeps under "generator-bootstrap-plugin" (the package name, as for any generator), so a re-run offers the same answers. */
+/**
+ * What `.yo-rc.json` keeps under "generator-bootstrap-plugin" (the package name, as for any
+ * generator), so a re-run offers the same answers.
+ */
 interface StoredConfig {
   name?: string;
   template?: string;
@@ -66,6 +69,8 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
   private target = '';
   /** Files a re-run's merge left with conflicts, with the reason. */
   private conflicts: string[] = [];
+  /** Whether questions are asked: not with --yes, nor without a terminal to ask them on. */
+  private interactive = true;
 
   constructor(args: string[], options: Options) {
     super(args, options);
@@ -77,7 +82,9 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     this.option('module', { type: String, description: 'module name (default: $MFMODULE, else mfserv)' });
     this.option('metwork', {
       type: String,
-      description: `MetWork generation of the MFSERV templates: ${METWORK_GENERATIONS.join(' or ')} (default: 2 when $MFMODULE_VERSION is >= 1, else 0.9)`,
+      description:
+        `MetWork generation of the MFSERV templates: ${METWORK_GENERATIONS.join(' or ')}` +
+        ' (default: 2 when $MFMODULE_VERSION is >= 1, else 0.9)',
     });
     this.option('yes', {
       type: Boolean,
@@ -90,8 +97,11 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     const here = this.config.getAll();
     const rerun = here.name !== undefined && (this.options.name === undefined || this.options.name === here.name);
     const named = this.options.name ?? here.name;
-    if (named === undefined && this.options.yes)
-      throw new Error('a plugin name is needed with --yes: yo bootstrap-plugin NAME --yes');
+    this.interactive = !this.options.yes && this.#hasTerminal();
+    if (named === undefined && !this.interactive) {
+      const why = this.options.yes ? 'with --yes' : 'without a terminal to ask on';
+      throw new Error(`a plugin name is needed ${why}: yo bootstrap-plugin NAME --yes`);
+    }
     if (named !== undefined) validatePluginName(named);
     // The plugin's own .yo-rc.json, read before the plugin directory becomes the destination root.
     const storedFor = (name: string): StoredConfig =>
@@ -116,8 +126,17 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
       ] as never);
       return answers[field.name];
     };
-    const sources = this.options.yes ? { set: [], recorded: stored } : { set: [], ask };
-    this.answers = (await resolveAnswers(this.template.fields, sources)).answers;
+    const resolved = await resolveAnswers(this.template.fields, {
+      set: [],
+      ...(this.interactive ? { ask } : { recorded: stored }),
+    });
+    this.answers = resolved.answers;
+    // As the CLI: without a terminal the defaults are taken, and said so unless --yes asked for them.
+    if (!this.options.yes && !this.interactive && resolved.defaulted.length > 0)
+      this.log(
+        `no terminal to ask on, so these took their defaults: ${resolved.defaulted.join(', ')}` +
+          ' (--yes silences this note)',
+      );
   }
 
   async writing(): Promise<void> {
@@ -185,6 +204,16 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     this.fs.write(this.destinationPath(path), content, { stat: { mode: constants.S_IFREG | mode } as Stats });
   }
 
+  /**
+   * yo's terminal adapter reads its answers from `stdin`; closed or piped, every prompt would fail
+   * ("User force closed the prompt"). Other adapters (yeoman-test's) have no such stream and answer.
+   */
+  #hasTerminal(): boolean {
+    const adapter = this.env.adapter as { actualAdapter?: { stdin?: { isTTY?: boolean } } };
+    const input = adapter.actualAdapter?.stdin;
+    return input === undefined || input.isTTY === true;
+  }
+
   async #askName(template: Template): Promise<string> {
     const { name } = await this.prompt<{ name: string }>([
       {
@@ -209,7 +238,7 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     if (this.options.template) return this.options.template;
     const subGenerator = this._namespaceId?.generator;
     if (subGenerator && subGenerator !== MAIN_GENERATOR) return subGenerator;
-    if (this.options.yes) return previous ?? DEFAULT_TEMPLATE;
+    if (!this.interactive) return previous ?? DEFAULT_TEMPLATE;
     const { templates } = listTemplates(this.lookup);
     const { template } = await this.prompt<{ template: string }>([
       {
