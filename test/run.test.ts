@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTempDir } from './helpers/cli.js';
+import { makeTempDir, runCli } from './helpers/cli.js';
 import {
   SETUP_TIMEOUT_MS,
   STOP_LIMIT_MS,
@@ -201,6 +201,42 @@ describe.concurrent('run serves every template at /NAME/ and stops cleanly on SI
         expect(stopped.files, output).toEqual([]);
       },
       SETUP_TIMEOUT_MS,
+    );
+  });
+});
+
+describe('run from a sub-folder of a plugin', () => {
+  it(
+    'serves the plugin around it and names that root, not the folder it was started in',
+    async () => {
+      const dir = await create(temp.dir, 'static', 'nested');
+      const started = await startRun(join(dir, 'main'));
+      let stopped: Stopped | undefined;
+      try {
+        expect(started.running.output()).toContain(`/nested/ from ${dir} (Ctrl-C stops everything)`);
+        await waitForText(started, '/nested/', 'nested');
+      } finally {
+        stopped = await stopRun(started, 'SIGTERM');
+      }
+      // A static plugin starts no process: what is left to check is the exit and the socket directory.
+      expect({ code: stopped.code, files: stopped.files }, started.running.output()).toEqual({ code: 130, files: [] });
+    },
+    SETUP_TIMEOUT_MS,
+  );
+
+  it('names the root config.ini in its errors', async () => {
+    const dir = await create(temp.dir, 'static', 'nested_bad');
+    writeFileSync(join(dir, 'config.ini'), '[app_main]\ntype = python3_sync\nworkers = many\n');
+    const run = await runCli(['run'], { cwd: join(dir, 'main') });
+    expect({ code: run.code, stderr: run.stderr }).toEqual({
+      code: 2,
+      stderr:
+        'bootstrap-plugin: error: ../config.ini:3: [app_main] workers must be a whole number of at least 1, not "many"\n',
+    });
+    writeFileSync(join(dir, 'config.ini'), '[general]\n');
+    const idle = await runCli(['run', 'main'], { cwd: dir });
+    expect(idle.stderr).toBe(
+      'bootstrap-plugin: error: config.ini: nothing to run (no [app_*] or [extra_daemon_*] section)\n',
     );
   });
 });

@@ -27,8 +27,8 @@ export const warn = (text: string) => {
 };
 
 /** Leftovers of killed runs (temporary files, a stale lock) that a command removed on the way. */
-export function noteRemoved(paths: string[]): void {
-  for (const path of paths) warn(`note: removed ${path}, left by an interrupted run`);
+export function noteRemoved(paths: string[], dryRun = false): void {
+  for (const path of paths) warn(`note: ${dryRun ? 'would remove' : 'removed'} ${path}, left by an interrupted run`);
 }
 
 // `bootstrap-plugin list | head` closes the pipe early: that is the reader's choice, not an error.

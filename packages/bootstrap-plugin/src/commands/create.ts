@@ -2,7 +2,7 @@ import type { CreateOptions, CreateResult } from '../core/create.js';
 import type { MakeResult } from '../core/make.js';
 import { resolveMetwork } from '../core/metwork.js';
 import { defineCommand } from '../cli/command.js';
-import { abortOnSignals, fieldAnswering, invokedAs, out, toolVersion, warn } from '../cli/io.js';
+import { abortOnSignals, fieldAnswering, invokedAs, noteRemoved, out, toolVersion } from '../cli/io.js';
 import {
   ANSWER_OPTIONS,
   JSON_OPTION,
@@ -13,8 +13,7 @@ import {
 } from '../cli/options.js';
 
 function printCreated(result: CreateResult): void {
-  for (const leftover of result.leftovers)
-    warn(`${result.dryRun ? 'would remove' : 'removed'} ${leftover}, left by an interrupted run`);
+  noteRemoved(result.leftovers, result.dryRun);
   if (result.dryRun) {
     const replaced = new Set(result.replaced);
     const replacing = replaced.size > 0 ? `, replacing ${replaced.size} existing ones` : '';

@@ -11,7 +11,7 @@ const MAX_PORT = 65535;
 function printRunEvent(event: RunEvent): void {
   switch (event.kind) {
     case 'ready':
-      out(`Serving plugin at ${event.url} (Ctrl-C stops everything)`);
+      out(`Serving plugin at ${event.url} from ${event.pluginDir} (Ctrl-C stops everything)`);
       for (const app of event.apps)
         out(
           `  app ${app.name}: ${app.workers === 0 ? 'static files' : `${app.workers} worker(s)`} at ${app.urls.join(' ')}`,

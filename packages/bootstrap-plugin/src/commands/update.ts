@@ -1,7 +1,7 @@
 import { EXIT } from '../core/errors.js';
 import type { UpdateResult } from '../core/update.js';
 import { defineCommand } from '../cli/command.js';
-import { abortOnSignals, fieldAnswering, out, toolVersion, warn } from '../cli/io.js';
+import { abortOnSignals, fieldAnswering, noteRemoved, out, toolVersion, warn } from '../cli/io.js';
 import {
   ANSWER_OPTIONS,
   JSON_OPTION,
@@ -13,6 +13,7 @@ import {
 } from '../cli/options.js';
 
 function printUpdated(result: UpdateResult, actions: readonly string[]): void {
+  noteRemoved(result.leftovers, result.dryRun);
   const width = Math.max(0, ...result.files.map((f) => f.action.length));
   for (const file of result.files)
     out(`  ${file.action.padEnd(width)}  ${file.path}${file.reason ? ` (${file.reason})` : ''}`);

@@ -3,13 +3,13 @@ import { resolveAnswers, type AnswerSources } from './answers.js';
 import type { Answers } from './fields.js';
 import { UsageError } from './errors.js';
 import { printable, validatePluginName } from './names.js';
-import { assertWritable, decodeUtf8, readRegularFile } from './fs.js';
+import { decodeUtf8, readRegularFile } from './fs.js';
 import { stateFile } from './plugin.js';
 import { baseFile, recordSecrets } from './record.js';
 import { renderContext, renderEjs, renderTemplate, type RenderContext } from './render.js';
 import { METWORK2_REFERENCE_VERSION } from './metwork.js';
 import { findTemplate, type Template, type TemplateLookup } from './templates.js';
-import { writeFiles } from './tree.js';
+import { assertWritable, writeFiles } from './tree.js';
 
 export interface CreateOptions extends TemplateLookup, AnswerSources {
   name: string;

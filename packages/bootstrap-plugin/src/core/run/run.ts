@@ -21,6 +21,8 @@ export type RunEvent =
   | {
       kind: 'ready';
       url: string;
+      /** The plugin's root directory, absolute: the one found upward when run from a sub-folder. */
+      pluginDir: string;
       apps: { name: string; urls: string[]; workers: number }[];
       daemons: { name: string; copies: number }[];
     }
@@ -41,7 +43,7 @@ export async function runPlugin(options: RunOptions): Promise<void> {
   const plan = await planRun(options);
   for (const message of plan.warnings) options.onEvent({ kind: 'warning', message });
   if (plan.apps.length === 0 && plan.daemons.length === 0) {
-    throw new UsageError(`${join(options.dir, 'config.ini')}: nothing to run (no [app_*] or [extra_daemon_*] section)`);
+    throw new UsageError(`${join(plan.shown, 'config.ini')}: nothing to run (no [app_*] or [extra_daemon_*] section)`);
   }
   if (options.signal.aborted) return;
   const socketDir = await mkdtemp(join(tmpdir(), 'bootstrap-plugin-run-'));
@@ -98,6 +100,7 @@ export async function runPlugin(options: RunOptions): Promise<void> {
     options.onEvent({
       kind: 'ready',
       url: `${base}/${plan.pluginName}/`,
+      pluginDir: plan.pluginDir,
       apps: plan.apps.map((app) => ({
         name: app.name,
         workers: app.workers,
