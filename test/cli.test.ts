@@ -104,7 +104,8 @@ describe('create, non-interactive', () => {
     const run = await runCli(['create', '--template=static', 'site', '--set', 'version=2.0'], { cwd });
     expect(run.code).toBe(0);
     expect(run.stderr).toBe(
-      'bootstrap-plugin: no terminal to ask on, so these took their defaults: release, summary, license, url, maintainer, vendor (choose with --set FIELD=VALUE; --yes silences this note)\n',
+      'bootstrap-plugin: no terminal to ask on, so these took their defaults: release, summary, license, ' +
+        'url, maintainer, vendor (choose with --set FIELD=VALUE; --yes silences this note)\n',
     );
   });
 
@@ -171,7 +172,7 @@ describe('create, non-interactive', () => {
 });
 
 describe('a plugin made from a user template', () => {
-  it('records the template by absolute path; config check runs it only when --template names it on the command line', async () => {
+  it('records the template by absolute path; config check runs it only when --template names it', async () => {
     const cwd = freshDir();
     const template = join(cwd, 'tpl', 'mine');
     writeTemplate(join(cwd, 'tpl'), 'mine', { fields: [] }, { 'config.ini': '[custom]\n# Anything.\nfoo = 1\n' });
@@ -182,7 +183,9 @@ describe('a plugin made from a user template', () => {
     expect(state.template).toBe(template);
     const refused = await runCli(['config', 'check', join(cwd, 'p1')], { cwd: temp.dir });
     expect(refused.stderr).toBe(
-      `bootstrap-plugin: error: ${join(cwd, 'p1', '.bootstrap-plugin.json')} names its template by path (${template}), which is not trusted from a plugin's own files: pass --template ${template} if you trust that template\n`,
+      `bootstrap-plugin: error: ${join(cwd, 'p1', '.bootstrap-plugin.json')} names its template by path ` +
+        `(${template}), which is not trusted from a plugin's own files: pass --template ${template} if you ` +
+        `trust that template\n`,
     );
     expect(refused.code).toBe(2);
     const check = await runCli(['config', 'check', join(cwd, 'p1'), '--template', template], { cwd: temp.dir });

@@ -218,7 +218,7 @@ describe.concurrent('run refuses what cannot run, in one line', () => {
     }
   });
 
-  it('exits 2 naming the file for an unknown type, a missing program, node dependencies not installed, and nothing to run', async () => {
+  it('exits 2 naming the file: unknown type, missing program, node dependencies missing, nothing to run', async () => {
     const dir = await create(temp.dir, 'default', 'bad_type', ['type=python3_sync']);
     const config = join(dir, 'config.ini');
     const text = readFileSync(config, 'utf8');
@@ -227,7 +227,9 @@ describe.concurrent('run refuses what cannot run, in one line', () => {
     const unknown = await runOnce(dir, []);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe(
-      `bootstrap-plugin: error: ${dir}/config.ini:${typeLine}: [app_main] type = python4_sync: unknown type (expected one of python3_sync, python2_sync, gunicorn3_sync, gunicorn2_sync, gunicorn3_asyncio, aiohttp, node, static, or a MetWork 2 _cmd_and_args)\n`,
+      `bootstrap-plugin: error: ${dir}/config.ini:${typeLine}: [app_main] type = python4_sync: unknown type ` +
+        '(expected one of python3_sync, python2_sync, gunicorn3_sync, gunicorn2_sync, gunicorn3_asyncio, ' +
+        `aiohttp, node, static, or a MetWork 2 _cmd_and_args)\n`,
     );
     writeFileSync(
       config,
@@ -237,14 +239,17 @@ describe.concurrent('run refuses what cannot run, in one line', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(
       new RegExp(
-        `^bootstrap-plugin: error: .*config\\.ini:${typeLine}: \\[app_main\\] _cmd_and_args runs "php_wrapper", which is not on the PATH`,
+        `^bootstrap-plugin: error: .*config\\.ini:${typeLine}: \\[app_main\\] _cmd_and_args runs ` +
+          '"php_wrapper", which is not on the PATH',
       ),
     );
     const node = await create(temp.dir, 'node', 'not_installed');
     const notInstalled = await runOnce(node, []);
     expect({ code: notInstalled.code, stderr: notInstalled.stderr }).toEqual({
       code: 2,
-      stderr: `bootstrap-plugin: error: ${node}/package.json: its dependencies are not installed: run "npm install" in ${node} first (MFSERV does it when it builds the plugin)\n`,
+      stderr:
+        `bootstrap-plugin: error: ${node}/package.json: its dependencies are not installed: run "npm ` +
+        `install" in ${node} first (MFSERV does it when it builds the plugin)\n`,
     });
     const empty = await create(temp.dir, 'empty', 'nothing');
     const nothing = await runOnce(empty, []);

@@ -89,7 +89,10 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
   };
 }
 
-/** The template's `next-steps.ejs`, rendered for a plugin at `dir` (relative to where the user is); empty without one. */
+/**
+ * The template's `next-steps.ejs`, rendered for a plugin at `dir` (relative to where the user is);
+ * empty without one.
+ */
 export async function renderNextSteps(template: Template, context: RenderContext, dir: string): Promise<string> {
   if (!template.nextSteps) return '';
   const text = decodeUtf8(readRegularFile(template.nextSteps.path, 'make it readable'), template.nextSteps.path);
