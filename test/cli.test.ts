@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, cleanEnv, makeTempDir, runCli } from './helpers/cli.js';
 import { writeTemplate } from './helpers/template-fixture.js';
+import { COMMON_FIELDS } from './helpers/fields.js';
 
 const temp = makeTempDir();
 afterAll(temp.cleanup);
@@ -46,17 +47,7 @@ describe('list', () => {
     const flask = rows.find((r) => r.name === 'flask')!;
     expect(flask.source).toBe('builtin');
     expect(flask.fields.map((f) => f.name)).toEqual(
-      expect.arrayContaining([
-        'version',
-        'release',
-        'summary',
-        'license',
-        'url',
-        'maintainer',
-        'vendor',
-        'crontab_support',
-        'workers',
-      ]),
+      expect.arrayContaining([...COMMON_FIELDS, 'crontab_support', 'workers']),
     );
   });
 });

@@ -231,13 +231,17 @@ describe('config check', () => {
     expect(run.code).toBe(0);
   }
 
-  it('passes a freshly created plugin', async () => {
-    await createFromUserTemplate();
+  async function expectNoProblems(): Promise<void> {
     const run = await runCli(['config', 'check', 'plug', '--templates-dir', workspace.dir], { cwd: workspace.dir });
     expect(run).toMatchObject({
       code: 0,
       stdout: `${join('plug', 'config.ini')}: no problems (checked against the mytpl template)\n`,
     });
+  }
+
+  it('passes a freshly created plugin', async () => {
+    await createFromUserTemplate();
+    await expectNoProblems();
   });
 
   it('accepts a [DEFAULT] section, whose keys configparser and env lend to every section', async () => {
@@ -246,11 +250,7 @@ describe('config check', () => {
       'plug/config.ini',
       `[DEFAULT]\nowner = ops\n\n${readFileSync(join(workspace.dir, 'plug', 'config.ini'), 'utf8')}`,
     );
-    const run = await runCli(['config', 'check', 'plug', '--templates-dir', workspace.dir], { cwd: workspace.dir });
-    expect(run).toMatchObject({
-      code: 0,
-      stdout: `${join('plug', 'config.ini')}: no problems (checked against the mytpl template)\n`,
-    });
+    await expectNoProblems();
   });
 
   it('reports every finding on its own file:line and exits 2', async () => {

@@ -200,6 +200,20 @@ function bigTemplate(content: string, mode = 0o640): string {
   return writeTemplate(freshDir(), 'big', { fields: [] }, files);
 }
 
+/** A plugin for --force to write over: a file the template replaces, and one of the user's. */
+function existingPlugin(cwd: string): void {
+  mkdirSync(join(cwd, 'foo', 'd1'), { recursive: true });
+  writeFileSync(join(cwd, 'foo', 'd1', 'f1.txt'), 'old');
+  writeFileSync(join(cwd, 'foo', 'mine.txt'), 'mine');
+}
+
+/** Starts creating foo from `template` (over what is there, with `force`), once it is writing. */
+async function creating(cwd: string, template: string, force: boolean): Promise<ReturnType<typeof startCli>> {
+  const started = startCli(cwd, ['create', `--template=${template}`, 'foo', '--yes', ...(force ? ['--force'] : [])]);
+  expect(await waitForTemp(started.child, cwd)).toBe(true);
+  return started;
+}
+
 describe('signals while writing', () => {
   it.each([[false], [true]])(
     'leaves nothing behind on a second SIGTERM right after the first (--force: %s), 2 rounds',
@@ -207,19 +221,9 @@ describe('signals while writing', () => {
       for (let round = 0; round < 2; round++) {
         const cwd = freshDir();
         const template = bigTemplate('n');
-        if (force) {
-          mkdirSync(join(cwd, 'foo', 'd1'), { recursive: true });
-          writeFileSync(join(cwd, 'foo', 'd1', 'f1.txt'), 'old');
-        }
+        if (force) existingPlugin(cwd);
         const before = snapshot(cwd);
-        const { child, exited } = startCli(cwd, [
-          'create',
-          `--template=${template}`,
-          'foo',
-          '--yes',
-          ...(force ? ['--force'] : []),
-        ]);
-        expect(await waitForTemp(child, cwd)).toBe(true);
+        const { child, exited } = await creating(cwd, template, force);
         child.kill('SIGTERM');
         await new Promise((r) => setTimeout(r, 3));
         child.kill('SIGTERM');
@@ -258,20 +262,9 @@ describe('signals while writing', () => {
     'after a SIGKILL mid-write, every file is whole and the next run removes and names the leftovers (--force: %s)',
     async (force) => {
       const cwd = freshDir();
-      if (force) {
-        mkdirSync(join(cwd, 'foo', 'd1'), { recursive: true });
-        writeFileSync(join(cwd, 'foo', 'd1', 'f1.txt'), 'old');
-        writeFileSync(join(cwd, 'foo', 'mine.txt'), 'mine');
-      }
+      if (force) existingPlugin(cwd);
       const template = bigTemplate('k');
-      const { child, exited } = startCli(cwd, [
-        'create',
-        `--template=${template}`,
-        'foo',
-        '--yes',
-        ...(force ? ['--force'] : []),
-      ]);
-      expect(await waitForTemp(child, cwd)).toBe(true);
+      const { child, exited } = await creating(cwd, template, force);
       child.kill('SIGKILL');
       await exited;
       const leftovers = tempsUnder(cwd);

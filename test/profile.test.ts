@@ -24,16 +24,13 @@ let dir: string;
 let marker: string;
 let values: string[];
 
+/** Quotes, expansions and the escape: what a shell reads its own way in any text. */
+const SHELL_QUOTING = ["'", '"', '$', '$(', ')', '`', '\\'];
+
 /** Shell-active text, quotes, escapes, control characters, unicode; everything but NUL. */
 function valueArbitrary(markerPath: string): fc.Arbitrary<string> {
   const specials = fc.constantFrom(
-    "'",
-    '"',
-    '$',
-    '$(',
-    ')',
-    '`',
-    '\\',
+    ...SHELL_QUOTING,
     '\\\\',
     "\\'",
     '\\n',
@@ -249,13 +246,7 @@ describe('section and key names', () => {
   /** Section and key names as hostile as the values: they become part of variable names. */
   function nameArbitrary(markerPath: string): fc.Arbitrary<string> {
     const specials = fc.constantFrom(
-      "'",
-      '"',
-      '$',
-      '$(',
-      ')',
-      '`',
-      '\\',
+      ...SHELL_QUOTING,
       ' ',
       '-',
       '.',
