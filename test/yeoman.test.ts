@@ -220,7 +220,7 @@ describe('yo bootstrap-plugin asks like the CLI', () => {
     expect(cli.stderr).toContain('expected a version such as 1.2.3');
     expect(reasons.version).toBe(
       String.raw`expected a version such as 1.2.3, or {{MFMODULE_VERSION}} (the module's version) (pattern ` +
-        `^([0-9A-Za-z][0-9A-Za-z.+~-]*|\{\{MFMODULE_VERSION\}\})$)`,
+        String.raw`^([0-9A-Za-z][0-9A-Za-z.+~-]*|\{\{MFMODULE_VERSION\}\})$)`,
     );
   });
 
