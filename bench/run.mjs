@@ -39,7 +39,9 @@ const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.sl
 
 // Measure the CLI as the package ships it: bundle the current sources first.
 execFileSync(process.execPath, [join(CLI_PACKAGE, 'scripts', 'build.mjs')], { stdio: 'inherit' });
-const bundleInfo = `${relative(ROOT, BUNDLE)}, an esbuild ES module bundle of ${(statSync(BUNDLE).size / 1024).toFixed(0)} kB imported by bin/bootstrap-plugin.js (EJS and inquirer imported on first use)`;
+const bundleInfo =
+  `${relative(ROOT, BUNDLE)}, an esbuild ES module bundle of ${(statSync(BUNDLE).size / 1024).toFixed(0)} kB ` +
+  'imported by bin/bootstrap-plugin.js (EJS and inquirer imported on first use)';
 
 const node = process.execPath;
 const ours = (id, label, args) => benchmark(id, label, (workDir) => [node, CLI, ...args(workDir)]);

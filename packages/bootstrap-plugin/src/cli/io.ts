@@ -28,7 +28,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   // `> /dev/full`, a full disk: one line, not a stack trace. Output comes after the work, so
   // what was written stays written.
   process.stderr.write(
-    `bootstrap-plugin: error: cannot write the output to standard output: ${ioReason(error)}; check where it is redirected\n`,
+    `bootstrap-plugin: error: cannot write the output to standard output: ${ioReason(error)}; check where it ` +
+      `is redirected\n`,
   );
   process.exit(EXIT.failure);
 });
@@ -95,7 +96,9 @@ export const CONFIG_NAME_OPTION = {
 export const METWORK_OPTION = {
   type: 'string',
   value: 'G',
-  summary: `MetWork generation of the MFSERV templates: ${METWORK_GENERATIONS.join(' or ')} (default: 2 when $MFMODULE_VERSION is >= 1, else 0.9)`,
+  summary:
+    `MetWork generation of the MFSERV templates: ${METWORK_GENERATIONS.join(' or ')} (default: 2 when ` +
+    `$MFMODULE_VERSION is >= 1, else 0.9)`,
 } as const satisfies OptionSpec;
 
 /** The template options of list, create and config check: `--templates-dir` and `--metwork`. */

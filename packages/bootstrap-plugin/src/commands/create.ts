@@ -117,7 +117,8 @@ export const create = defineCommand({
     else printCreated(result);
     if (!options.yes && !interactive && result.defaulted.length > 0) {
       warn(
-        `no terminal to ask on, so these took their defaults: ${result.defaulted.join(', ')} (choose with --set FIELD=VALUE; --yes silences this note)`,
+        `no terminal to ask on, so these took their defaults: ${result.defaulted.join(', ')} (choose with ` +
+          '--set FIELD=VALUE; --yes silences this note)',
       );
     }
   },

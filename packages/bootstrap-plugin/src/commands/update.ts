@@ -19,9 +19,10 @@ function printUpdated(result: UpdateResult): void {
     .map(([action, count]) => `${count} ${action}`)
     .join(', ');
   if (result.dryRun) {
-    out(
-      `Dry run: ${summary ? `updating ${result.name} from template ${result.template} would give ${summary}` : `${result.name} is up to date with template ${result.template}`}; nothing was written`,
-    );
+    const outcome = summary
+      ? `updating ${result.name} from template ${result.template} would give ${summary}`
+      : `${result.name} is up to date with template ${result.template}`;
+    out(`Dry run: ${outcome}; nothing was written`);
   } else
     out(
       summary
@@ -89,13 +90,15 @@ export const update = defineCommand({
     else printUpdated(result);
     if (!options.yes && !interactive && result.defaulted.length > 0) {
       warn(
-        `no terminal to ask on, so these new fields took their defaults: ${result.defaulted.join(', ')} (choose with --set FIELD=VALUE; --yes silences this note)`,
+        `no terminal to ask on, so these new fields took their defaults: ${result.defaulted.join(', ')} ` +
+          '(choose with --set FIELD=VALUE; --yes silences this note)',
       );
     }
     if (result.conflicts.length > 0) {
       const count = `${result.conflicts.length} file${result.conflicts.length > 1 ? 's' : ''}`;
       warn(
-        `error: ${result.dryRun ? 'would leave conflicts' : 'conflicts'} in ${count}: ${result.conflicts.join(', ')} (resolve the <<<<<<< blocks and *.bootstrap-plugin-new files by hand)`,
+        `error: ${result.dryRun ? 'would leave conflicts' : 'conflicts'} in ${count}: ` +
+          `${result.conflicts.join(', ')} (resolve the <<<<<<< blocks and *.bootstrap-plugin-new files by hand)`,
       );
       process.exitCode = EXIT.failure;
     }
