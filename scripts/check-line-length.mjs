@@ -11,11 +11,12 @@ const CHECKED = /\.(?:[cm]?[jt]s|sh|py|json|ya?ml)$/;
 const SKIPPED = [/(?:^|\/)templates\//, /^test\/fixtures\//, /__snapshots__\//, /(?:^|\/)package-lock\.json$/];
 
 const root = execFileSync('git', ['rev-parse', '--show-toplevel'], { encoding: 'utf8' }).trim();
-const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+// A file in conflict during a merge is listed once per side: each is read once.
+const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
   cwd: root,
   encoding: 'utf8',
-})
-  .split('\0')
+});
+const files = [...new Set(listed.split('\0'))]
   .filter((file) => file && !SKIPPED.some((pattern) => pattern.test(file)))
   .filter((file) => CHECKED.test(file) || isScript(file));
 

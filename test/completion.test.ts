@@ -36,6 +36,7 @@ describe('bootstrap-plugin completion', () => {
     [['cr'], ['create']],
     [['config', 'c'], ['check']],
     [['create', 'foo', '-t', 'fl'], ['flask']],
+    [['list', 'dj'], ['django']],
     [
       ['create', 'foo', '--template', 't'],
       ['tutor', 'tracim'],

@@ -280,7 +280,7 @@ describe('signals while writing', () => {
       expect(named).toHaveLength(leftovers.length);
       for (const line of named)
         expect(line).toMatch(
-          /^bootstrap-plugin: removed .*\.bootstrap-plugin-\d+-[0-9a-f]{8}, left by an interrupted run$/,
+          /^bootstrap-plugin: note: removed .*\.bootstrap-plugin-\d+-[0-9a-f]{8}, left by an interrupted run$/,
         );
       expect(tempsUnder(cwd)).toEqual([]);
       if (force) expect(readFileSync(join(cwd, 'foo', 'mine.txt'), 'utf8')).toBe('mine');

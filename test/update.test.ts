@@ -495,7 +495,9 @@ describe('what update never does', () => {
     expect(next.code).toBe(0);
     const named = next.stderr.trimEnd().split('\n');
     expect(named.sort()).toEqual(
-      leftovers.map((path) => `bootstrap-plugin: removed ${join(plugin, path)}, left by an interrupted run`).sort(),
+      leftovers
+        .map((path) => `bootstrap-plugin: note: removed ${join(plugin, path)}, left by an interrupted run`)
+        .sort(),
     );
     expect(tempsUnder(plugin)).toEqual([]);
     for (let i = 0; i < 400; i++) expect(read(join(plugin, `d${i % 10}`, `f${i}.txt`))).toBe(chunkOf('b'));

@@ -224,7 +224,7 @@ describe('yo bootstrap-plugin asks like the CLI', () => {
     );
   });
 
-  it('asks for the plugin name when none is given, with the CLI name rules', async () => {
+  it('asks for the plugin name when none is given, after the template, with the CLI name rules', async () => {
     const reasons: string[] = [];
     const result = await runGenerator().withAnswers(
       { name: NAME, template: 'static' },
@@ -238,7 +238,11 @@ describe('yo bootstrap-plugin asks like the CLI', () => {
       },
     );
     try {
-      expect(result.askedQuestions[0]).toEqual({ name: 'name', answer: NAME });
+      // After the template, so that the name prompt applies the template's name rules as well.
+      expect(result.askedQuestions.slice(0, 2)).toEqual([
+        { name: 'template', answer: 'static' },
+        { name: 'name', answer: NAME },
+      ]);
       expect(existsSync(join(result.cwd, NAME, 'config.ini'))).toBe(true);
       expect(reasons).toEqual(['invalid plugin name "plugin_foo": it must not start with "plugin_"', 'true']);
     } finally {

@@ -1,10 +1,10 @@
-import { DEFAULT_CONFIG_NAME } from '../core/env.js';
 import { EXIT, UsageError } from '../core/errors.js';
-import { resolveModule } from '../core/names.js';
-import { DEFAULT_PORT, runPlugin, type RunEvent } from '../core/run/run.js';
+import { MFSERV_PORT } from '../core/metwork.js';
+import type { RunEvent } from '../core/run/run.js';
 import { RUNTIME_BIN } from '../paths.js';
 import { defineCommand } from '../cli/command.js';
-import { abortOnSignals, CONFIG_NAME_OPTION, MODULE_OPTION, out, warn } from '../cli/io.js';
+import { abortOnSignals, out, warn } from '../cli/io.js';
+import { CONFIG_NAME_OPTION, configNameOf, MODULE_OPTION, moduleOf } from '../cli/options.js';
 
 const MAX_PORT = 65535;
 
@@ -46,7 +46,7 @@ export const run = defineCommand({
   options: {
     port: {
       type: 'string',
-      default: String(DEFAULT_PORT),
+      default: String(MFSERV_PORT),
       value: 'N',
       summary: "port of the proxy on 127.0.0.1 (MFSERV's nginx port by default)",
     },
@@ -57,13 +57,14 @@ export const run = defineCommand({
     const port = Number(options.port);
     if (!/^\d+$/.test(options.port) || port < 1 || port > MAX_PORT)
       throw new UsageError(`--port ${options.port}: expected a whole number from 1 to ${MAX_PORT}`);
+    const { runPlugin } = await import('../core/run/run.js');
     const signal = abortOnSignals();
     await runPlugin({
       dir: args.dir,
       cwd: process.cwd(),
       port,
-      module: resolveModule(options.module ?? process.env.MFMODULE),
-      configName: options['config-name'] || process.env.MFCONFIG || DEFAULT_CONFIG_NAME,
+      module: moduleOf(options.module),
+      configName: configNameOf(options['config-name']),
       environment: process.env,
       runtime: { binDir: RUNTIME_BIN, python: 'python3' },
       signal,

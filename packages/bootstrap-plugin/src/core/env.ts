@@ -22,8 +22,6 @@ import {
  * sanitised and checked for collisions, values are quoted so no shell ever runs them.
  */
 
-/** MetWork's configuration name when `MFCONFIG` is not set. */
-export const DEFAULT_CONFIG_NAME = 'GENERIC';
 const CURRENT_PLUGIN = 'CURRENT_PLUGIN';
 const PLACEHOLDER = /\{\{(.*?)\}\}/gs;
 const PLACEHOLDER_NAME = /^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*$/;
