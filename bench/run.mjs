@@ -52,7 +52,9 @@ function installPackedCli() {
 
 process.stderr.write('bench: packing and installing the CLI into a temporary prefix\n');
 const installed = installPackedCli();
-const installInfo = `${installed.tarball}, installed with \`npm install -g --prefix\` into a temporary prefix; its bin/bootstrap-plugin is run as a shell runs it`;
+const installInfo =
+  `${installed.tarball}, installed with \`npm install -g --prefix\` into a temporary prefix; ` +
+  'its bin/bootstrap-plugin is run as a shell runs it';
 
 const node = process.execPath;
 const ours = (id, label, args) => benchmark(id, label, (workDir) => [installed.bin, ...args(workDir)]);

@@ -32,7 +32,10 @@ import { LOOKUP, MAIN_GENERATOR } from '../lookup.js';
 
 const DEFAULT_TEMPLATE = 'default';
 
-/** What `.yo-rc.json` keeps under "generator-bootstrap-plugin" (the package name, as for any generator), so a re-run offers the same answers. */
+/**
+ * What `.yo-rc.json` keeps under "generator-bootstrap-plugin" (the package name, as for any
+ * generator), so a re-run offers the same answers.
+ */
 interface StoredConfig {
   name?: string;
   template?: string;
@@ -77,7 +80,9 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     this.option('module', { type: String, description: 'module name (default: $MFMODULE, else mfserv)' });
     this.option('metwork', {
       type: String,
-      description: `MetWork generation of the MFSERV templates: ${METWORK_GENERATIONS.join(' or ')} (default: 2 when $MFMODULE_VERSION is >= 1, else 0.9)`,
+      description:
+        `MetWork generation of the MFSERV templates: ${METWORK_GENERATIONS.join(' or ')} ` +
+        `(default: 2 when $MFMODULE_VERSION is >= 1, else 0.9)`,
     });
     this.option('yes', {
       type: Boolean,
