@@ -41,7 +41,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   // `> /dev/full`, a full disk: one line, not a stack trace. Output comes after the work, so
   // what was written stays written.
   process.stderr.write(
-    `bootstrap-plugin: error: cannot write the output to standard output: ${ioReason(error)}; check where it is redirected\n`,
+    `bootstrap-plugin: error: cannot write the output to standard output: ${ioReason(error)}; check where it ` +
+      `is redirected\n`,
   );
   process.exit(EXIT.failure);
 });

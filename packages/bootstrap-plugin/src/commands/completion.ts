@@ -13,7 +13,9 @@ const SHELLS = ['bash', 'zsh', 'fish'] as const;
 const SCRIPTS: Record<(typeof SHELLS)[number], string> = {
   bash: `_bootstrap_plugin() {
   local IFS=$'\\n'
-  COMPREPLY=($(compgen -W "$(bootstrap-plugin __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)" -- "\${COMP_WORDS[COMP_CWORD]}"))
+  local candidates
+  candidates=$(bootstrap-plugin __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
+  COMPREPLY=($(compgen -W "$candidates" -- "\${COMP_WORDS[COMP_CWORD]}"))
   [[ \${#COMPREPLY[@]} -eq 0 ]] && compopt -o default
   return 0
 }
@@ -26,7 +28,15 @@ _bootstrap_plugin() {
   if (( \${#candidates} )); then compadd -- "\${candidates[@]}"; else _files; fi
 }
 compdef _bootstrap_plugin bootstrap-plugin`,
-  fish: `complete -c bootstrap-plugin -f -a '(set -l c (bootstrap-plugin __complete (commandline -opc)[2..-1] (commandline -ct) 2>/dev/null); if test (count $c) -gt 0; printf "%s\\n" $c; else; __fish_complete_path (commandline -ct); end)'`,
+  fish: `function __bootstrap_plugin_complete
+    set -l c (bootstrap-plugin __complete (commandline -opc)[2..-1] (commandline -ct) 2>/dev/null)
+    if test (count $c) -gt 0
+        printf "%s\\n" $c
+    else
+        __fish_complete_path (commandline -ct)
+    end
+end
+complete -c bootstrap-plugin -f -a '(__bootstrap_plugin_complete)'`,
 };
 
 export const completion = defineCommand({

@@ -12,10 +12,10 @@ function printRunEvent(event: RunEvent): void {
   switch (event.kind) {
     case 'ready':
       out(`Serving plugin at ${event.url} from ${event.pluginDir} (Ctrl-C stops everything)`);
-      for (const app of event.apps)
-        out(
-          `  app ${app.name}: ${app.workers === 0 ? 'static files' : `${app.workers} worker(s)`} at ${app.urls.join(' ')}`,
-        );
+      for (const app of event.apps) {
+        const serves = app.workers === 0 ? 'static files' : `${app.workers} worker(s)`;
+        out(`  app ${app.name}: ${serves} at ${app.urls.join(' ')}`);
+      }
       for (const daemon of event.daemons) out(`  extra daemon ${daemon.name}: ${daemon.copies} process(es)`);
       return;
     case 'output':
@@ -26,11 +26,11 @@ function printRunEvent(event: RunEvent): void {
       warn(`${event.worker} ${how}; restarting it in ${event.restartInMs / 1000} s`);
       return;
     }
-    case 'restarting':
-      out(
-        `${event.changed.slice(0, 3).join(', ')}${event.changed.length > 3 ? ` and ${event.changed.length - 3} more` : ''} changed: restarting ${event.workers} process(es)`,
-      );
+    case 'restarting': {
+      const more = event.changed.length > 3 ? ` and ${event.changed.length - 3} more` : '';
+      out(`${event.changed.slice(0, 3).join(', ')}${more} changed: restarting ${event.workers} process(es)`);
       return;
+    }
     case 'warning':
       warn(`warning: ${event.message}`);
       return;

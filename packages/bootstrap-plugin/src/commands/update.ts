@@ -23,9 +23,10 @@ function printUpdated(result: UpdateResult, actions: readonly string[]): void {
     .map(([action, count]) => `${count} ${action}`)
     .join(', ');
   if (result.dryRun) {
-    out(
-      `Dry run: ${summary ? `updating ${result.name} from template ${result.template} would give ${summary}` : `${result.name} is up to date with template ${result.template}`}; nothing was written`,
-    );
+    const outcome = summary
+      ? `updating ${result.name} from template ${result.template} would give ${summary}`
+      : `${result.name} is up to date with template ${result.template}`;
+    out(`Dry run: ${outcome}; nothing was written`);
   } else
     out(
       summary
@@ -75,7 +76,8 @@ export const update = defineCommand({
     if (result.conflicts.length > 0) {
       const count = `${result.conflicts.length} file${result.conflicts.length > 1 ? 's' : ''}`;
       warn(
-        `error: ${result.dryRun ? 'would leave conflicts' : 'conflicts'} in ${count}: ${result.conflicts.join(', ')} (resolve the <<<<<<< blocks and *.bootstrap-plugin-new files by hand)`,
+        `error: ${result.dryRun ? 'would leave conflicts' : 'conflicts'} in ${count}: ` +
+          `${result.conflicts.join(', ')} (resolve the <<<<<<< blocks and *.bootstrap-plugin-new files by hand)`,
       );
       process.exitCode = EXIT.failure;
     }

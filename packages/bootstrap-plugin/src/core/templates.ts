@@ -46,7 +46,10 @@ export interface TemplateLookup {
   builtinDir: string;
   /** User template directories, in order (`--templates-dir`, then `BOOTSTRAP_PLUGIN_TEMPLATES`). */
   userDirs: string[];
-  /** Which MetWork's MFSERV templates are the built-ins (default `0.9`); packs and user templates are the same for both. */
+  /**
+   * Which MetWork's MFSERV templates are the built-ins (default `0.9`); packs and user templates
+   * are the same for both.
+   */
   generation?: MetworkGeneration;
 }
 
@@ -107,7 +110,8 @@ export function findTemplate(nameOrPath: string, lookup: TemplateLookup, cwd: st
   const other: MetworkGeneration = lookup.generation === '2' ? '0.9' : '2';
   if (builtinCatalog({ ...lookup, generation: other }).names.includes(nameOrPath)) {
     throw new UsageError(
-      `template "${nameOrPath}" is one of MetWork ${other}'s: add --metwork ${other} (see: bootstrap-plugin list --metwork ${other})`,
+      `template "${nameOrPath}" is one of MetWork ${other}'s: add --metwork ${other} (see: bootstrap-plugin ` +
+        `list --metwork ${other})`,
     );
   }
   const known = [...builtins.names, ...catalog.packs, ...userDirs.map((dir) => basename(dir))];
@@ -132,7 +136,8 @@ export function trustedStateTemplate(name: string, stateFile: string, lookup: Te
   const isUsersOwn = () => lookup.userDirs.flatMap(userTemplateDirs).some((dir) => resolve(dir) === resolve(name));
   if (isTemplatePath(name) && !isUsersOwn()) {
     throw new UsageError(
-      `${stateFile} names its template by path (${printable(name)}), which is not trusted from a plugin's own files: pass --template ${printable(name)} if you trust that template`,
+      `${stateFile} names its template by path (${printable(name)}), which is not trusted from a plugin's ` +
+        `own files: pass --template ${printable(name)} if you trust that template`,
     );
   }
   return name;
@@ -266,7 +271,10 @@ function readManifest(file: string, dirName: string): Manifest {
 
 const NAME_RULES_KEYS = ['pattern', 'patternHint', 'reserved'];
 
-/** What is wrong with a manifest's `nameRules`, prefixed with where (`.pattern: …`): a bad pattern is the manifest's error, not the name's. */
+/**
+ * What is wrong with a manifest's `nameRules`, prefixed with where (`.pattern: …`): a bad pattern
+ * is the manifest's error, not the name's.
+ */
 function findNameRulesProblem(rules: unknown): string | undefined {
   if (!isPlainObject(rules)) return ': expected {"pattern"?, "patternHint"?, "reserved"?}';
   const unknown = Object.keys(rules).find((key) => !NAME_RULES_KEYS.includes(key));

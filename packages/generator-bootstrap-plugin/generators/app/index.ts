@@ -83,8 +83,8 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     this.option('metwork', {
       type: String,
       description:
-        `MetWork generation of the MFSERV templates: ${METWORK_GENERATIONS.join(' or ')}` +
-        ' (default: 2 when $MFMODULE_VERSION is >= 1, else 0.9)',
+        `MetWork generation of the MFSERV templates: ${METWORK_GENERATIONS.join(' or ')} ` +
+        `(default: 2 when $MFMODULE_VERSION is >= 1, else 0.9)`,
     });
     this.option('yes', {
       type: Boolean,
