@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_CONFIG_NAME } from '../core/env.js';
 import { EXIT, ioReason } from '../core/errors.js';
 import { METWORK_GENERATIONS, resolveMetwork } from '../core/metwork.js';
+import { renderTimeLimitOf } from '../core/render-thread.js';
 import type { TemplateLookup } from '../core/templates.js';
 import { BUILTIN_TEMPLATES, PACKAGE_ROOT } from '../paths.js';
 import { endHungUp } from '../prompt.js';
@@ -109,5 +110,6 @@ export function templateLookup(options: { 'templates-dir'?: readonly string[]; m
     builtinDir: BUILTIN_TEMPLATES,
     userDirs,
     generation: resolveMetwork(options.metwork, process.env).generation,
+    renderTimeLimit: renderTimeLimitOf(process.env),
   };
 }
