@@ -9,6 +9,7 @@ const UNIT = [
   'test/engine.test.ts',
   'test/env.test.ts',
   'test/fields.test.ts',
+  'test/fs-changes.test.ts',
   'test/ini.test.ts',
   'test/malformed-input.test.ts',
   'test/names.test.ts',

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   lstatSync,
   mkdirSync,
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CLI, cleanEnv, makeTempDir, runCli } from './helpers/cli.js';
 import { writeTemplate } from './helpers/template-fixture.js';
+import { startCli, TEMP_MARK, tempsUnder, waitForTemp } from './helpers/temps.js';
 
 /**
  * Issue 12, "nothing the user owns is lost": `create --force` writes only the template's files
@@ -27,7 +28,6 @@ afterEach(() =>
   readdirSync(temp.dir).forEach((entry) => rmSync(join(temp.dir, entry), { recursive: true, force: true })),
 );
 const freshDir = temp.fresh;
-const TEMP_MARK = '.bootstrap-plugin-';
 
 interface Entry {
   kind: 'file' | 'dir' | 'link';
@@ -49,10 +49,6 @@ function snapshot(dir: string): Map<string, Entry> {
   }
   return entries;
 }
-
-/** Temporary names anywhere under `dir`. */
-const tempsUnder = (dir: string) =>
-  readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((path) => path.includes(TEMP_MARK));
 
 /**
  * A plugin someone works in: made by flask, then a git repository with a commit, uncommitted
@@ -148,7 +144,7 @@ describe('create --force writes only the files the template produces', () => {
     [
       'a symbolic link to a directory elsewhere',
       (plugin: string, elsewhere: string) => symlinkSync(elsewhere, join(plugin, 'main')),
-      /\/foo\/main is a symbolic link, and the template writes main\/index\.html there: --force never writes through links; remove it or move it aside$/,
+      /\/foo\/main is a symbolic link, and the template writes main\/index\.html there: links are never written through; remove it or move it aside$/,
     ],
     [
       'a directory where the template writes a file',
@@ -197,34 +193,6 @@ function bigTemplate(content: string, mode = 0o640): string {
   return writeTemplate(freshDir(), 'big', { fields: [] }, files);
 }
 
-function start(
-  cwd: string,
-  args: string[],
-): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd,
-    env: cleanEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 60_000,
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
-  child.stdout!.resume();
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((done) =>
-    child.on('close', (code, signal) => done({ code, signal, stderr })),
-  );
-  return { child, exited };
-}
-
-/** Waits until a temporary name shows under `dir` (the run is writing); whether it did. */
-async function waitForTemp(child: ChildProcess, dir: string): Promise<boolean> {
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline && child.exitCode === null;) {
-    if (tempsUnder(dir).length > 0) return true;
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  return false;
-}
-
 describe('signals while writing', () => {
   it.each([[false], [true]])(
     'leaves nothing behind on a second SIGTERM right after the first (--force: %s), 2 rounds',
@@ -237,7 +205,7 @@ describe('signals while writing', () => {
           writeFileSync(join(cwd, 'foo', 'd1', 'f1.txt'), 'old');
         }
         const before = snapshot(cwd);
-        const { child, exited } = start(cwd, [
+        const { child, exited } = startCli(cwd, [
           'create',
           `--template=${template}`,
           'foo',
@@ -262,7 +230,7 @@ describe('signals while writing', () => {
     const cwd = freshDir();
     mkdirSync(join(cwd, 'foo'));
     const template = bigTemplate('m', 0o600);
-    const { child, exited } = start(cwd, ['create', `--template=${template}`, 'foo', '--yes', '--force']);
+    const { child, exited } = startCli(cwd, ['create', `--template=${template}`, 'foo', '--yes', '--force']);
     const modes = new Set<number>();
     while (child.exitCode === null) {
       for (const path of tempsUnder(cwd).filter((p) => p.includes('/d'))) {
@@ -289,7 +257,7 @@ describe('signals while writing', () => {
         writeFileSync(join(cwd, 'foo', 'mine.txt'), 'mine');
       }
       const template = bigTemplate('k');
-      const { child, exited } = start(cwd, [
+      const { child, exited } = startCli(cwd, [
         'create',
         `--template=${template}`,
         'foo',
@@ -331,7 +299,7 @@ describe('two runs creating the same name at once', () => {
     for (let round = 0; round < ROUNDS; round++) {
       const cwd = freshDir();
       const runs = await Promise.all(
-        Array.from({ length: RUNS }, () => start(cwd, ['create', `--template=${template}`, 'foo', '--yes']).exited),
+        Array.from({ length: RUNS }, () => startCli(cwd, ['create', `--template=${template}`, 'foo', '--yes']).exited),
       );
       const codes = runs.map((run) => run.code).sort();
       expect({ round, codes }).toEqual({ round, codes: [0, 2, 2, 2] });

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   cpSync,
@@ -16,11 +16,12 @@ import {
 import { join, relative } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanEnv, CLI, CLI_PACKAGE, makeTempDir, ROOT, runCli, type CliRun } from './helpers/cli.js';
+import { cleanEnv, CLI_PACKAGE, makeTempDir, ROOT, runCli, type CliRun } from './helpers/cli.js';
 import { PYTHON, start, stop, waitForPage, freePort } from './helpers/server-process.js';
 import { writeTemplate } from './helpers/template-fixture.js';
 import { mfplugin } from './helpers/metwork2-peers.js';
 import { inTerminal } from './helpers/terminal.js';
+import { startCli, tempsUnder, waitForTemp } from './helpers/temps.js';
 
 /**
  * Issue 17, points 6-7: `update` merges three ways against the base `create` recorded, for a
@@ -45,6 +46,7 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 const read = (path: string) => readFileSync(path, 'utf8');
+const chunkOf = (fill: string) => fill.repeat(16 * 1024);
 const lines = (...items: string[]) => items.map((item) => `${item}\n`).join('');
 
 /**
@@ -155,7 +157,7 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
     expect(snapshot(plugin)['notes.txt']).toBe(notes);
     const state = JSON.parse(read(join(plugin, '.bootstrap-plugin.json')));
     expect(state.answers).toEqual({ greeting: 'hello', color: 'blue' });
-    expect(readdirSync(plugin).filter((entry) => entry.startsWith('.bootstrap-plugin-staging'))).toEqual([]);
+    expect(tempsUnder(plugin)).toEqual([]);
   });
 
   it('v3: overlapping changes get conflict markers, the files are listed, exit 1; the dry run said so and wrote nothing', async () => {
@@ -442,34 +444,47 @@ describe('what update never does', () => {
     }
   });
 
-  it('leaves the plugin as it was when SIGTERM arrives while the update is written (exit 130)', async () => {
+  /** A plugin of 400 files of 16 KiB, and its template changed in every file: an update long enough to signal. */
+  async function bigUpdate(): Promise<{ cwd: string; plugin: string; args: string[] }> {
     const cwd = temp.fresh();
-    const chunk = (fill: string) => Buffer.alloc(16 * 1024, fill);
     const files = (fill: string) =>
-      Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`d${i % 10}/f${i}.txt`, chunk(fill)]));
+      Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`d${i % 10}/f${i}.txt`, chunkOf(fill)]));
     const template = writeTemplate(join(cwd, 't'), 'big', { fields: [] }, files('a'));
     expect((await cli(['create', '--template', template, 'p', '--yes'], cwd)).code).toBe(0);
     writeTemplate(join(cwd, 't'), 'big', { fields: [] }, files('b'));
-    const plugin = join(cwd, 'p');
+    return { cwd, plugin: join(cwd, 'p'), args: ['update', 'p', '--templates-dir', join(cwd, 't')] };
+  }
+
+  it('leaves the plugin as it was when SIGTERM arrives while the update is written (exit 130)', async () => {
+    const { cwd, plugin, args } = await bigUpdate();
     const before = snapshot(plugin);
-    const child = spawn(process.execPath, [CLI, 'update', 'p', '--templates-dir', join(cwd, 't')], {
-      cwd,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      timeout: 60_000,
-    });
-    let stderr = '';
-    child.stderr.on('data', (data: Buffer) => (stderr += data));
-    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
-    let sent = false;
-    for (const deadline = Date.now() + 30_000; !sent && Date.now() < deadline && child.exitCode === null;) {
-      if (readdirSync(plugin).some((entry) => entry.startsWith('.bootstrap-plugin-staging-')))
-        sent = child.kill('SIGTERM');
-      else await new Promise((r) => setTimeout(r, 1));
-    }
-    expect(sent).toBe(true);
-    expect(await exited).toBe(130);
+    const { child, exited } = startCli(cwd, args);
+    expect(await waitForTemp(child, plugin)).toBe(true);
+    child.kill('SIGTERM');
+    const { code, stderr } = await exited;
+    expect(code).toBe(130);
     expect(stderr).toBe('bootstrap-plugin: error: interrupted, the plugin was left as it was\n');
     expect(snapshot(plugin)).toEqual(before);
+  });
+
+  it('after a SIGKILL mid-update, every file is whole, and the next update removes and names the leftovers', async () => {
+    const { cwd, plugin, args } = await bigUpdate();
+    const { child, exited } = startCli(cwd, args);
+    expect(await waitForTemp(child, plugin)).toBe(true);
+    child.kill('SIGKILL');
+    await exited;
+    const leftovers = tempsUnder(plugin);
+    expect(leftovers.length).toBeGreaterThan(0);
+    for (let i = 0; i < 400; i++)
+      expect([chunkOf('a'), chunkOf('b')]).toContain(read(join(plugin, `d${i % 10}`, `f${i}.txt`)));
+    const next = await cli(args, cwd);
+    expect(next.code).toBe(0);
+    const named = next.stderr.trimEnd().split('\n');
+    expect(named.sort()).toEqual(
+      leftovers.map((path) => `bootstrap-plugin: removed ${join(plugin, path)}, left by an interrupted run`).sort(),
+    );
+    expect(tempsUnder(plugin)).toEqual([]);
+    for (let i = 0; i < 400; i++) expect(read(join(plugin, `d${i % 10}`, `f${i}.txt`))).toBe(chunkOf('b'));
   });
 
   it('merges with the template --template names instead of the recorded one, and records it for the next update', async () => {

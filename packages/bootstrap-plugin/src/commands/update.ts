@@ -7,6 +7,8 @@ import { defineCommand } from '../cli/command.js';
 import { abortOnSignals, isInteractive, out, TEMPLATE_OPTIONS, templateLookup, toolVersion, warn } from '../cli/io.js';
 
 function printUpdated(result: UpdateResult): void {
+  for (const leftover of result.leftovers)
+    warn(`${result.dryRun ? 'would remove' : 'removed'} ${leftover}, left by an interrupted run`);
   const width = Math.max(0, ...result.files.map((f) => f.action.length));
   for (const file of result.files)
     out(`  ${file.action.padEnd(width)}  ${file.path}${file.reason ? ` (${file.reason})` : ''}`);

@@ -3,13 +3,12 @@ import { resolveAnswers, type AnswerSources } from './answers.js';
 import type { Answers } from './fields.js';
 import { UsageError } from './errors.js';
 import { printable, validatePluginName } from './names.js';
-import { assertWritable } from './fs.js';
 import { stateFile } from './plugin.js';
 import { baseFile, recordSecrets } from './record.js';
 import { renderContext, renderPlugin } from './render.js';
 import { METWORK2_REFERENCE_VERSION } from './metwork.js';
 import { findTemplate, type TemplateLookup } from './templates.js';
-import { writeFiles } from './tree.js';
+import { assertWritable, writeFiles } from './tree.js';
 
 export interface CreateOptions extends TemplateLookup, AnswerSources {
   name: string;

@@ -2,7 +2,7 @@ import { constants, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { lstat, open, readlink, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { InterruptedError, ioReason, UsageError, WorkError } from './errors.js';
-import { findLeftovers, tempSibling } from './fs.js';
+import { findLeftovers, tempSibling } from './fs-temp.js';
 
 /**
  * Writing one file (`config set`, `env -o`) so that nothing the user owns is lost: a regular file

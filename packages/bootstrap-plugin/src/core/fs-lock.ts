@@ -2,7 +2,7 @@ import { readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'nod
 import { hostname } from 'node:os';
 import { InterruptedError, ioReason, WorkError } from './errors.js';
 import { removeOnExit } from './fs-file.js';
-import { isRunning } from './fs.js';
+import { isRunning } from './fs-temp.js';
 
 /**
  * Writers of one file take turns, as git does with `index.lock`: `FILE.lock` beside the file,

@@ -9,7 +9,7 @@ import ignore, { type Ignore } from 'ignore';
 import { CONFIG_FILE, pluginRootOf, readPluginLabel } from './plugin.js';
 import { ConfigError, InterruptedError, ioReason, UsageError, WorkError } from './errors.js';
 import { findSection, readIniFile, sectionItems, type IniDocument } from './ini.js';
-import { tempSibling } from './fs.js';
+import { tempSibling } from './fs-temp.js';
 import { tarChunks, type TarEntry } from './tar.js';
 import { assertFormat2Plugin } from './format2-check.js';
 import { isFormat2Plugin } from './format2-env.js';

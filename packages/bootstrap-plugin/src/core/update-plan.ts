@@ -1,6 +1,6 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Change } from './fs.js';
+import type { Change } from './fs-changes.js';
 import { hasConflictMarkers, isBinary, mergeText, type MergeLabels } from './merge.js';
 import type { BaseFile } from './record.js';
 import type { RenderedFile } from './render.js';

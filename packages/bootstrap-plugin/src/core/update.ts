@@ -5,7 +5,7 @@ import { recordedAnswer, resolveAnswers, type AnswerSources } from './answers.js
 import { BootstrapError, ioReason, UsageError, WorkError } from './errors.js';
 import type { Answers } from './fields.js';
 import type { MergeLabels } from './merge.js';
-import { applyChanges, type Change } from './fs.js';
+import { applyChanges, type ApplyResult, type Change } from './fs-changes.js';
 import { FORMAT_VERSION_FILE, METWORK2_REFERENCE_VERSION } from './metwork.js';
 import { validatePluginName } from './names.js';
 import { pluginRootOf, readPluginName, readState, stateFile, STATE_FILE } from './plugin.js';
@@ -43,6 +43,8 @@ export interface UpdateResult {
   newFields: string[];
   /** Fields that took their default without being asked. */
   defaulted: string[];
+  /** Temporary files a killed run left beside the plugin's files, removed first (named only, with `dryRun`). */
+  leftovers: string[];
   dryRun: boolean;
 }
 
@@ -93,7 +95,7 @@ export async function updatePlugin(options: UpdateOptions): Promise<UpdateResult
     render: { signal: options.signal, timeLimit: options.renderTimeLimit },
   });
   const changes: Change[] = [...plan.changes, ...readingPlugin(target, () => changedRecord(target, plan.record))];
-  if (!options.dryRun) await applyChanges(target, changes, options.signal);
+  const { leftovers } = await applyUpdate(target, changes, options);
   return {
     name,
     target,
@@ -103,8 +105,22 @@ export async function updatePlugin(options: UpdateOptions): Promise<UpdateResult
     answers,
     newFields: newFields.filter((field) => Object.hasOwn(answers, field)),
     defaulted,
+    leftovers,
     dryRun: options.dryRun,
   };
+}
+
+const UNCHANGED = 'the plugin was left as it was';
+
+/** Writes the update, all or nothing (`dryRun`: only names the leftovers it would remove). */
+async function applyUpdate(target: string, changes: Change[], options: UpdateOptions): Promise<ApplyResult> {
+  const { dryRun, signal } = options;
+  try {
+    return await applyChanges(target, changes, { dryRun, signal, interrupted: `interrupted, ${UNCHANGED}` });
+  } catch (error) {
+    if (error instanceof BootstrapError) throw error;
+    throw new WorkError(`cannot update ${target}: ${ioReason(error)}; ${UNCHANGED}`);
+  }
 }
 
 export interface MergeOptions {
