@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 /** Test files that call the core in-process: seconds, no build. Every other test file is end-to-end. */
 /** A user template renders in a worker thread, whose script in src/ is TypeScript: tests import src/ too. */
-const TYPESCRIPT_WORKERS = ['--import', './test/helpers/typescript-loader.mjs'];
+const TYPESCRIPT_WORKERS = ['--import', new URL('./test/helpers/typescript-loader.mjs', import.meta.url).href];
 
 const UNIT = [
   'test/answers.test.ts',

@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, makeTempDir, ROOT } from './helpers/cli.js';
+import { writeTemplate } from './helpers/template-fixture.js';
 
 /**
  * The product is the packed tarball installed with `npm install -g`, not the checkout: these
@@ -78,7 +79,7 @@ describe('npm pack --workspaces', () => {
         .filter((file) => /^package\/dist\/[^/]+\.js$/.test(file))
         .map((file) => file.replace(/-[A-Z0-9]{8}\.js$/, '.js'))
         .sort(),
-    ).toEqual(['package/dist/api.js', 'package/dist/chunk.js', 'package/dist/cli.js']);
+    ).toEqual(['package/dist/api.js', 'package/dist/chunk.js', 'package/dist/cli.js', 'package/dist/render-worker.js']);
   });
 });
 
@@ -107,6 +108,10 @@ describe('the CLI installed from its tarball with npm install -g', () => {
       /^Plugin demo successfully created on directory /,
     );
     expect(run(['env'], join(work, 'demo'))).toMatch(/^export MFSERV_CURRENT_PLUGIN_NAME='demo'$/m);
+    // A user template renders in the package's worker (dist/render-worker.js), helpers included.
+    writeTemplate(work, 'mine', { fields: [] }, { 'key.txt.ejs': '<%- name %> <%- secret(7) %>\n' });
+    expect(run(['create', 'own', '--template=./mine', '--yes'], work)).toMatch(/^Plugin own successfully created/);
+    expect(readFileSync(join(work, 'own', 'key.txt'), 'utf8')).toMatch(/^own \S{7}\n$/);
     expect(run(['--version'], work).trim()).toBe(
       (JSON.parse(tarFile(first['bootstrap-plugin'], 'package/package.json')) as { version: string }).version,
     );

@@ -87,11 +87,18 @@ export function renderPlugin(
  * ours, and render here, without a worker's start-up cost.
  */
 async function render(template: Template, context: RenderContext, job: RenderJob, options: RenderOptions) {
-  if (template.source !== 'user') return renderHere(template, context, job);
+  if (template.source !== 'user' || !runsCode(template, context, job)) return renderHere(template, context, job);
   const log = secretLogOf(context);
   const done = await renderInWorker({ template, data: contextData(context), log, job }, options);
   log.handedOut.push(...done.secrets.slice(log.handedOut.length));
   return done.rendering;
+}
+
+/** Whether the job evaluates any EJS: a user template that only copies files needs no worker. */
+function runsCode(template: Template, context: RenderContext, job: RenderJob): boolean {
+  if (job.nextStepsDir !== undefined && template.nextSteps) return true;
+  const isEjs = (file: SourceFile) => file.relative.endsWith(EJS_SUFFIX) && isWanted(file.relative, template, context);
+  return job.tree && template.layers.some((layer) => listFiles(layer.path).some(isEjs));
 }
 
 /** Renders in this thread (the render worker calls it too, with `progress`). */
