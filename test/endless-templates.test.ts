@@ -123,10 +123,7 @@ describe('a user template that never ends stops at the time limit, naming its fi
   });
 
   it('update: the plugin stays as it was', async () => {
-    const { cwd, template } = templateDir({ 'config.ini.ejs': '[custom]\n', 'a.txt.ejs': 'one\n' });
-    expect((await runCli(['create', '--template=./template', 'foo', '--yes'], { cwd })).code).toBe(0);
-    const before = snapshot(join(cwd, 'foo'));
-    writeFileSync(join(template, 'files', 'a.txt.ejs'), `two\n${LOOP}\n`);
+    const { cwd, template, before } = await pluginOfLoopingTemplate();
     const run = await runTimed(['update', 'foo', '--template=./template', '--yes'], cwd, { env: LIMIT_ENV });
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 2, stderr: timedOut('files/a.txt.ejs', template) });
     expect(run.seconds).toBeLessThan(LIMIT_SECONDS + SLACK_SECONDS);
@@ -197,10 +194,7 @@ describe('a signal ends a run stuck in a user template at once, leaving nothing'
   });
 
   it('update, SIGTERM after 1 s: the plugin stays as it was', async () => {
-    const { cwd, template } = templateDir({ 'config.ini.ejs': '[custom]\n', 'a.txt.ejs': 'one\n' });
-    expect((await runCli(['create', '--template=./template', 'foo', '--yes'], { cwd })).code).toBe(0);
-    const before = snapshot(join(cwd, 'foo'));
-    writeFileSync(join(template, 'files', 'a.txt.ejs'), `two\n${LOOP}\n`);
+    const { cwd, before } = await pluginOfLoopingTemplate();
     const run = await runTimed(['update', 'foo', '--template=./template', '--yes'], cwd, { signal: 'SIGTERM' });
     expect({ code: run.code, stderr: run.stderr }).toEqual({
       code: 130,
@@ -219,6 +213,15 @@ describe('a signal ends a run stuck in a user template at once, leaving nothing'
     expect(readdirSync(cwd).sort()).toEqual(['config.ini', 'template']);
   });
 });
+
+/** A plugin `foo` created from `template/`, whose `a.txt.ejs` then loops: what update renders. */
+async function pluginOfLoopingTemplate(): Promise<{ cwd: string; template: string; before: Record<string, string> }> {
+  const { cwd, template } = templateDir({ 'config.ini.ejs': '[custom]\n', 'a.txt.ejs': 'one\n' });
+  expect((await runCli(['create', '--template=./template', 'foo', '--yes'], { cwd })).code).toBe(0);
+  const before = snapshot(join(cwd, 'foo'));
+  writeFileSync(join(template, 'files', 'a.txt.ejs'), `two\n${LOOP}\n`);
+  return { cwd, template, before };
+}
 
 /** Every file of a plugin with its bytes: what "stays as it was" compares. */
 function snapshot(dir: string): Record<string, string> {

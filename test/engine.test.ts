@@ -259,12 +259,8 @@ describe('rendering', () => {
   });
 
   it('renders a user template in a worker that keeps the errors, the helpers and the secrets of this thread', async () => {
-    const dir = writeTemplate(
-      freshDir(),
-      't',
-      { fields: [] },
-      { 'key.txt.ejs': '<%= secret(12) %> <%= secret(3, "a") %>' },
-    );
+    const keys = { 'key.txt.ejs': '<%= secret(12) %> <%= secret(3, "a") %>' };
+    const dir = writeTemplate(freshDir(), 't', { fields: [] }, keys);
     const template = loadTemplate(dir, 'user');
     const first = renderContext('demo', 'mfserv', {});
     const handedOut = recordSecrets(first);
