@@ -6,7 +6,6 @@ import {
   findSection,
   parseIni,
   readIniFile,
-  sectionHeader,
   sectionItems,
   sectionNames,
   type IniDocument,
@@ -14,6 +13,7 @@ import {
   type IniSection,
 } from './ini.js';
 import { checkFormat2Plugin } from './format2-check.js';
+import { sectionHeader } from './ini-syntax.js';
 import { isFormat2Plugin } from './format2-env.js';
 import { printable } from './names.js';
 import { describeProblem, isPrivate, keyProblem, namingProblems, realKey } from './naming.js';

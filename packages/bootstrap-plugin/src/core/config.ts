@@ -4,9 +4,7 @@ import { writeFileAtomic } from './fs-file.js';
 import { lockFile } from './fs-lock.js';
 import {
   findSection,
-  isCommentStart,
   parseIni,
-  pythonStrip,
   readIniFile,
   sectionItems,
   sectionNames,
@@ -14,6 +12,7 @@ import {
   type IniEntry,
 } from './ini.js';
 import { editValue, iniText } from './ini-edit.js';
+import { isCommentStart, pythonStrip } from './ini-syntax.js';
 import { printable } from './names.js';
 import { describeProblem, isPrivate, keyProblem, namingProblems } from './naming.js';
 import { toConfigFile } from './plugin.js';

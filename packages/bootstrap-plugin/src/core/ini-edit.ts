@@ -1,12 +1,5 @@
-import {
-  delimiterIndex,
-  findSection,
-  pythonStrip,
-  sectionNames,
-  type IniDocument,
-  type IniEntry,
-  type IniSection,
-} from './ini.js';
+import { findSection, sectionNames, type IniDocument, type IniEntry, type IniSection } from './ini.js';
+import { delimiterIndex, pythonStrip } from './ini-syntax.js';
 
 /**
  * Editing an ini file in place: a key's value rewritten after its delimiter, a missing key added
