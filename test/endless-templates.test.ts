@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, cleanEnv, makeTempDir, runCli } from './helpers/cli.js';
@@ -32,11 +32,14 @@ interface Ended {
   seconds: number;
 }
 
-/** Runs the CLI; with `signal`, sends it after `afterMs`. A run still going after 30 s is killed (code null). */
+/**
+ * Runs the CLI; with `signal`, sends it 1 s after the file `looping` appears (written by the
+ * template as its loop starts, see loopMarking). A run still going after 30 s is killed (code null).
+ */
 function runTimed(
   args: string[],
   cwd: string,
-  options: { env?: Record<string, string>; signal?: NodeJS.Signals; afterMs?: number } = {},
+  options: { env?: Record<string, string>; signal?: NodeJS.Signals; looping?: string } = {},
 ): Promise<Ended> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [CLI, ...args], {
@@ -51,19 +54,25 @@ function runTimed(
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    const timer =
-      options.signal &&
+    const poll = setInterval(() => {
+      if (!options.signal || !options.looping || !existsSync(options.looping)) return;
+      clearInterval(poll);
       setTimeout(() => {
         started = performance.now();
         child.kill(options.signal);
-      }, options.afterMs ?? 1000);
+      }, 1000);
+    }, 50);
     child.on('error', fail);
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
+      clearInterval(poll);
       done({ code, signal, stdout, stderr, seconds: (performance.now() - started) / 1000 });
     });
   });
 }
+
+/** An endless loop that first writes `marker` (outside the run's directory): the run is then surely in it. */
+const loopMarking = (marker: string) =>
+  `<% process.getBuiltinModule('node:fs').writeFileSync(${JSON.stringify(marker)}, ''); while (true) {} %>`;
 
 /** A directory holding `template/` (a user template) and nothing else. */
 function templateDir(files: Record<string, string>, nextSteps?: string): { cwd: string; template: string } {
@@ -184,18 +193,23 @@ const ENDED_BY: Record<string, { code: number | null; signal: string | null }> =
 };
 
 describe('a signal ends a run stuck in a user template at once, leaving nothing', () => {
-  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('create, %s after 1 s', async (signal) => {
-    const { cwd } = templateDir({ 'config.ini.ejs': '[custom]\n', 'loop.txt.ejs': LOOP });
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('create, %s after 1 s in the loop', async (signal) => {
+    const looping = join(freshDir(), 'looping');
+    const { cwd } = templateDir({ 'config.ini.ejs': '[custom]\n', 'loop.txt.ejs': loopMarking(looping) });
     // The default limit (10 s) is far away: what ends the run is the signal.
-    const run = await runTimed(['create', '--template=./template', 'foo', '--yes'], cwd, { signal });
+    const run = await runTimed(['create', '--template=./template', 'foo', '--yes'], cwd, { signal, looping });
     expect({ code: run.code, signal: run.signal }, run.stderr).toEqual(ENDED_BY[signal]);
     expect(run.seconds).toBeLessThan(PROMPT_SECONDS);
     expect(readdirSync(cwd)).toEqual(['template']);
   });
 
-  it('update, SIGTERM after 1 s: the plugin stays as it was', async () => {
-    const { cwd, before } = await pluginOfLoopingTemplate();
-    const run = await runTimed(['update', 'foo', '--template=./template', '--yes'], cwd, { signal: 'SIGTERM' });
+  it('update, SIGTERM after 1 s in the loop: the plugin stays as it was', async () => {
+    const looping = join(freshDir(), 'looping');
+    const { cwd, before } = await pluginOfLoopingTemplate(loopMarking(looping));
+    const run = await runTimed(['update', 'foo', '--template=./template', '--yes'], cwd, {
+      signal: 'SIGTERM',
+      looping,
+    });
     expect({ code: run.code, stderr: run.stderr }).toEqual({
       code: 130,
       stderr: 'bootstrap-plugin: error: interrupted, nothing was written\n',
@@ -204,10 +218,14 @@ describe('a signal ends a run stuck in a user template at once, leaving nothing'
     expect(snapshot(join(cwd, 'foo'))).toEqual(before);
   });
 
-  it('config check --template PATH, SIGTERM after 1 s', async () => {
-    const { cwd } = templateDir({ 'config.ini.ejs': `[custom]\n${LOOP}\n` });
+  it('config check --template PATH, SIGTERM after 1 s in the loop', async () => {
+    const looping = join(freshDir(), 'looping');
+    const { cwd } = templateDir({ 'config.ini.ejs': `[custom]\n${loopMarking(looping)}\n` });
     writeFileSync(join(cwd, 'config.ini'), '[custom]\n');
-    const run = await runTimed(['config', 'check', '.', '--template', './template'], cwd, { signal: 'SIGTERM' });
+    const run = await runTimed(['config', 'check', '.', '--template', './template'], cwd, {
+      signal: 'SIGTERM',
+      looping,
+    });
     expect({ code: run.code, signal: run.signal }).toEqual({ code: null, signal: 'SIGTERM' });
     expect(run.seconds).toBeLessThan(PROMPT_SECONDS);
     expect(readdirSync(cwd).sort()).toEqual(['config.ini', 'template']);
@@ -215,11 +233,13 @@ describe('a signal ends a run stuck in a user template at once, leaving nothing'
 });
 
 /** A plugin `foo` created from `template/`, whose `a.txt.ejs` then loops: what update renders. */
-async function pluginOfLoopingTemplate(): Promise<{ cwd: string; template: string; before: Record<string, string> }> {
+async function pluginOfLoopingTemplate(
+  loop = LOOP,
+): Promise<{ cwd: string; template: string; before: Record<string, string> }> {
   const { cwd, template } = templateDir({ 'config.ini.ejs': '[custom]\n', 'a.txt.ejs': 'one\n' });
   expect((await runCli(['create', '--template=./template', 'foo', '--yes'], { cwd })).code).toBe(0);
   const before = snapshot(join(cwd, 'foo'));
-  writeFileSync(join(template, 'files', 'a.txt.ejs'), `two\n${LOOP}\n`);
+  writeFileSync(join(template, 'files', 'a.txt.ejs'), `two\n${loop}\n`);
   return { cwd, template, before };
 }
 
