@@ -74,7 +74,10 @@ if (failed.length > 0) process.exit(1);
 const ms = (value) => `${value.toFixed(0)} ms`;
 const rows = benches.map((b) => {
   const { min, median, max } = stats(b.times);
-  return `| ${b.label} | ${ms(min)} | ${ms(median)} | ${ms(max)} | ${ms(cpu.get(b))} | ${b.peakMb?.toFixed(0) ?? '?'} MB |`;
+  return (
+    `| ${b.label} | ${ms(min)} | ${ms(median)} | ${ms(max)} | ${ms(cpu.get(b))} | ` +
+    `${b.peakMb?.toFixed(0) ?? '?'} MB |`
+  );
 });
 const [small, large] = envs.map((b) => stats(b.times).median);
 const growth = large / small;
@@ -91,8 +94,10 @@ const lines = [
   '|---|---|---|---|---|---|',
   ...rows,
   '',
-  `- 100k keys: ${ms(large)} median wall, ${ms(cpu.get(envs[1]))} CPU (target < ${TARGET_100K_MS} ms: ${large < TARGET_100K_MS ? 'met' : 'NOT met'})`,
-  `- growth 10k → 100k: ${growth.toFixed(2)}× (target ≤ ${TARGET_GROWTH}×: ${growth <= TARGET_GROWTH ? 'met' : 'NOT met'})`,
+  `- 100k keys: ${ms(large)} median wall, ${ms(cpu.get(envs[1]))} CPU (target < ${TARGET_100K_MS} ms: ` +
+    `${large < TARGET_100K_MS ? 'met' : 'NOT met'})`,
+  `- growth 10k → 100k: ${growth.toFixed(2)}× (target ≤ ${TARGET_GROWTH}×: ` +
+    `${growth <= TARGET_GROWTH ? 'met' : 'NOT met'})`,
 ];
 console.log(lines.join('\n'));
 

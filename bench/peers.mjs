@@ -52,7 +52,8 @@ function originalRoot(peersDir, notes, cleanups) {
     symlinkSync(target, path);
   }
   notes.push(
-    `original: ${peersDir}/metwork had its ${links.length} symbolic links flattened into files; ran a temp copy with them restored`,
+    `original: ${peersDir}/metwork had its ${links.length} symbolic links flattened into files; ran a temp ` +
+      'copy with them restored',
   );
   return copy;
 }

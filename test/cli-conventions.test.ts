@@ -88,7 +88,7 @@ describe('usage errors: one line, exit 2', () => {
     [['create', 'foo', '--dir'], 'option --dir needs a value (DIR)'],
     [['create', 'foo', '--yes=no'], 'option --yes takes no value (got "no")'],
     [['env', '--format', 'csh'], '--format "csh": expected one of sh, fish, dotenv, json'],
-    [['list', 'extra'], 'unexpected argument "extra" (see: bootstrap-plugin list --help)'],
+    [['list', 'flask', 'extra'], 'unexpected argument "extra" (see: bootstrap-plugin list --help)'],
   ])('%j', async (args, message) => {
     const { code, stdout, stderr } = await run(args);
     expect([code, stdout, stderr]).toEqual([2, '', `bootstrap-plugin: error: ${message}\n`]);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, cleanEnv, makeTempDir, runCli } from './helpers/cli.js';
 import { writeTemplate } from './helpers/template-fixture.js';
+import { COMMON_FIELDS } from './helpers/fields.js';
 
 const temp = makeTempDir();
 afterAll(temp.cleanup);
@@ -46,17 +47,7 @@ describe('list', () => {
     const flask = rows.find((r) => r.name === 'flask')!;
     expect(flask.source).toBe('builtin');
     expect(flask.fields.map((f) => f.name)).toEqual(
-      expect.arrayContaining([
-        'version',
-        'release',
-        'summary',
-        'license',
-        'url',
-        'maintainer',
-        'vendor',
-        'crontab_support',
-        'workers',
-      ]),
+      expect.arrayContaining([...COMMON_FIELDS, 'crontab_support', 'workers']),
     );
   });
 });
@@ -104,7 +95,8 @@ describe('create, non-interactive', () => {
     const run = await runCli(['create', '--template=static', 'site', '--set', 'version=2.0'], { cwd });
     expect(run.code).toBe(0);
     expect(run.stderr).toBe(
-      'bootstrap-plugin: no terminal to ask on, so these took their defaults: release, summary, license, url, maintainer, vendor (choose with --set FIELD=VALUE; --yes silences this note)\n',
+      'bootstrap-plugin: no terminal to ask on, so these took their defaults: release, summary, license, ' +
+        'url, maintainer, vendor (choose with --set FIELD=VALUE; --yes silences this note)\n',
     );
   });
 
@@ -171,7 +163,7 @@ describe('create, non-interactive', () => {
 });
 
 describe('a plugin made from a user template', () => {
-  it('records the template by absolute path; config check runs it only when --template names it on the command line', async () => {
+  it('records the template by absolute path; config check runs it only when --template names it', async () => {
     const cwd = freshDir();
     const template = join(cwd, 'tpl', 'mine');
     writeTemplate(join(cwd, 'tpl'), 'mine', { fields: [] }, { 'config.ini': '[custom]\n# Anything.\nfoo = 1\n' });
@@ -182,7 +174,9 @@ describe('a plugin made from a user template', () => {
     expect(state.template).toBe(template);
     const refused = await runCli(['config', 'check', join(cwd, 'p1')], { cwd: temp.dir });
     expect(refused.stderr).toBe(
-      `bootstrap-plugin: error: ${join(cwd, 'p1', '.bootstrap-plugin.json')} names its template by path (${template}), which is not trusted from a plugin's own files: pass --template ${template} if you trust that template\n`,
+      `bootstrap-plugin: error: ${join(cwd, 'p1', '.bootstrap-plugin.json')} names its template by path ` +
+        `(${template}), which is not trusted from a plugin's own files: pass --template ${template} if you ` +
+        `trust that template\n`,
     );
     expect(refused.code).toBe(2);
     const check = await runCli(['config', 'check', join(cwd, 'p1'), '--template', template], { cwd: temp.dir });

@@ -17,7 +17,9 @@ const shell = (program: string, script: string) =>
 const bash = (words: string[]) =>
   shell(
     'bash',
-    `eval "$(bootstrap-plugin completion bash)"; COMP_WORDS=(bootstrap-plugin ${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length}; _bootstrap_plugin; printf '%s\\n' "\${COMPREPLY[@]}"`,
+    `eval "$(bootstrap-plugin completion bash)"; COMP_WORDS=(bootstrap-plugin ` +
+      `${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length}; _bootstrap_plugin; printf ` +
+      `'%s\\n' "\${COMPREPLY[@]}"`,
   )
     .split('\n')
     .filter(Boolean);
@@ -34,6 +36,7 @@ describe('bootstrap-plugin completion', () => {
     [['cr'], ['create']],
     [['config', 'c'], ['check']],
     [['create', 'foo', '-t', 'fl'], ['flask']],
+    [['list', 'dj'], ['django']],
     [
       ['create', 'foo', '--template', 't'],
       ['tutor', 'tracim'],
@@ -62,7 +65,8 @@ describe('bootstrap-plugin completion', () => {
   it('zsh loads the script and registers its completion function for bootstrap-plugin', () => {
     const out = shell(
       'zsh',
-      'autoload -U compinit; compinit -u -d "$PWD/.zcompdump"; eval "$(bootstrap-plugin completion zsh)"; print -r -- $_comps[bootstrap-plugin]',
+      'autoload -U compinit; compinit -u -d "$PWD/.zcompdump"; eval "$(bootstrap-plugin completion zsh)"; ' +
+        'print -r -- $_comps[bootstrap-plugin]',
     );
     expect(out.trim()).toBe('_bootstrap_plugin');
   });

@@ -44,7 +44,9 @@ describe('concurrent config set on one file', () => {
     const run = await runCli(['config', 'set', 'p', 'custom.k=v'], { cwd: workspace.dir });
     expect(run).toMatchObject({
       code: 0,
-      stderr: `bootstrap-plugin: note: removed ${join(workspace.dir, 'p/config.ini.lock')}, left by an interrupted run\n`,
+      stderr:
+        `bootstrap-plugin: note: removed ${join(workspace.dir, 'p/config.ini.lock')}, left by an ` +
+        `interrupted run\n`,
     });
     expect(read('p/config.ini')).toBe('[custom]\nk = v\n');
     expect(existsSync(join(workspace.dir, 'p/config.ini.lock'))).toBe(false);
@@ -58,7 +60,10 @@ describe('concurrent config set on one file', () => {
     expect(Date.now() - started).toBeGreaterThan(4000);
     expect(run).toMatchObject({
       code: 1,
-      stderr: `bootstrap-plugin: error: ${join('p', 'config.ini')} is being changed by process ${process.pid} (it holds ${join('p', 'config.ini')}.lock); try again, or delete ${join('p', 'config.ini')}.lock if no bootstrap-plugin runs there\n`,
+      stderr:
+        `bootstrap-plugin: error: ${join('p', 'config.ini')} is being changed by process ` +
+        `${process.pid} (it holds ${join('p', 'config.ini')}.lock); try again, or delete ` +
+        `${join('p', 'config.ini')}.lock if no bootstrap-plugin runs there\n`,
     });
     expect(read('p/config.ini')).toBe('[custom]\n');
   });
@@ -89,7 +94,7 @@ function setUntilTemp(
 }
 
 describe('config set and signals', () => {
-  it('creates its temporary file with the final mode: a 0600 file is never readable by others, even for a moment', async () => {
+  it('creates its temporary file with the final mode: a 0600 file is never readable by others', async () => {
     bigConfig(0o600);
     let seen: number[] = [];
     const code = await setUntilTemp((pid) => {
@@ -110,7 +115,7 @@ describe('config set and signals', () => {
     ['SIGINT', 'SIGTERM'],
     ['SIGHUP', 'SIGINT'],
   ];
-  it(`leaves no temporary file and no lock after a second signal during the write (${SIGNAL_CASES.length} signal pairs)`, async () => {
+  it(`leaves no temporary file nor lock after a second signal mid-write (${SIGNAL_CASES.length} pairs)`, async () => {
     for (const [first, second] of SIGNAL_CASES) {
       bigConfig(0o600);
       const code = await setUntilTemp((pid) => {
@@ -190,7 +195,8 @@ describe('config set refuses what env would refuse', () => {
     expect(run(`custom.k=caf$(printf '\\xe9')`)).toMatchObject({
       status: 2,
       stderr:
-        'bootstrap-plugin: error: cannot set "custom.k": the value is not valid UTF-8 (its bytes arrive as U+FFFD "\uFFFD", which is refused for that reason): give it in UTF-8\n',
+        'bootstrap-plugin: error: cannot set "custom.k": the value is not valid UTF-8 (its bytes arrive as ' +
+        'U+FFFD "\uFFFD", which is refused for that reason): give it in UTF-8\n',
     });
     expect(run(`custom.k$(printf '\\xff')=v`)).toMatchObject({
       status: 2,
@@ -199,7 +205,7 @@ describe('config set refuses what env would refuse', () => {
     expect(read('p/config.ini')).toBe('[custom]\n');
   });
 
-  it("refuses k], k[] and a-b beside a_b with env's rule and words, naming the other key's line in the file", async () => {
+  it("refuses k], k[] and a-b beside a_b with env's rule and words, naming the other key's line", async () => {
     write('p/config.ini', '# comment\n[custom]\na_b = 1\n[DEFAULT]\nx_y = 2\n');
     const cases: Array<[string, string]> = [
       [
@@ -212,11 +218,13 @@ describe('config set refuses what env would refuse', () => {
       ],
       [
         'custom.a-b=1',
-        `cannot set "custom.a-b": [custom] a-b gives the variable …_CUSTOM_A_B, as [custom] a_b at ${join('p', 'config.ini')}:3 does: rename one of them`,
+        'cannot set "custom.a-b": [custom] a-b gives the variable …_CUSTOM_A_B, as [custom] a_b at ' +
+          `${join('p', 'config.ini')}:3 does: rename one of them`,
       ],
       [
         'custom.x-y=1',
-        `cannot set "custom.x-y": [custom] x-y gives the variable …_CUSTOM_X_Y, as [custom] x_y at ${join('p', 'config.ini')}:5 does: rename one of them`,
+        'cannot set "custom.x-y": [custom] x-y gives the variable …_CUSTOM_X_Y, as [custom] x_y at ' +
+          `${join('p', 'config.ini')}:5 does: rename one of them`,
       ],
     ];
     for (const [assignment, message] of cases) {
@@ -234,11 +242,13 @@ describe('config set refuses what env would refuse', () => {
       `${join('q', 'config.ini')}:2: "k]": a key holding [ or ] must be a variant, KEY[CONFIG_NAME] (e.g. port[DEV])\n`,
     );
     expect(check.stdout).toContain(
-      `${join('q', 'config.ini')}:4: [custom] a-b gives the variable MFSERV_CURRENT_PLUGIN_CUSTOM_A_B, as [custom] a_b at ${join('q', 'config.ini')}:3 does: rename one of them\n`,
+      `${join('q', 'config.ini')}:4: [custom] a-b gives the variable MFSERV_CURRENT_PLUGIN_CUSTOM_A_B, as ` +
+        `[custom] a_b at ${join('q', 'config.ini')}:3 does: rename one of them\n`,
     );
     expect(check.stdout).not.toContain('unknown key "k]"');
     expect(env.stderr).toBe(
-      `bootstrap-plugin: error: ${join('q', 'config.ini')}:2: "k]": a key holding [ or ] must be a variant, KEY[CONFIG_NAME] (e.g. port[DEV])\n`,
+      `bootstrap-plugin: error: ${join('q', 'config.ini')}:2: "k]": a key holding [ or ] must be a variant, ` +
+        `KEY[CONFIG_NAME] (e.g. port[DEV])\n`,
     );
   });
 

@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from './helpers/cli.js';
 import { useWorkspace } from './helpers/workspace.js';
 
-/** `bootstrap-plugin env` at the edge: options and environment, output, -o, exit codes. env.test.ts tests the rules in-process. */
+/**
+ * `bootstrap-plugin env` at the edge: options and environment, output, -o, exit codes. env.test.ts
+ * tests the rules in-process.
+ */
 
 const workspace = useWorkspace('bp-env-cli-');
 const write = (path: string, content: string) => workspace.write(path, content);
@@ -20,7 +23,8 @@ describe('bootstrap-plugin env', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toBe("# written by bootstrap-plugin env\nexport MFDATA_S_K='dev'\nexport MFDATA_S_V=''\n");
     expect(run.stderr).toBe(
-      'bootstrap-plugin: warning: c.ini:4: {{NOT_SET_HERE}} is not set in the environment, so it is replaced by nothing\n',
+      'bootstrap-plugin: warning: c.ini:4: {{NOT_SET_HERE}} is not set in the environment, so it is replaced ' +
+        'by nothing\n',
     );
   });
 
@@ -60,7 +64,7 @@ describe('bootstrap-plugin env', () => {
     expect(run.stderr).toContain('invalid module "mf-serv"');
   });
 
-  it("runs the user's day: create a flask plugin, set a custom key, source the profile, read it in a child process", async () => {
+  it("runs the user's day: create a flask plugin, set a key, source the profile, read it in a child", async () => {
     const created = await runCli(['create', '--template=flask', 'demo', '--yes'], { cwd: workspace.dir });
     expect(created.code).toBe(0);
     const set = await runCli(['config', 'set', 'demo', 'custom.api_url=http://x/y#z'], { cwd: workspace.dir });

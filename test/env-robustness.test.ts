@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { CLI, cleanEnv, runCli } from './helpers/cli.js';
 import { useWorkspace } from './helpers/workspace.js';
 
-/** env where a user really runs it: from inside a plugin, re-sourced after edits, with odd environments and huge values. */
+/**
+ * env where a user really runs it: from inside a plugin, re-sourced after edits, with odd
+ * environments and huge values.
+ */
 
 const workspace = useWorkspace('bp-env-robust-');
 const write = (path: string, content: string) => workspace.write(path, content);
@@ -94,7 +97,9 @@ describe('profiles too big for a program to receive', () => {
     const run = await runCli(['env', 'big.ini', '-o', 'profile'], { cwd: workspace.dir });
     expect(run.code).toBe(0);
     expect(run.stderr).toBe(
-      'bootstrap-plugin: warning: MFSERV_S_HUGE: over 128 KiB, more than Linux passes to a program in one variable; with it set, every command fails with "Argument list too long" (keep big values in a file and put its path in config.ini)\n',
+      'bootstrap-plugin: warning: MFSERV_S_HUGE: over 128 KiB, more than Linux passes to a program in one ' +
+        'variable; with it set, every command fails with "Argument list too long" (keep big values in a file ' +
+        'and put its path in config.ini)\n',
     );
     // The warning is about a real failure: with the profile sourced, starting any program fails.
     const sourced = spawnSync('bash', ['-c', '. ./profile && /bin/true'], { cwd: workspace.dir, encoding: 'utf8' });
@@ -108,7 +113,10 @@ describe('profiles too big for a program to receive', () => {
     const run = await runCli(['env', 'many.ini', '--format', 'json'], { cwd: workspace.dir });
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(
-      /^bootstrap-plugin: warning: the 200000 variables take \d+\.\d MiB, over half of what Linux passes to a program \(ARG_MAX[^\n]*\n$/,
+      new RegExp(
+        String.raw`^bootstrap-plugin: warning: the 200000 variables take \d+\.\d MiB, ` +
+          String.raw`over half of what Linux passes to a program \(ARG_MAX[^\n]*\n$`,
+      ),
     );
     // The warning is about a real failure (a shell takes minutes to source 200k exports; a spawn shows it at once).
     const started = spawnSync('/bin/true', { env: JSON.parse(run.stdout) as Record<string, string> });
@@ -133,7 +141,8 @@ describe('{{VAR}} from an environment that is not UTF-8', () => {
     });
     expect(run.status).toBe(2);
     expect(run.stderr).toBe(
-      'bootstrap-plugin: error: c.ini:3: {{BAD}}: the environment\'s BAD is not valid UTF-8 (its bytes arrive as U+FFFD "\uFFFD", which is refused for that reason): give it in UTF-8\n',
+      "bootstrap-plugin: error: c.ini:3: {{BAD}}: the environment's BAD is not valid UTF-8 (its bytes " +
+        'arrive as U+FFFD "\uFFFD", which is refused for that reason): give it in UTF-8\n',
     );
     expect(run.stdout).toBe('');
   });
@@ -161,7 +170,9 @@ describe('env -o to something that is not a regular file', () => {
     write('c.ini', '[s]\nk = v\n');
     execFileSync('mkfifo', [join(workspace.dir, 'fifo')]);
     // Killed once it waits in open(2) for a reader (its wait channel says so).
-    const script = `"$0" "$1" env c.ini -o fifo & p=$!; for i in $(seq 300); do cat /proc/$p/task/*/wchan | grep -q wait_for_partner && break; sleep 0.05; done; kill -TERM $p; wait $p`;
+    const script =
+      `"$0" "$1" env c.ini -o fifo & p=$!; for i in $(seq 300); do cat /proc/$p/task/*/wchan | ` +
+      `grep -q wait_for_partner && break; sleep 0.05; done; kill -TERM $p; wait $p`;
     const run = spawnSync('bash', ['-c', script, process.execPath, CLI], {
       cwd: workspace.dir,
       encoding: 'utf8',
@@ -179,7 +190,8 @@ describe('env -o to something that is not a regular file', () => {
     expect(run).toMatchObject({
       code: 2,
       stderr:
-        'bootstrap-plugin: error: link is a symbolic link to missing/target, which does not exist: create that file first, or remove the link\n',
+        'bootstrap-plugin: error: link is a symbolic link to missing/target, which does not exist: create ' +
+        'that file first, or remove the link\n',
     });
     expect(execFileSync('stat', ['-c', '%F', 'link'], { cwd: workspace.dir, encoding: 'utf8' })).toBe(
       'symbolic link\n',

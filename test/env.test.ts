@@ -134,7 +134,8 @@ describe('env placeholders', () => {
   it('replaces {{VAR}} by the environment variable, and an unset one by nothing with a warning naming it', async () => {
     write(
       'c.ini',
-      '[app]\nworkers = {{MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2}}\nversion = v{{ MFMODULE_VERSION }}-{{UNSET_ONE}}\n',
+      '[app]\nworkers = {{MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2}}\nversion = v{{ MFMODULE_VERSION ' +
+        '}}-{{UNSET_ONE}}\n',
     );
     const { values, warnings } = await variables(['c.ini'], {
       environment: { MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2: '8', MFMODULE_VERSION: '1.2' },
@@ -177,14 +178,15 @@ describe('env in plugin mode (a directory)', () => {
     );
   });
 
-  it('names the plugin after its directory without a label, and warns when the label names another module', async () => {
+  it('names the plugin after its directory without a label; warns when the label names another module', async () => {
     write('bar/config.ini', '[custom]\n');
     expect((await variables(['bar'], { module: 'mfdata' })).values.MFDATA_CURRENT_PLUGIN_LABEL).toBe(
       'plugin_bar@mfdata',
     );
     write('bar/.layerapi2_label', 'plugin_bar@mfserv');
     expect((await variables(['bar'], { module: 'mfdata' })).warnings).toEqual([
-      `${join('bar', '.layerapi2_label')}: the plugin belongs to module "mfserv" but the variables are named for "mfdata" (use --module mfserv)`,
+      `${join('bar', '.layerapi2_label')}: the plugin belongs to module "mfserv" but the variables are named ` +
+        'for "mfdata" (use --module mfserv)',
     ]);
   });
 
@@ -194,7 +196,8 @@ describe('env in plugin mode (a directory)', () => {
     );
     mkdirSync(join(workspace.dir, 'empty'));
     await expect(variables(['empty'])).rejects.toThrow(
-      'empty is not inside a plugin: neither it nor a folder above it holds config.ini, .layerapi2_label or .bootstrap-plugin.json',
+      'empty is not inside a plugin: neither it nor a folder above it holds config.ini, .layerapi2_label or ' +
+        '.bootstrap-plugin.json',
     );
     write('labelled/.layerapi2_label', 'plugin_labelled@mfserv\n');
     await expect(variables(['labelled'])).rejects.toThrow('cannot read labelled/config.ini: no such file');

@@ -340,7 +340,11 @@ describe('template trees cannot leave the target', () => {
   it('refuses an include that leaves the user template, in one line, exit 2, writing nothing', () =>
     expectRefused(
       ['create', '--template=../evil', 'foo', '--yes'],
-      /evil\/files\/x\.txt\.ejs:1: template error: include "\/\.\.\/\.\.\/etc\/passwd" leaves the templates root .*evil$/m,
+      new RegExp(
+        String.raw`evil/files/x\.txt\.ejs:1: template error: include "/\.\./\.\./etc/passwd" ` +
+          String.raw`leaves the templates root .*evil$`,
+        'm',
+      ),
       {
         setup: (cwd) =>
           writeTemplate(

@@ -18,7 +18,8 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 /** Ordinary and nasty files: each must read exactly as Python's configparser reads it. */
 const CORPUS: Record<string, string | Buffer> = {
   'a MetWork plugin config':
-    '[general]\nversion = 1.0.0\nsummary=one line summary\n\n[app_main]\n# number of workers\nworkers={{MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2}}\ntimeout=0\n\n[custom]\n',
+    '[general]\nversion = 1.0.0\nsummary=one line summary\n\n[app_main]\n# number of ' +
+    'workers\nworkers={{MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2}}\ntimeout=0\n\n[custom]\n',
   'inline # and ; kept in values': '[s]\nurl = http://a/b#frag\nq = a ; b\nhash=#start\nsemi=;x\n',
   'the colon delimiter and the first delimiter wins':
     '[s]\nurl: http://x:80/y\na=b:c\nd:e=f\n  spaced key   =   spaced value   \n',

@@ -47,7 +47,8 @@ describe('at a prompt, in a real terminal', () => {
     );
     expect(session.code).toBe(2);
     expect(session.output).toContain(
-      'bootstrap-plugin: error: input ended before "release" was answered, nothing was written: pass --yes to take the defaults, or --set release=VALUE\n',
+      'bootstrap-plugin: error: input ended before "release" was answered, nothing was written: pass --yes ' +
+        'to take the defaults, or --set release=VALUE\n',
     );
     expect(session.exitSeconds).toBeLessThan(QUICK_SECONDS);
     expect(readdirSync(cwd)).toEqual([]);
@@ -126,7 +127,10 @@ describe('without a terminal, it never waits', () => {
     const run = await runWith(stdin, cwd, ['create', '--template=static', 'site', '--set', 'version=2']);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(
-      /^bootstrap-plugin: no terminal to ask on, so these took their defaults: release, .*\(choose with --set FIELD=VALUE; --yes silences this note\)\n$/,
+      new RegExp(
+        String.raw`^bootstrap-plugin: no terminal to ask on, so these took their defaults: release, .*` +
+          String.raw`\(choose with --set FIELD=VALUE; --yes silences this note\)\n$`,
+      ),
     );
     expect(run.seconds).toBeLessThan(QUICK_SECONDS);
   });
@@ -186,7 +190,10 @@ describe('while writing', () => {
     expect(await exited).toBe(130);
     // 100k variables are over what a program can receive: a warning comes first.
     expect(stderr).toMatch(
-      /^bootstrap-plugin: warning: the 100000 variables take [^\n]*\nbootstrap-plugin: error: interrupted, the file is unchanged\n$/,
+      new RegExp(
+        String.raw`^bootstrap-plugin: warning: the 100000 variables take [^\n]*\n` +
+          String.raw`bootstrap-plugin: error: interrupted, the file is unchanged\n$`,
+      ),
     );
     expect(readdirSync(cwd).sort()).toEqual(['big.ini', 'profile.sh']);
     expect(readFileSync(join(cwd, 'profile.sh'), 'utf8')).toBe('old\n');
@@ -201,7 +208,8 @@ describe('when the disk or the directory refuses', () => {
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { encoding: 'utf8' });
     if (mounted.status !== 0) {
       throw new Error(
-        `cannot mount a tmpfs (${options}) on ${dir}: ${mounted.stderr || mounted.error?.message} (these tests need root, as CI has)`,
+        `cannot mount a tmpfs (${options}) on ${dir}: ${mounted.stderr || mounted.error?.message} (these ` +
+          'tests need root, as CI has)',
       );
     }
     mounts.push(dir);
@@ -246,7 +254,8 @@ describe('when the disk or the directory refuses', () => {
     );
     expect(run.stderr).toMatch(
       new RegExp(
-        `^bootstrap-plugin: error: cannot write ${join(disk, 'new', 'parent', 'foo')}: the disk is full(?: \\(.+\\))?; nothing was written\\n$`,
+        `^bootstrap-plugin: error: cannot write ${join(disk, 'new', 'parent', 'foo')}: the disk is full(?: ` +
+          `\\(.+\\))?; nothing was written\\n$`,
       ),
     );
     expect(run.code).toBe(1);
@@ -286,7 +295,8 @@ describe('when the disk or the directory refuses', () => {
     const run = await runCommand(['create', '--template=static', 'foo', '--yes', '--dir', disk], temp.dir);
     expect(run.stderr).toMatch(
       new RegExp(
-        `^bootstrap-plugin: error: cannot write ${join(disk, 'foo')}: the file system is read-only .*; nothing was written\\n$`,
+        `^bootstrap-plugin: error: cannot write ${join(disk, 'foo')}: the file system is read-only .*; ` +
+          `nothing was written\\n$`,
       ),
     );
     expect(run.code).toBe(1);

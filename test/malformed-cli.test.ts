@@ -47,7 +47,8 @@ const CASES: Array<[family: string, args: string[], line: string]> = [
   [
     "a plugin's broken state file",
     ['config', 'check', 'state/not-an-object'],
-    `${join(temp.dir, 'state/not-an-object/.bootstrap-plugin.json')}: expected a JSON object {template, module, answers}`,
+    `${join(temp.dir, 'state/not-an-object/.bootstrap-plugin.json')}: expected a JSON object {template, ` +
+      'module, answers}',
   ],
 ];
 

@@ -67,7 +67,8 @@ const ENV_ONLY: Case[] = [
     file: 'env/colliding-names.ini',
     line: 3,
     message:
-      '[custom] api_url gives the variable MFSERV_CUSTOM_API_URL, as [custom] api-url at env/colliding-names.ini:2 does: rename one of them',
+      '[custom] api_url gives the variable MFSERV_CUSTOM_API_URL, as [custom] api-url at ' +
+      'env/colliding-names.ini:2 does: rename one of them',
   },
 ];
 
@@ -148,7 +149,9 @@ const MANIFESTS: Case[] = [
   { file: 'manifests/extends-missing', message: `extends: no template at ${join(temp.dir, 'manifests', 'nowhere')}` },
   {
     file: 'manifests/extends-itself',
-    message: `"extends" makes a cycle: ${join(temp.dir, 'manifests', 'extends-itself')} -> ${join(temp.dir, 'manifests', 'extends-itself')}`,
+    message:
+      `"extends" makes a cycle: ${join(temp.dir, 'manifests', 'extends-itself')} -> ` +
+      `${join(temp.dir, 'manifests', 'extends-itself')}`,
   },
 ];
 

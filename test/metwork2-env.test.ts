@@ -37,7 +37,9 @@ async function sourced(
   const written = await runCli(['env', dir, ...extraArgs, '-o', 'profile.sh'], { cwd, env });
   expect(written.code, written.stderr).toBe(0);
   const dump = 'import json, os; print(json.dumps(dict(os.environ)))';
-  const script = `before=$(/usr/bin/python3 -c '${dump}'); . ./profile.sh; after=$(/usr/bin/python3 -c '${dump}'); printf '%s\\n%s\\n' "$before" "$after"`;
+  const script =
+    `before=$(/usr/bin/python3 -c '${dump}'); . ./profile.sh; after=$(/usr/bin/python3 -c ` +
+    `'${dump}'); printf '%s\\n%s\\n' "$before" "$after"`;
   const { stdout } = await run('bash', ['-c', script], { cwd, env });
   const [before, after] = stdout
     .trim()
@@ -89,9 +91,29 @@ describe('env on a format-2 plugin with every computed value', () => {
       .replace('log_split_stdout_stderr=AUTO', 'log_split_stdout_stderr=yes');
     writeFileSync(
       join(dir, 'config.ini'),
-      `${ini}db_hostname=localhost\ncache_hostname=/run/cache.sock\nnothing_hostname=null\npeer_hostnames=127.0.0.1;nowhere.invalid;null\nbad_hostname=nowhere.invalid\n` +
-        'home={{HOME}}\nplugin_dir={{MFSERV_CURRENT_PLUGIN_DIR}}/data\nport=8080\nport[DEV]=18080\nport[DEV_JOHN]=28080\nlevel=info\nlevel[PROD]=error\nnote=null\npoem=line one\n  line two\n' +
-        '\n[extra_daemon_worker]\n_cmd_and_args=sleep 60\nnumprocesses={{MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2}}\n',
+      ini +
+        [
+          'db_hostname=localhost',
+          'cache_hostname=/run/cache.sock',
+          'nothing_hostname=null',
+          'peer_hostnames=127.0.0.1;nowhere.invalid;null',
+          'bad_hostname=nowhere.invalid',
+          'home={{HOME}}',
+          'plugin_dir={{MFSERV_CURRENT_PLUGIN_DIR}}/data',
+          'port=8080',
+          'port[DEV]=18080',
+          'port[DEV_JOHN]=28080',
+          'level=info',
+          'level[PROD]=error',
+          'note=null',
+          'poem=line one',
+          '  line two',
+          '',
+          '[extra_daemon_worker]',
+          '_cmd_and_args=sleep 60',
+          'numprocesses={{MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2}}',
+          '',
+        ].join('\n'),
     );
     writeFileSync(
       join(dir, '.layerapi2_dependencies'),
@@ -165,7 +187,7 @@ describe('env on a format-2 plugin with every computed value', () => {
 
 describe('env computes a MetWork variable that is not set, and says so', () => {
   const cores = availableParallelism();
-  it('format 2: MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2 and MFSERV_NGINX_TIMEOUT from the machine and mfserv', async () => {
+  it('format 2: MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2, MFSERV_NGINX_TIMEOUT: machine, mfserv', async () => {
     const cwd = temp.fresh();
     await create('python3_flask', 'foo', cwd);
     const result = await runCli(['env', 'foo', '--format', 'json'], { cwd, env: cleanEnv() });
@@ -174,10 +196,12 @@ describe('env computes a MetWork variable that is not set, and says so', () => {
     expect(vars.MFSERV_CURRENT_PLUGIN_APP_MAIN_NUMPROCESSES).toBe(String(cores * 2));
     expect(vars.MFSERV_CURRENT_PLUGIN_APP_MAIN_TIMEOUT).toBe('60');
     expect(result.stderr).toContain(
-      `bootstrap-plugin: note: MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2 is not set (no MetWork environment loaded): using ${cores * 2}, this machine's ${cores} CPU cores, times 2\n`,
+      'bootstrap-plugin: note: MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2 is not set (no MetWork ' +
+        `environment loaded): using ${cores * 2}, this machine's ${cores} CPU cores, times 2\n`,
     );
     expect(result.stderr).toContain(
-      "bootstrap-plugin: note: MFSERV_NGINX_TIMEOUT is not set (no MetWork environment loaded): using 60, mfserv's default nginx timeout\n",
+      'bootstrap-plugin: note: MFSERV_NGINX_TIMEOUT is not set (no MetWork environment loaded): ' +
+        "using 60, mfserv's default nginx timeout\n",
     );
   });
 
@@ -189,7 +213,8 @@ describe('env computes a MetWork variable that is not set, and says so', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ MFSERV_CURRENT_PLUGIN_APP_MAIN_WORKERS: String(cores * 2) });
     // 0.9.15's templates name the placeholder MFCOM_HARDWARE_…, as ours now do.
     expect(result.stderr).toBe(
-      `bootstrap-plugin: note: MFCOM_HARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2 is not set (no MetWork environment loaded): using ${cores * 2}, this machine's ${cores} CPU cores, times 2\n`,
+      'bootstrap-plugin: note: MFCOM_HARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2 is not set (no MetWork ' +
+        `environment loaded): using ${cores * 2}, this machine's ${cores} CPU cores, times 2\n`,
     );
   });
 
@@ -210,7 +235,11 @@ describe('env computes a MetWork variable that is not set, and says so', () => {
     const result = await runCli(['env', 'foo'], { cwd, env: cleanEnv() });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(
-      /^bootstrap-plugin: error: foo\/config\.ini:\d+: unknown key "workers" in \[app_main\] \(MetWork 2 names it "numprocesses"\) \(MetWork refuses this plugin; see: bootstrap-plugin config check foo\)\n$/,
+      new RegExp(
+        String.raw`^bootstrap-plugin: error: foo/config\.ini:\d+: unknown key "workers" in \[app_main\] ` +
+          String.raw`\(MetWork 2 names it "numprocesses"\) ` +
+          String.raw`\(MetWork refuses this plugin; see: bootstrap-plugin config check foo\)\n$`,
+      ),
     );
   });
 });

@@ -86,11 +86,13 @@ describe('list --metwork', () => {
     const two = await runCli(['create', '--template=python3_flask', 'foo', '--yes'], { cwd: temp.fresh() });
     expect(two.code).toBe(2);
     expect(two.stderr).toBe(
-      `bootstrap-plugin: error: template "python3_flask" is one of MetWork 2's: add --metwork 2 (see: bootstrap-plugin list --metwork 2)\n`,
+      `bootstrap-plugin: error: template "python3_flask" is one of MetWork 2's: add --metwork 2 (see: ` +
+        `bootstrap-plugin list --metwork 2)\n`,
     );
     const old = await runCli(['create', '--metwork', '2', '--template=empty', 'foo', '--yes'], { cwd: temp.fresh() });
     expect(old.stderr).toBe(
-      `bootstrap-plugin: error: template "empty" is one of MetWork 0.9's: add --metwork 0.9 (see: bootstrap-plugin list --metwork 0.9)\n`,
+      `bootstrap-plugin: error: template "empty" is one of MetWork 0.9's: add --metwork 0.9 (see: ` +
+        `bootstrap-plugin list --metwork 0.9)\n`,
     );
   });
 

@@ -6,6 +6,7 @@ import type BootstrapPluginGenerator from '../packages/generator-bootstrap-plugi
 import { GENERATOR_PACKAGE, makeTempDir, runCli } from './helpers/cli.js';
 import { readTree } from './helpers/expected-tree.js';
 import { mfplugin } from './helpers/metwork2-peers.js';
+import { COMMON_FIELDS } from './helpers/fields.js';
 
 // `yo bootstrap-plugin --metwork 2` makes the format-2 plugin `create --metwork 2` makes, and
 // keeps the generation for the next run.
@@ -36,16 +37,7 @@ describe('yo bootstrap-plugin --metwork 2', () => {
         template: 'python3_tornado',
         metwork: '2',
       });
-      expect(result.askedQuestions.map((q) => q.name)).toEqual([
-        'template',
-        'version',
-        'release',
-        'summary',
-        'license',
-        'url',
-        'maintainer',
-        'vendor',
-      ]);
+      expect(result.askedQuestions.map((q) => q.name)).toEqual(['template', ...COMMON_FIELDS]);
       expect(await mfplugin(['check', join(result.cwd, 'foo')])).toMatchObject({
         code: 0,
         stdout: 'ok: foo 0.0.1-1\n',

@@ -168,7 +168,10 @@ describe('nothing waits on a FIFO, a device or /proc', () => {
   it('--dir under /proc fails at once with one line (a recursive mkdir spins there)', async () => {
     const result = await run(['create', '--template=static', 'foo', '--yes', '--dir', '/proc/x/y'], freshDir());
     expect(result.stderr).toMatch(
-      /^bootstrap-plugin: error: cannot write \/proc\/x\/y\/foo: no such file or directory \(\/proc\/x\); nothing was written\n$/,
+      new RegExp(
+        String.raw`^bootstrap-plugin: error: cannot write /proc/x/y/foo: no such file or directory \(/proc/x\); ` +
+          String.raw`nothing was written\n$`,
+      ),
     );
     expect(result.code).toBe(1);
     expect(result.seconds).toBeLessThan(QUICK_SECONDS);
@@ -227,7 +230,8 @@ describe('raw Node errors never reach the user', () => {
     try {
       const result = await run(['list'], freshDir(), { stdout: full });
       expect(result.stderr).toBe(
-        'bootstrap-plugin: error: cannot write the output to standard output: the disk is full; check where it is redirected\n',
+        'bootstrap-plugin: error: cannot write the output to standard output: the disk is full; check where ' +
+          'it is redirected\n',
       );
       expect(result.code).toBe(1);
     } finally {
@@ -271,7 +275,11 @@ describe('answers that are not what they seem', () => {
     writeFileSync(join(cwd, 'answers.json'), '\ufeff{"version": "1.0.0"}');
     expectRefused(
       await run(['create', '--template=static', 'foo', '--answers', 'answers.json'], cwd),
-      /answers\.json:1: the file starts with a byte order mark \(BOM\), which JSON does not allow: save it as UTF-8 without BOM$/m,
+      new RegExp(
+        String.raw`answers\.json:1: the file starts with a byte order mark \(BOM\), which JSON does not allow: ` +
+          String.raw`save it as UTF-8 without BOM$`,
+        'm',
+      ),
       cwd,
       ['answers.json'],
     );

@@ -146,7 +146,8 @@ describe('config check on a plugin the original made still finds real mistakes',
     expect(cli.code).toBe(2);
     expect(cli.stdout.split('\n').filter(Boolean)).toEqual([
       `${file}:${lineOf('redis_servce')}: unknown key "redis_servce" in [general] (did you mean "redis_service"?)`,
-      `${file}:${lineOf('timeout=')}: [app_main] timeout = "soon": expected a whole number or a {{VARIABLE}} placeholder (the template's default is 0)`,
+      `${file}:${lineOf('timeout=')}: [app_main] timeout = "soon": expected a whole number or a {{VARIABLE}} ` +
+        `placeholder (the template's default is 0)`,
       `${file}:${lineOf('gunicorn_arg')}: [app_main] gunicorn_arg is deprecated: rename it to main_arg`,
     ]);
   });

@@ -1,9 +1,26 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, makeTempDir, ROOT } from './helpers/cli.js';
+import { isApplicable, type Answers } from '../packages/bootstrap-plugin/src/core/fields.js';
+import { findTemplate } from '../packages/bootstrap-plugin/src/core/templates.js';
+import { cleanEnv, CLI_PACKAGE, makeTempDir } from './helpers/cli.js';
+import { readTree } from './helpers/expected-tree.js';
+import {
+  AS_USER,
+  extraNodes,
+  installedEnv,
+  installGlobal,
+  npm,
+  openTo,
+  pack,
+  runInstalled,
+  spawnInstalled,
+  tarFile,
+  tarList,
+} from './helpers/packed.js';
 import { writeTemplate } from './helpers/template-fixture.js';
+import { inTerminalCommand } from './helpers/terminal.js';
 
 /**
  * The product is the packed tarball installed with `npm install -g`, not the checkout: these
@@ -13,24 +30,6 @@ const temp = makeTempDir('bp-packaging-');
 afterAll(temp.cleanup);
 const PACKAGES = ['bootstrap-plugin', 'generator-bootstrap-plugin'];
 const MAX_CLI_PACKAGES = 40;
-
-const npm = (args: string[], cwd = ROOT) =>
-  execFileSync('npm', args, {
-    cwd,
-    encoding: 'utf8',
-    env: cleanEnv({ npm_config_loglevel: 'error' }),
-    timeout: 300_000,
-  });
-const pack = (into: string) => {
-  mkdirSync(into);
-  npm(['pack', '--workspaces', '--pack-destination', into, '--silent']);
-  return Object.fromEntries(
-    readdirSync(into).map((file) => [file.replace(/-\d+\.\d+\.\d+\.tgz$/, ''), join(into, file)]),
-  );
-};
-const tarList = (tarball: string) =>
-  execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
-const tarFile = (tarball: string, path: string) => execFileSync('tar', ['xzOf', tarball, path], { encoding: 'utf8' });
 
 let first: Record<string, string>;
 let second: Record<string, string>;
@@ -74,12 +73,15 @@ describe('npm pack --workspaces', () => {
   it('ships one build of the CLI, no V8 cache and no patched sources', () => {
     const files = tarList(first['bootstrap-plugin']).filter((file) => !file.startsWith('package/templates/'));
     expect(files.filter((file) => /\.(cjs|v8cache)$|\/bundle\/|\/locales\//.test(file))).toEqual([]);
-    expect(
-      files
-        .filter((file) => /^package\/dist\/[^/]+\.js$/.test(file))
-        .map((file) => file.replace(/-[A-Z0-9]{8}\.js$/, '.js'))
-        .sort(),
-    ).toEqual(['package/dist/api.js', 'package/dist/chunk.js', 'package/dist/cli.js', 'package/dist/render-worker.js']);
+    // One esbuild build: the two entries and the chunks the lazy command imports split off, the
+    // self-contained render worker, beside the API's declarations; no second (tsc) copy of the sources.
+    const dist = files.filter((file) => file.startsWith('package/dist/') && !file.startsWith('package/dist/types/'));
+    const built = /^package\/dist\/(cli|api|render-worker|[\w-]+-[A-Z0-9]{8})\.js$/;
+    expect(dist.filter((file) => !built.test(file))).toEqual([]);
+    expect(dist).toContain('package/dist/cli.js');
+    expect(dist).toContain('package/dist/api.js');
+    expect(dist).toContain('package/dist/render-worker.js');
+    expect(files.filter((file) => file.startsWith('package/dist/types/') && !file.endsWith('.d.ts'))).toEqual([]);
   });
 });
 
@@ -89,7 +91,7 @@ describe('the CLI installed from its tarball with npm install -g', () => {
   const run = (args: string[], cwd: string) =>
     execFileSync(bin, args, { cwd, encoding: 'utf8', env: cleanEnv({ NO_COLOR: '1' }), timeout: 60_000 });
   beforeAll(() => {
-    npm(['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', first['bootstrap-plugin']], temp.dir);
+    installGlobal(prefix, [first['bootstrap-plugin']], temp.dir);
   }, 600_000);
 
   it(`holds at most ${MAX_CLI_PACKAGES} packages, none of them Yeoman's`, () => {
@@ -115,5 +117,106 @@ describe('the CLI installed from its tarball with npm install -g', () => {
     expect(run(['--version'], work).trim()).toBe(
       (JSON.parse(tarFile(first['bootstrap-plugin'], 'package/package.json')) as { version: string }).version,
     );
+  });
+});
+
+/**
+ * `npm install -g yo generator-bootstrap-plugin` beside an installed CLI, from the tarballs: the
+ * generator's `bootstrap-plugin` dependency is unpublished here, so npm must find it in the same
+ * command (from the registry, npm nests its own copy: only top-level packages link bins).
+ * The real `yo` runs as an unprivileged user, on this machine's Node and on each extra Node.
+ */
+describe('yo and the generator installed beside the CLI, from the tarballs', () => {
+  const prefix = join(temp.dir, 'yo-prefix');
+  let home = '';
+  const env = (node: string) => installedEnv(node, prefix, home);
+  /** A working directory the unprivileged user owns. */
+  const workDir = () => openTo(temp.fresh(), true);
+  beforeAll(() => {
+    openTo(temp.dir);
+    home = workDir();
+    installGlobal(prefix, [first['bootstrap-plugin']], temp.dir);
+    installGlobal(prefix, ['yo@7', first['bootstrap-plugin'], first['generator-bootstrap-plugin']], temp.dir);
+  }, 600_000);
+
+  it('links the two bins without EEXIST; the generator uses the CLI package installed beside it', () => {
+    expect(readdirSync(join(prefix, 'bin')).sort()).toEqual(['bootstrap-plugin', 'yo']);
+    const generatorModules = join(prefix, 'lib', 'node_modules', 'generator-bootstrap-plugin', 'node_modules');
+    expect(existsSync(join(generatorModules, 'bootstrap-plugin'))).toBe(false);
+  });
+
+  /** `yo ARGS` with stdin closed, and the CLI's `create CREATE_ARGS` as the expectation, both on `node`. */
+  const sameTreeAsCli = (node: string, name: string, yoArgs: string[], createArgs: string[]) => {
+    const [byYo, byCli] = [workDir(), workDir()];
+    // Yeoman logs on stderr.
+    const yo = spawnInstalled(['yo', ...yoArgs, '--yes'], byYo, env(node));
+    expect(yo.status, yo.stderr).toBe(0);
+    expect(yo.stderr).toContain(`Plugin ${name} successfully created on directory ${join(byYo, name)}`);
+    runInstalled(['bootstrap-plugin', 'create', name, ...createArgs, '--yes'], byCli, env(node));
+    // The one legitimate difference: Yeoman's own record of the run, holding the same answers.
+    const { '.yo-rc.json': yoRc, ...tree } = readTree(join(byYo, name));
+    expect(JSON.parse(yoRc!.content)).toMatchObject({ 'generator-bootstrap-plugin': { name } });
+    expect(tree).toEqual(readTree(join(byCli, name)));
+  };
+
+  describe.each([{ node: process.execPath, version: process.version }, ...extraNodes()])(
+    'on Node $version ($node)',
+    ({ node, version }) => {
+      it('runs the installed CLI: list, create, eval "$(bootstrap-plugin env)"', () => {
+        expect(existsSync(node), `${node} is missing: fetch it with .ci/fetch-nodes`).toBe(true);
+        const work = workDir();
+        expect(runInstalled(['node', '--version'], work, env(node)).trim()).toBe(version);
+        expect(runInstalled(['bootstrap-plugin', 'list'], work, env(node))).toMatch(/\* flask /);
+        runInstalled(['bootstrap-plugin', 'create', '--template=flask', 'demo', '--yes'], work, env(node));
+        const shell = 'eval "$(bootstrap-plugin env)" && printf %s "$MFSERV_CURRENT_PLUGIN_LABEL"';
+        expect(runInstalled(['bash', '-c', shell], join(work, 'demo'), env(node))).toBe('plugin_demo@mfserv');
+      });
+
+      it('yo bootstrap-plugin:flask demo --yes, without a TTY, makes the CLI tree', () => {
+        expect(existsSync(node), `${node} is missing: fetch it with .ci/fetch-nodes`).toBe(true);
+        sameTreeAsCli(node, 'demo', ['bootstrap-plugin:flask', 'demo'], ['--template=flask']);
+      });
+    },
+  );
+
+  it('yo bootstrap-plugin (the default generator) NAME --yes makes the CLI tree of the default template', () => {
+    sameTreeAsCli(process.execPath, 'demo', ['bootstrap-plugin', 'demo'], []);
+  });
+
+  it('yo bootstrap-plugin --yes without a name fails, asking for one, and writes nothing', () => {
+    const work = workDir();
+    const run = spawnInstalled(['yo', 'bootstrap-plugin', '--yes'], work, env(process.execPath));
+    expect(run.status).not.toBe(0);
+    expect(run.stdout + run.stderr).toContain('a plugin name is needed with --yes');
+    expect(readdirSync(work)).toEqual([]);
+  });
+
+  it('re-asks a name refused at the prompt (by the rules, then by the template) and then succeeds', async () => {
+    const work = workDir();
+    const template = findTemplate('tutor', { builtinDir: join(CLI_PACKAGE, 'templates'), userDirs: [] }, work);
+    const defaults: Answers = {};
+    const fieldSteps: Array<[string, string]> = [];
+    for (const field of template.fields) {
+      if (!isApplicable(field, defaults)) continue;
+      defaults[field.name] = field.default!;
+      fieldSteps.push([field.message, '\r']);
+    }
+    const erase = (typed: string) => '\x7f'.repeat(typed.length);
+    const steps: Array<[string, string]> = [
+      ['Plugin name', 'bad name\r'],
+      ['use only letters, digits', `${erase('bad name')}my-site\r`],
+      ['the tutor template needs a lower-case Python identifier', `${erase('my-site')}my_site\r`],
+      ...fieldSteps,
+      ['Plugin my_site successfully created', ''],
+    ];
+    const command = [...AS_USER, 'yo', 'bootstrap-plugin:tutor'];
+    const terminalEnv = { ...env(process.execPath), TERM: 'xterm-256color' };
+    const session = await inTerminalCommand(command, steps, { cwd: work, env: terminalEnv, timeoutMs: 180_000 });
+    expect(session.timeout, session.output).toBeNull();
+    expect(session.code, session.output).toBe(0);
+    const cli = workDir();
+    runInstalled(['bootstrap-plugin', 'create', 'my_site', '--template=tutor', '--yes'], cli, env(process.execPath));
+    const { '.yo-rc.json': _, ...tree } = readTree(join(work, 'my_site'));
+    expect(tree).toEqual(readTree(join(cli, 'my_site')));
   });
 });

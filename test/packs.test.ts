@@ -271,7 +271,7 @@ interface TracimRun {
 }
 
 describe('tracim pack', () => {
-  it('generates a tracim_backend_NAME package that Tracim-style pluggy loading registers, with its hooks and route', async () => {
+  it('generates a tracim_backend_NAME package Tracim-style pluggy loading registers, hooks and route', async () => {
     const { dir, cleanup } = makeTempDir();
     try {
       const name = 'hello_world';

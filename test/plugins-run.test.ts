@@ -132,7 +132,8 @@ const WEB_CASES: WebCase[] = [
   },
   {
     title:
-      'default gunicorn2_sync (python2 is not installed here): its 2/3-compatible app serves under gunicorn for python3',
+      'default gunicorn2_sync (python2 is not installed here): its 2/3-compatible app serves under gunicorn ' +
+      'for python3',
     template: 'default',
     sets: ['type=gunicorn2_sync'],
     transport: 'unix',
@@ -160,7 +161,8 @@ const WEB_CASES: WebCase[] = [
   },
   {
     title:
-      'django: the real postinstall builds the project, then python3 NAME/wsgi.py SOCKET TIMEOUT serves the hello app, also at /NAME/NAME/ ([app_NAME])',
+      'django: the real postinstall builds the project, then python3 NAME/wsgi.py SOCKET TIMEOUT serves the ' +
+      'hello app, also at /NAME/NAME/ ([app_NAME])',
     template: 'django',
     transport: 'unix',
     setup: djangoPostinstall,

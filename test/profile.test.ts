@@ -24,16 +24,13 @@ let dir: string;
 let marker: string;
 let values: string[];
 
+/** Quotes, expansions and the escape: what a shell reads its own way in any text. */
+const SHELL_QUOTING = ["'", '"', '$', '$(', ')', '`', '\\'];
+
 /** Shell-active text, quotes, escapes, control characters, unicode; everything but NUL. */
 function valueArbitrary(markerPath: string): fc.Arbitrary<string> {
   const specials = fc.constantFrom(
-    "'",
-    '"',
-    '$',
-    '$(',
-    ')',
-    '`',
-    '\\',
+    ...SHELL_QUOTING,
     '\\\\',
     "\\'",
     '\\n',
@@ -92,9 +89,13 @@ function writeProfile(format: ProfileFormat, chosen = variables()): string {
 /** The values dotenv can carry; the others are refused (tested below). */
 const dotenvVariables = () => variables().filter((v) => !('refused' in quoteDotenv(v.value)));
 
-/** The test variables (names starting with `prefix`) a child process sees, read from its own environment as exact strings. */
+/**
+ * The test variables (names starting with `prefix`) a child process sees, read from its own
+ * environment as exact strings.
+ */
 const dumpEnv = (prefix: string) =>
-  `process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('${prefix}')))))`;
+  'process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(process.env).filter(([k]) => ' +
+  `k.startsWith('${prefix}')))))`;
 
 function sourcedEnvironment(shell: string, script: string, profile: string, prefix = PREFIX): Record<string, string> {
   const dump = join(dir, 'dump.cjs');
@@ -153,7 +154,7 @@ describe.skipIf(!hasShell('fish'))('the fish profile', () => {
 describe('the dotenv profile', () => {
   const SOURCE_DOTENV = 'set -a; . "$1" && exec "$2" "$3"';
   for (const shell of ['sh', 'bash', 'dash', 'zsh'].filter(hasShell)) {
-    it(`runs nothing and gives every value it writes byte for byte when sourced by ${shell} with set -a (${RUNS} random values, seed ${SEED})`, () => {
+    it(`runs nothing, gives each value byte for byte, sourced by ${shell} -a (${RUNS} values, seed ${SEED})`, () => {
       const written = dotenvVariables();
       // Most hostile values can be carried; the share refused is what no spelling holds (counted in the next test).
       expect(written.length).toBeGreaterThan(RUNS / 2);
@@ -163,7 +164,7 @@ describe('the dotenv profile', () => {
     });
   }
 
-  it('refuses, naming the key and its file:line, every value no spelling keeps inert and exact (and only those)', () => {
+  it('refuses, naming the key and its file:line, every value no spelling keeps inert and exact (only those)', () => {
     const refused = variables().filter((v) => 'refused' in quoteDotenv(v.value));
     expect(refused.length).toBeGreaterThan(0);
     for (const variable of refused) {
@@ -177,7 +178,9 @@ describe('the dotenv profile', () => {
     expect(() =>
       renderProfile([{ name: 'A', value: "it's $(touch x)", file: 'config.ini', line: 3 }], 'dotenv'),
     ).toThrow(
-      "config.ini:3: the value of A holds a ' (which ends a single-quoted value) and one of \" $ ` \\ (which sh expands or reads its own way in double quotes): no dotenv spelling keeps it inert for sh and exact for Node's --env-file and python-dotenv; use --format sh or json",
+      'config.ini:3: the value of A holds a \' (which ends a single-quoted value) and one of " $ ` \\ ' +
+        '(which sh expands or reads its own way in double quotes): no dotenv spelling keeps it inert for sh ' +
+        "and exact for Node's --env-file and python-dotenv; use --format sh or json",
     );
   });
 
@@ -188,7 +191,8 @@ describe('the dotenv profile', () => {
   });
 
   const hasPythonDotenv = spawnSync('python3', ['-c', 'import dotenv']).status === 0;
-  // python-dotenv parses slowly, and this is about its reading, not about running code: a share of the values is enough.
+  // python-dotenv parses slowly, and this is about its reading, not about running code: a share of
+  // the values is enough.
   const PYTHON_DOTENV_RUNS = 2000;
   it.skipIf(!hasPythonDotenv)('is read exactly by python-dotenv, and with its ${} expansion whenever it warns', () => {
     const all = dotenvVariables().slice(0, PYTHON_DOTENV_RUNS);
@@ -199,7 +203,8 @@ describe('the dotenv profile', () => {
           'python3',
           [
             '-c',
-            `import dotenv, json, sys; json.dump(dotenv.dotenv_values(sys.argv[1], interpolate=${interpolate ? 'True' : 'False'}), sys.stdout)`,
+            'import dotenv, json, sys; json.dump(dotenv.dotenv_values(sys.argv[1], ' +
+              `interpolate=${interpolate ? 'True' : 'False'}), sys.stdout)`,
             profile,
           ],
           {
@@ -241,13 +246,7 @@ describe('section and key names', () => {
   /** Section and key names as hostile as the values: they become part of variable names. */
   function nameArbitrary(markerPath: string): fc.Arbitrary<string> {
     const specials = fc.constantFrom(
-      "'",
-      '"',
-      '$',
-      '$(',
-      ')',
-      '`',
-      '\\',
+      ...SHELL_QUOTING,
       ' ',
       '-',
       '.',

@@ -19,7 +19,8 @@ const env = (extra: Record<string, string> = {}) => cleanEnv({ MFHOSTNAME_FULL: 
 /** Members of a .plugin archive as Python's tarfile (MetWork's reader) sees them: name and type. */
 function members(file: string): string[] {
   const code =
-    'import sys, tarfile\nfor m in tarfile.open(sys.argv[1]).getmembers(): print(m.name.rstrip("/"), "dir" if m.isdir() else "link->" + m.linkname if m.issym() else "file")';
+    'import sys, tarfile\nfor m in tarfile.open(sys.argv[1]).getmembers(): print(m.name.rstrip("/"), "dir" ' +
+    'if m.isdir() else "link->" + m.linkname if m.issym() else "file")';
   return execFileSync('python3', ['-c', code, file], { encoding: 'utf8' }).trim().split('\n').sort();
 }
 
@@ -152,14 +153,17 @@ describe('release of a MetWork 0.9 plugin made by create', () => {
     const unset = await runCli(['release', 'site'], { cwd, env: env() });
     expect(unset.code).toBe(2);
     expect(unset.stderr).toMatch(
-      /^bootstrap-plugin: error: site\/config.ini:\d+: \[general\] version uses \{\{MFMODULE_VERSION\}\}, which is not set in the environment: set MFMODULE_VERSION or write the value\n$/,
+      new RegExp(
+        String.raw`^bootstrap-plugin: error: site/config.ini:\d+: \[general\] version uses \{\{MFMODULE_VERSION\}\}, ` +
+          String.raw`which is not set in the environment: set MFMODULE_VERSION or write the value\n$`,
+      ),
     );
     expect(readdirSync(join(cwd, 'site')).filter((f) => f.endsWith('.plugin'))).toEqual([]);
     const set = await runCli(['release', 'site'], { cwd, env: env({ MFMODULE_VERSION: '0.9.15' }) });
     expect(set.stdout).toBe(`${join(cwd, 'site', 'site-0.9.15-1.metwork.mfserv.plugin')}\n`);
   });
 
-  it('refuses a directory that is not a plugin, and a version that cannot name a file (exit 2, nothing written)', async () => {
+  it('refuses a directory that is not a plugin and a version that cannot name a file (exit 2, no file)', async () => {
     const cwd = temp.fresh();
     const none = await runCli(['release', '.'], { cwd, env: env() });
     expect(none.code).toBe(2);
@@ -206,7 +210,8 @@ describe('release leaves nothing half-written', () => {
     const cli = await runCli(['release', 'site', '--output-dir', 'afile/sub'], { cwd, env: env() });
     expect(cli.code).toBe(2);
     expect(cli.stderr).toBe(
-      `bootstrap-plugin: error: cannot create the output directory ${join(cwd, 'afile', 'sub')}: it or one of its parents is a file\n`,
+      `bootstrap-plugin: error: cannot create the output directory ${join(cwd, 'afile', 'sub')}: it or one ` +
+        `of its parents is a file\n`,
     );
   });
 });
@@ -231,7 +236,7 @@ describe('create --make, --install, --delete (MetWork bootstrap_plugin.py option
     expect(members(file)).toContain('metwork_plugin/main/wsgi.py file');
   });
 
-  it('--install without --make, --delete without --make, --make with --dry-run: usage errors, nothing created', async () => {
+  it('--install or --delete without --make, --make with --dry-run: usage errors, nothing created', async () => {
     const cwd = temp.fresh();
     for (const flags of [['--install'], ['--delete'], ['--make', '--dry-run'], ['--make', '--delete', '--force']]) {
       const cli = await runCli(['create', 'shop', '--yes', ...flags], { cwd, env: env() });
@@ -254,7 +259,7 @@ describe('create --make, --install, --delete (MetWork bootstrap_plugin.py option
     expect(readdirSync(cwd)).toEqual(['shop-0.0.1-1.metwork.mfserv.plugin']);
   });
 
-  it('--install without plugins.install on PATH, or when it fails: one line, exit 1, the plugin and its archive kept', async () => {
+  it('--install without plugins.install on PATH, or failing: one line, exit 1, plugin and archive kept', async () => {
     const cwd = temp.fresh();
     const missing = await runCli(['create', 'shop', '--yes', '--make', '--install', '--delete'], {
       cwd,
@@ -262,7 +267,9 @@ describe('create --make, --install, --delete (MetWork bootstrap_plugin.py option
     });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(
-      `bootstrap-plugin: error: --install: plugins.install is not on PATH (load MetWork's environment first); the plugin is kept in ${join(cwd, 'shop')}, its archive is ${join(cwd, 'shop', 'shop-0.0.1-1.metwork.mfserv.plugin')}\n`,
+      `bootstrap-plugin: error: --install: plugins.install is not on PATH (load MetWork's environment ` +
+        `first); the plugin is kept in ${join(cwd, 'shop')}, its archive is ` +
+        `${join(cwd, 'shop', 'shop-0.0.1-1.metwork.mfserv.plugin')}\n`,
     );
     expect(readdirSync(join(cwd, 'shop'))).toContain('shop-0.0.1-1.metwork.mfserv.plugin');
     const bin = fakeInstaller(join(temp.fresh(), 'bin'), 3);

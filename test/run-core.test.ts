@@ -38,7 +38,8 @@ describe('run commands', () => {
 
   it('fills 2.x placeholders after splitting, so paths with spaces stay one argument', () => {
     const line =
-      'bjoern_wrapper.py {debug_extra_options} --timeout={timeout} {app_name}.wsgi:app "{unix_socket_path}" {plugin_dir}/{plugin_name}';
+      'bjoern_wrapper.py {debug_extra_options} --timeout={timeout} {app_name}.wsgi:app "{unix_socket_path}" ' +
+      '{plugin_dir}/{plugin_name}';
     expect(command2(line, '--debug --debug-evalex', context)).toEqual([
       'bjoern_wrapper.py',
       '--timeout=60',
@@ -167,7 +168,7 @@ describe('run plan', () => {
     return planRun({ dir, cwd: root, module: 'mfserv', configName, environment, runtime });
   };
 
-  it('reads 0.9 workers through env rules (placeholders, variants), one worker when debug=1, and the Python path keys', async () => {
+  it('reads 0.9 workers by env rules (placeholders, variants), one when debug=1, the Python path keys', async () => {
     const config = [
       '[app_main]',
       'type = python3_sync',

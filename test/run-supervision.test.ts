@@ -13,6 +13,7 @@ import {
   startRun,
   stopRun,
   waitForText,
+  withRun,
 } from './helpers/run-plugin.js';
 import { freePort, get } from './helpers/server-process.js';
 
@@ -40,8 +41,7 @@ describe.concurrent('run supervises', () => {
         '',
       ].join('\n'),
     );
-    const started = await startRun(dir);
-    try {
+    await withRun(dir, async (started) => {
       expect(await eventually(() => lines(started.running.output(), 'restarting it in 2 s').length > 0)).toBe(true);
       const output = started.running.output();
       expect(lines(output, 'flaky.1 exited')).toEqual(
@@ -55,15 +55,12 @@ describe.concurrent('run supervises', () => {
       expect(output).toContain('beat.1 | beat\n');
       expect(output).toContain('beat.2 | beat\n');
       expect(lines(output, 'beat.1 exited')).toEqual([]);
-    } finally {
-      expectNothingLeft(await stopRun(started), started.running.output());
-    }
+    });
   });
 
   it('reports a worker killed from outside, starts it again on its socket and keeps serving', async () => {
     const dir = await create(temp.dir, 'default', 'killed', ['type=python3_sync', 'workers=2']);
-    const started = await startRun(dir);
-    try {
+    await withRun(dir, async (started) => {
       await waitForText(started, '/killed/', 'Hello from the killed plugin!');
       expect(await eventually(() => sockets(started).length === 2)).toBe(true);
       const [victim] = descendants(started.running.child.pid!);
@@ -77,15 +74,12 @@ describe.concurrent('run supervises', () => {
         ),
       ).toBe(true);
       for (let i = 0; i < 4; i++) await waitForText(started, '/killed/', 'Hello from the killed plugin!');
-    } finally {
-      expectNothingLeft(await stopRun(started), started.running.output());
-    }
+    });
   });
 
   it('restarts once for a burst of changes, and not for files outside its patterns', async () => {
     const dir = await create(temp.dir, 'default', 'burst', ['type=python3_sync', 'workers=1']);
-    const started = await startRun(dir);
-    try {
+    await withRun(dir, async (started) => {
       await waitForText(started, '/burst/', 'Hello from the burst plugin!');
       for (const file of ['a', 'b', 'c', 'd', 'e']) {
         writeFileSync(join(dir, 'main', `${file}.py`), '# new\n');
@@ -103,9 +97,7 @@ describe.concurrent('run supervises', () => {
         'main/a.py, main/b.py, main/c.py and 2 more changed: restarting 1 process(es)',
       ]);
       await waitForText(started, '/burst/', 'Hello from the burst plugin!');
-    } finally {
-      expectNothingLeft(await stopRun(started), started.running.output());
-    }
+    });
   });
 
   it('takes .autorestart_includes and .autorestart_excludes from the plugin when they exist', async () => {
@@ -113,8 +105,7 @@ describe.concurrent('run supervises', () => {
     writeFileSync(join(dir, '.autorestart_includes'), '# only text files\n*.txt\n');
     writeFileSync(join(dir, '.autorestart_excludes'), '/drafts\n');
     mkdirSync(join(dir, 'drafts'));
-    const started = await startRun(dir);
-    try {
+    await withRun(dir, async (started) => {
       await waitForText(started, '/patterns/', 'Hello from the patterns plugin!');
       writeFileSync(join(dir, 'main', 'extra.py'), '# not included any more\n');
       writeFileSync(join(dir, 'drafts', 'todo.txt'), 'excluded\n');
@@ -127,17 +118,14 @@ describe.concurrent('run supervises', () => {
       ]);
       // Stopped once the restarted worker serves, so there is a process to see go.
       await waitForText(started, '/patterns/', 'Hello from the patterns plugin!');
-    } finally {
-      expectNothingLeft(await stopRun(started), started.running.output());
-    }
+    });
   });
 
   it('routes /NAME to /NAME/, serves static/ without the workers and answers 404 elsewhere', async () => {
     const dir = await create(temp.dir, 'default', 'routes', ['type=python3_sync', 'workers=1']);
     mkdirSync(join(dir, 'main', 'static'));
     writeFileSync(join(dir, 'main', 'static', 'site.css'), 'body { color: red }\n');
-    const started = await startRun(dir);
-    try {
+    await withRun(dir, async (started) => {
       await waitForText(started, '/routes/', 'Hello from the routes plugin!');
       const address = { port: started.port };
       expect(await get(address, '/routes/main/x?y=1')).toMatchObject({
@@ -152,9 +140,7 @@ describe.concurrent('run supervises', () => {
         status: 404,
         body: 'nothing is served at /elsewhere/: plugin routes is at /routes/\n',
       });
-    } finally {
-      expectNothingLeft(await stopRun(started), started.running.output());
-    }
+    });
   });
 });
 
@@ -218,7 +204,7 @@ describe.concurrent('run refuses what cannot run, in one line', () => {
     }
   });
 
-  it('exits 2 naming the file for an unknown type, a missing program, node dependencies not installed, and nothing to run', async () => {
+  it('exits 2 naming the file: unknown type, missing program, node dependencies missing, nothing to run', async () => {
     const dir = await create(temp.dir, 'default', 'bad_type', ['type=python3_sync']);
     const config = join(dir, 'config.ini');
     const text = readFileSync(config, 'utf8');
@@ -227,7 +213,9 @@ describe.concurrent('run refuses what cannot run, in one line', () => {
     const unknown = await runOnce(dir, []);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe(
-      `bootstrap-plugin: error: ${dir}/config.ini:${typeLine}: [app_main] type = python4_sync: unknown type (expected one of python3_sync, python2_sync, gunicorn3_sync, gunicorn2_sync, gunicorn3_asyncio, aiohttp, node, static, or a MetWork 2 _cmd_and_args)\n`,
+      `bootstrap-plugin: error: ${dir}/config.ini:${typeLine}: [app_main] type = python4_sync: unknown type ` +
+        '(expected one of python3_sync, python2_sync, gunicorn3_sync, gunicorn2_sync, gunicorn3_asyncio, ' +
+        `aiohttp, node, static, or a MetWork 2 _cmd_and_args)\n`,
     );
     writeFileSync(
       config,
@@ -237,14 +225,17 @@ describe.concurrent('run refuses what cannot run, in one line', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(
       new RegExp(
-        `^bootstrap-plugin: error: .*config\\.ini:${typeLine}: \\[app_main\\] _cmd_and_args runs "php_wrapper", which is not on the PATH`,
+        `^bootstrap-plugin: error: .*config\\.ini:${typeLine}: \\[app_main\\] _cmd_and_args runs ` +
+          '"php_wrapper", which is not on the PATH',
       ),
     );
     const node = await create(temp.dir, 'node', 'not_installed');
     const notInstalled = await runOnce(node, []);
     expect({ code: notInstalled.code, stderr: notInstalled.stderr }).toEqual({
       code: 2,
-      stderr: `bootstrap-plugin: error: ${node}/package.json: its dependencies are not installed: run "npm install" in ${node} first (MFSERV does it when it builds the plugin)\n`,
+      stderr:
+        `bootstrap-plugin: error: ${node}/package.json: its dependencies are not installed: run "npm ` +
+        `install" in ${node} first (MFSERV does it when it builds the plugin)\n`,
     });
     const empty = await create(temp.dir, 'empty', 'nothing');
     const nothing = await runOnce(empty, []);

@@ -71,7 +71,8 @@ describe.concurrent('run serves a plugin at /NAME/, picks up code edits and leav
   EDIT_CASES.forEach((c) => {
     const title = `${c.template}${c.sets ? ` (${c.sets.join(' ')})` : ''}`;
     it(
-      `${title}: one socket per worker, the edit served after one restart line, exit 130 with no process or socket left`,
+      `${title}: one socket per worker, the edit served after one restart line, exit 130 with no process or ` +
+        'socket left',
       async () => {
         const name = `edit_${c.template}_${c.sets ? 'aiohttp' : 'app'}`;
         const dir = await create(temp.dir, c.template, name, [...(c.sets ?? []), `workers=${WORKERS}`]);
@@ -231,7 +232,8 @@ describe('run from a sub-folder of a plugin', () => {
     expect({ code: run.code, stderr: run.stderr }).toEqual({
       code: 2,
       stderr:
-        'bootstrap-plugin: error: ../config.ini:3: [app_main] workers must be a whole number of at least 1, not "many"\n',
+        'bootstrap-plugin: error: ../config.ini:3: [app_main] workers must be a whole number of at least 1, ' +
+        'not "many"\n',
     });
     writeFileSync(join(dir, 'config.ini'), '[general]\n');
     const idle = await runCli(['run', 'main'], { cwd: dir });

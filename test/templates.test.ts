@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, runCli, type CliRun } from './helpers/cli.js';
+import { COMMON_FIELDS } from './helpers/fields.js';
 
 // What each MFSERV template generates, variant by variant: the file list (a vitest snapshot, so
 // that an accidental change shows; `npx vitest run -u` records a wanted one), the layer files, and a
@@ -170,13 +171,7 @@ function configparser(path: string): Promise<Sections> {
 }
 
 const GENERAL_KEYS = [
-  'version',
-  'release',
-  'summary',
-  'license',
-  'url',
-  'maintainer',
-  'vendor',
+  ...COMMON_FIELDS,
   'extra_nginx_http_conf_filename',
   'extra_nginx_server_conf_filename',
   'extra_nginx_init_worker_by_lua_block_filename',

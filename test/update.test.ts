@@ -130,7 +130,8 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
         '  added    color.txt',
         '  kept     legacy.txt (the template dropped it, but you changed it)',
         '  removed  old.txt',
-        'Dry run: updating demo from template mine would give 1 added, 1 updated, 1 merged, 1 removed, 1 kept; nothing was written',
+        'Dry run: updating demo from template mine would give 1 added, 1 updated, 1 merged, 1 removed, 1 ' +
+          'kept; nothing was written',
         'New fields: color=red',
         '',
       ].join('\n'),
@@ -145,7 +146,11 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
-      /^Plugin demo updated from template mine: 1 added, 1 updated, 1 merged, 1 removed, 1 kept\nNew fields: color=blue\n$/m,
+      new RegExp(
+        String.raw`^Plugin demo updated from template mine: 1 added, 1 updated, 1 merged, 1 removed, 1 kept\n` +
+          String.raw`New fields: color=blue\n$`,
+        'm',
+      ),
     );
     expect(read(join(plugin, 'app.conf'))).toBe(
       lines('# app', 'greeting = "hello"', 'port = 9090', 'workers = 2', 'timeout = 30', 'debug = 1'),
@@ -160,7 +165,7 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
     expect(tempsUnder(plugin)).toEqual([]);
   });
 
-  it('v3: overlapping changes get conflict markers, the files are listed, exit 1; the dry run said so and wrote nothing', async () => {
+  it('v3: overlapping changes get conflict markers, the files are listed, exit 1; the dry run said so', async () => {
     writeFileSync(join(plugin, 'app.conf'), read(join(plugin, 'app.conf')).replace('workers = 2', 'workers = 8'));
     writeFileSync(join(plugin, 'README.md'), `${read(join(plugin, 'README.md'))}My notes.\n`);
     writeFileSync(join(plugin, 'logo.bin'), Buffer.from([0, 9, 9]));
@@ -179,20 +184,23 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
     const dry = await cli(['update', 'demo', '--dry-run'], cwd);
     expect(dry.code).toBe(1);
     expect(dry.stderr).toBe(
-      'bootstrap-plugin: error: would leave conflicts in 2 files: app.conf, logo.bin (resolve the <<<<<<< blocks and *.bootstrap-plugin-new files by hand)\n',
+      'bootstrap-plugin: error: would leave conflicts in 2 files: app.conf, logo.bin (resolve the <<<<<<< ' +
+        'blocks and *.bootstrap-plugin-new files by hand)\n',
     );
     expect(snapshot(plugin)).toEqual(before);
 
     const run = await cli(['update', 'demo'], cwd);
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      'bootstrap-plugin: error: conflicts in 2 files: app.conf, logo.bin (resolve the <<<<<<< blocks and *.bootstrap-plugin-new files by hand)\n',
+      'bootstrap-plugin: error: conflicts in 2 files: app.conf, logo.bin (resolve the <<<<<<< blocks and ' +
+        '*.bootstrap-plugin-new files by hand)\n',
     );
     expect(run.stdout).toBe(
       [
         '  merged      README.md',
         '  conflicted  app.conf (1 overlapping change marked <<<<<<< yours … >>>>>>> template mine)',
-        "  conflicted  logo.bin (binary, changed on both sides: yours is kept, the template's version is in logo.bin.bootstrap-plugin-new)",
+        '  conflicted  logo.bin (binary, changed on both sides: yours is kept, ' +
+          "the template's version is in logo.bin.bootstrap-plugin-new)",
         'Plugin demo updated from template mine: 1 merged, 2 conflicted',
         '',
       ].join('\n'),
@@ -220,7 +228,9 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
     const before = snapshot(plugin);
     const refused = await cli(['update', 'demo'], cwd);
     expect(refused.stderr).toBe(
-      `bootstrap-plugin: error: ${join('demo', 'app.conf')} still holds the conflict markers of the last update: resolve them first (keep what you want between <<<<<<< yours and >>>>>>> template mine, remove the markers)\n`,
+      `bootstrap-plugin: error: ${join('demo', 'app.conf')} still holds the conflict markers of the last ` +
+        'update: resolve them first (keep what you want between <<<<<<< yours and >>>>>>> template mine, ' +
+        `remove the markers)\n`,
     );
     expect(refused.code).toBe(2);
     expect(snapshot(plugin)).toEqual(before);
@@ -327,7 +337,7 @@ describe('in a terminal', () => {
 });
 
 describe('a MetWork 2 plugin', () => {
-  it('is updated from the format-2 catalogue and keeps its .plugin_format_version, whatever MetWork the shell has', async () => {
+  it('is updated from the format-2 catalogue, keeping its .plugin_format_version, whatever the shell has', async () => {
     const cwd = temp.fresh();
     expect(
       (
@@ -405,7 +415,8 @@ describe('what update never does', () => {
     writeFileSync(join(plugin, '.bootstrap-plugin.base.gz'), gzipSync(JSON.stringify(hostile)));
     const run = await cli(['update', 'p'], cwd);
     expect(run.stderr).toBe(
-      `bootstrap-plugin: error: ${join('p', '.bootstrap-plugin.base.gz')}: damaged: "../victim.txt" is not a path inside the plugin (restore it from version control)\n`,
+      `bootstrap-plugin: error: ${join('p', '.bootstrap-plugin.base.gz')}: damaged: "../victim.txt" is not a ` +
+        `path inside the plugin (restore it from version control)\n`,
     );
     expect(run.code).toBe(2);
     expect(read(join(cwd, 'victim.txt'))).toBe('a\n');
@@ -417,7 +428,10 @@ describe('what update never does', () => {
     const run = await cli(['update', 'p'], cwd);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
-      /^bootstrap-plugin: error: p\/\.bootstrap-plugin\.base\.gz is missing: it holds what the plugin was generated from.*\n$/,
+      new RegExp(
+        String.raw`^bootstrap-plugin: error: p/\.bootstrap-plugin\.base\.gz is missing: ` +
+          String.raw`it holds what the plugin was generated from.*\n$`,
+      ),
     );
   });
 
@@ -467,7 +481,7 @@ describe('what update never does', () => {
     expect(snapshot(plugin)).toEqual(before);
   });
 
-  it('after a SIGKILL mid-update, every file is whole, and the next update removes and names the leftovers', async () => {
+  it('after a SIGKILL mid-update, every file is whole; the next update removes and names the leftovers', async () => {
     const { cwd, plugin, args } = await bigUpdate();
     const { child, exited } = startCli(cwd, args);
     expect(await waitForTemp(child, plugin)).toBe(true);
@@ -481,13 +495,15 @@ describe('what update never does', () => {
     expect(next.code).toBe(0);
     const named = next.stderr.trimEnd().split('\n');
     expect(named.sort()).toEqual(
-      leftovers.map((path) => `bootstrap-plugin: removed ${join(plugin, path)}, left by an interrupted run`).sort(),
+      leftovers
+        .map((path) => `bootstrap-plugin: note: removed ${join(plugin, path)}, left by an interrupted run`)
+        .sort(),
     );
     expect(tempsUnder(plugin)).toEqual([]);
     for (let i = 0; i < 400; i++) expect(read(join(plugin, `d${i % 10}`, `f${i}.txt`))).toBe(chunkOf('b'));
   });
 
-  it('merges with the template --template names instead of the recorded one, and records it for the next update', async () => {
+  it('merges with the template --template names instead of the recorded one, recording it for the next', async () => {
     const { cwd, plugin } = await created({ 'a.txt': lines('one', 'two', 'three', 'four') });
     writeFileSync(join(plugin, 'a.txt'), lines('one', 'two', 'three', 'four, mine'));
     const other = writeTemplate(

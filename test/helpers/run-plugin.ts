@@ -107,6 +107,16 @@ export async function stopRun(started: Started, signal: NodeJS.Signals = 'SIGINT
   };
 }
 
+/** Runs `body` against the plugin in `dir` while `run` serves it, then stops it (SIGINT) and checks it left nothing. */
+export async function withRun(dir: string, body: (started: Started) => Promise<void>): Promise<void> {
+  const started = await startRun(dir);
+  try {
+    await body(started);
+  } finally {
+    expectNothingLeft(await stopRun(started), started.running.output());
+  }
+}
+
 export function expectNothingLeft(stopped: Stopped, output: string): void {
   // One comparison, so a failure's diff shows which promise broke (and the output says why).
   const seen = {

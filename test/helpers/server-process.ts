@@ -120,7 +120,8 @@ export async function waitForPage(running: Running, address: Address, path: stri
   while (Date.now() < deadline) {
     if (running.child.exitCode !== null || running.child.signalCode !== null) {
       throw new Error(
-        `the server exited (${running.child.exitCode ?? running.child.signalCode}) before answering:\n${running.output()}`,
+        `the server exited (${running.child.exitCode ?? running.child.signalCode}) before ` +
+          `answering:\n${running.output()}`,
       );
     }
     try {
@@ -131,7 +132,8 @@ export async function waitForPage(running: Running, address: Address, path: stri
     await new Promise((done) => setTimeout(done, POLL_INTERVAL_MS));
   }
   throw new Error(
-    `no answer on ${JSON.stringify(address)}${path} within ${timeoutMs} ms (${lastError}); it printed:\n${running.output()}`,
+    `no answer on ${JSON.stringify(address)}${path} within ${timeoutMs} ms (${lastError}); it ` +
+      `printed:\n${running.output()}`,
   );
 }
 

@@ -36,10 +36,19 @@ export async function inTerminal(
     ? ['sh', '-c', 'exec "$@" | cat > "$PIPE_TO"', 'sh', process.execPath, CLI, ...args]
     : [process.execPath, CLI, ...args];
   if (pipeStdoutTo) env.PIPE_TO = pipeStdoutTo;
+  return inTerminalCommand(command, steps, { cwd, env });
+}
+
+/** Runs any command in a real pseudo-terminal (test/helpers/pty-driver.py), acting after each expected text. */
+export async function inTerminalCommand(
+  command: string[],
+  steps: Array<[string, TerminalAction]>,
+  options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<TerminalSession> {
   const { stdout } = await promisify(execFile)('python3', [DRIVER, JSON.stringify(steps), ...command], {
-    cwd,
-    env,
-    timeout: 60_000,
+    cwd: options.cwd,
+    env: options.env,
+    timeout: options.timeoutMs ?? 60_000,
   });
   const session = JSON.parse(stdout) as Omit<TerminalSession, 'exitSeconds'> & { exit_seconds: number };
   return { code: session.code, output: session.output, timeout: session.timeout, exitSeconds: session.exit_seconds };

@@ -139,7 +139,9 @@ def main(folder: str) -> None:
     plugin_manager.add_hookspecs(TracimHookSpec)
     hook_calls: list[dict[str, t.Any]] = []
     plugin_manager.add_hookcall_monitoring(
-        lambda name, impls, kwargs: hook_calls.append({"hook": name, "implementations": [describe(impl) for impl in impls]}),
+        lambda name, impls, kwargs: hook_calls.append(
+            {"hook": name, "implementations": [describe(impl) for impl in impls]}
+        ),
         lambda outcome, name, impls, kwargs: None,
     )
 

@@ -38,7 +38,7 @@ const COMPLETE = '__complete';
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === COMPLETE) {
     try {
-      return void out(completeWords(COMMANDS, argv.slice(1)).join('\n'));
+      return void out((await completeWords(COMMANDS, argv.slice(1))).join('\n'));
     } catch {
       return;
     }

@@ -58,7 +58,8 @@ function toPromptError(error: Error, field: Field): Error {
     return new InterruptedError();
   if (error.name !== 'ExitPromptError') return error;
   return new UsageError(
-    `input ended before "${field.name}" was answered, nothing was written: pass --yes to take the defaults, or --set ${field.name}=VALUE`,
+    `input ended before "${field.name}" was answered, nothing was written: pass --yes to take the defaults, ` +
+      `or --set ${field.name}=VALUE`,
   );
 }
 

@@ -1,22 +1,43 @@
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { DEFAULT_CONFIG_NAME } from '../core/env.js';
+import { accessSync, constants, readFileSync, realpathSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { styleText } from 'node:util';
+import type { Ask } from '../core/answers.js';
 import { EXIT, ioReason } from '../core/errors.js';
+<<<<<<< HEAD
 import { METWORK_GENERATIONS, resolveMetwork } from '../core/metwork.js';
 import { renderTimeLimitOf } from '../core/render-thread.js';
 import type { TemplateLookup } from '../core/templates.js';
 import { BUILTIN_TEMPLATES, PACKAGE_ROOT } from '../paths.js';
 import { endHungUp } from '../prompt.js';
 import type { OptionSpec } from './command.js';
+=======
+import { PACKAGE_ROOT } from '../paths.js';
+import { createAsk, endHungUp } from '../prompt.js';
+>>>>>>> main
 
 /** The edge's shared pieces: output, signals, and options several commands take. */
 
 export const out = (text: string) => process.stdout.write(`${text}\n`);
-export const warn = (text: string) => process.stderr.write(`bootstrap-plugin: ${text}\n`);
+
+/** Colours for a person at a terminal only: never in a pipe or a file, never under NO_COLOR (no-color.org). */
+export function paint(stream: NodeJS.WriteStream, style: Parameters<typeof styleText>[0], text: string): string {
+  const wanted = stream.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+  return wanted ? styleText(style, text) : text;
+}
+
+const LABEL_STYLES = { error: 'red', warning: 'yellow', note: 'cyan' } as const;
+const LABEL = /^(error|warning|note):/;
+
+export const warn = (text: string) => {
+  const labelled = text.replace(LABEL, (label, word: keyof typeof LABEL_STYLES) =>
+    paint(process.stderr, ['bold', LABEL_STYLES[word]], label),
+  );
+  process.stderr.write(`bootstrap-plugin: ${labelled}\n`);
+};
 
 /** Leftovers of killed runs (temporary files, a stale lock) that a command removed on the way. */
-export function noteRemoved(paths: string[]): void {
-  for (const path of paths) warn(`note: removed ${path}, left by an interrupted run`);
+export function noteRemoved(paths: string[], dryRun = false): void {
+  for (const path of paths) warn(`note: ${dryRun ? 'would remove' : 'removed'} ${path}, left by an interrupted run`);
 }
 
 // `bootstrap-plugin list | head` closes the pipe early: that is the reader's choice, not an error.
@@ -29,7 +50,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   // `> /dev/full`, a full disk: one line, not a stack trace. Output comes after the work, so
   // what was written stays written.
   process.stderr.write(
-    `bootstrap-plugin: error: cannot write the output to standard output: ${ioReason(error)}; check where it is redirected\n`,
+    `bootstrap-plugin: error: cannot write the output to standard output: ${ioReason(error)}; check where it ` +
+      `is redirected\n`,
   );
   process.exit(EXIT.failure);
 });
@@ -71,45 +93,53 @@ export function abortOnSignals(): AbortSignal {
   return controller.signal;
 }
 
-const TEMPLATES_ENV = 'BOOTSTRAP_PLUGIN_TEMPLATES';
-
-export const TEMPLATES_DIR_OPTION = {
-  type: 'string',
-  multiple: true,
-  value: 'DIR',
-  completes: 'dirs',
-  summary: `extra template directory (also $${TEMPLATES_ENV}, ":"-separated)`,
-} as const satisfies OptionSpec;
-
-export const MODULE_OPTION = {
-  type: 'string',
-  value: 'M',
-  summary: 'module name (default: $MFMODULE, else mfserv)',
-} as const satisfies OptionSpec;
-
-export const CONFIG_NAME_OPTION = {
-  type: 'string',
-  value: 'N',
-  summary: `chooses key[VARIANT] values (default: $MFCONFIG, else ${DEFAULT_CONFIG_NAME})`,
-} as const satisfies OptionSpec;
-
-export const METWORK_OPTION = {
-  type: 'string',
-  value: 'G',
-  summary: `MetWork generation of the MFSERV templates: ${METWORK_GENERATIONS.join(' or ')} (default: 2 when $MFMODULE_VERSION is >= 1, else 0.9)`,
-} as const satisfies OptionSpec;
-
-/** The template options of list, create and config check: `--templates-dir` and `--metwork`. */
-export const TEMPLATE_OPTIONS = { 'templates-dir': TEMPLATES_DIR_OPTION, metwork: METWORK_OPTION } as const;
-
-export function templateLookup(options: { 'templates-dir'?: readonly string[]; metwork?: string }): TemplateLookup {
-  const fromEnv = (process.env[TEMPLATES_ENV] ?? '').split(':').filter(Boolean);
-  // Absolute, so a plugin's .bootstrap-plugin.json records a template path valid from anywhere.
-  const userDirs = [...(options['templates-dir'] ?? []), ...fromEnv].map((dir) => resolve(dir));
+/** How create and update get their answers: asked on a terminal unless --yes, else defaults, noted. */
+export function fieldAnswering(yes: boolean, signal: AbortSignal) {
+  const interactive = !yes && isInteractive();
   return {
+<<<<<<< HEAD
     builtinDir: BUILTIN_TEMPLATES,
     userDirs,
     generation: resolveMetwork(options.metwork, process.env).generation,
     renderTimeLimit: renderTimeLimitOf(process.env),
+=======
+    ask: interactive ? createAsk(signal) : (undefined as Ask | undefined),
+    /** Says which `fields` took their defaults because there was no terminal to ask on. */
+    noteDefaulted(fields: string[], what = 'these'): void {
+      if (yes || interactive || fields.length === 0) return;
+      warn(
+        `no terminal to ask on, so ${what} took their defaults: ${fields.join(', ')} ` +
+          '(choose with --set FIELD=VALUE; --yes silences this note)',
+      );
+    },
+>>>>>>> main
   };
 }
+
+const PROGRAM = 'bootstrap-plugin';
+
+/**
+ * The command that runs this tool again from the user's shell, for the next steps it prints.
+ * Under npx or an npm script, npm's PATH is not the user's: `npx bootstrap-plugin`. The bare
+ * name when the user's PATH finds this same program; else its path, which works from anywhere.
+ */
+export function invokedAs(environment = process.env, program = process.argv[1]): string {
+  // npx quotes the command it runs (`'bootstrap-plugin'`); a package.json script is as written.
+  if (new RegExp(`^'?${PROGRAM}('|\\s|$)`).test(environment.npm_lifecycle_script ?? '')) return `npx ${PROGRAM}`;
+  const self = realpath(program);
+  const dirs = (environment.PATH ?? '').split(delimiter).filter(Boolean);
+  if (self && dirs.some((dir) => realpath(join(dir, PROGRAM), constants.X_OK) === self)) return PROGRAM;
+  return realpath(program, constants.X_OK) ? shellWord(program) : `node ${shellWord(program)}`;
+}
+
+/** The real path of an existing file that allows `mode`, else undefined. */
+function realpath(path: string, mode = constants.F_OK): string | undefined {
+  try {
+    accessSync(path, mode);
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+const shellWord = (word: string) => (/^[\w./@%+=:,-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`);

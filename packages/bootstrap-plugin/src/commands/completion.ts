@@ -1,7 +1,7 @@
-import { findTemplate, listTemplates } from '../core/templates.js';
 import { UsageError } from '../core/errors.js';
 import { defineCommand, GLOBAL_OPTIONS, type Command, type OptionSpec } from '../cli/command.js';
-import { out, templateLookup } from '../cli/io.js';
+import { out } from '../cli/io.js';
+import { templateLookup } from '../cli/options.js';
 
 const SHELLS = ['bash', 'zsh', 'fish'] as const;
 
@@ -13,7 +13,9 @@ const SHELLS = ['bash', 'zsh', 'fish'] as const;
 const SCRIPTS: Record<(typeof SHELLS)[number], string> = {
   bash: `_bootstrap_plugin() {
   local IFS=$'\\n'
-  COMPREPLY=($(compgen -W "$(bootstrap-plugin __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)" -- "\${COMP_WORDS[COMP_CWORD]}"))
+  local candidates
+  candidates=$(bootstrap-plugin __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
+  COMPREPLY=($(compgen -W "$candidates" -- "\${COMP_WORDS[COMP_CWORD]}"))
   [[ \${#COMPREPLY[@]} -eq 0 ]] && compopt -o default
   return 0
 }
@@ -26,7 +28,15 @@ _bootstrap_plugin() {
   if (( \${#candidates} )); then compadd -- "\${candidates[@]}"; else _files; fi
 }
 compdef _bootstrap_plugin bootstrap-plugin`,
-  fish: `complete -c bootstrap-plugin -f -a '(set -l c (bootstrap-plugin __complete (commandline -opc)[2..-1] (commandline -ct) 2>/dev/null); if test (count $c) -gt 0; printf "%s\\n" $c; else; __fish_complete_path (commandline -ct); end)'`,
+  fish: `function __bootstrap_plugin_complete
+    set -l c (bootstrap-plugin __complete (commandline -opc)[2..-1] (commandline -ct) 2>/dev/null)
+    if test (count $c) -gt 0
+        printf "%s\\n" $c
+    else
+        __fish_complete_path (commandline -ct)
+    end
+end
+complete -c bootstrap-plugin -f -a '(__bootstrap_plugin_complete)'`,
 };
 
 export const completion = defineCommand({
@@ -48,7 +58,7 @@ const optionSpellings = (options: Record<string, OptionSpec>) =>
   ]);
 
 /** The candidates for the last of `words` (the one being typed, maybe empty). */
-export function completeWords(commands: readonly Command[], words: string[]): string[] {
+export async function completeWords(commands: readonly Command[], words: string[]): Promise<string[]> {
   const current = words.at(-1) ?? '';
   const before = words.slice(0, -1);
   const typed = before.filter((word) => !word.startsWith('-'));
@@ -65,12 +75,17 @@ export function completeWords(commands: readonly Command[], words: string[]): st
   const spec = Object.entries(command.options).find(
     ([name, s]) => previous === `--${name}` || (s.short && previous === `-${s.short}`),
   )?.[1];
+  // `list fla<TAB>`: the first argument, when it names a template and none is typed yet.
+  const firstArgument = command.args[0]?.completes === 'templates' && !spec && !current.startsWith('-');
+  const completes =
+    spec?.completes ?? (firstArgument && typed.length === command.name.split(' ').length ? 'templates' : undefined);
+  const { findTemplate, listTemplates } = await import('../core/templates.js');
   const lookup = () => templateLookup({ metwork: valueOf(before, 'metwork') });
-  if (spec?.completes === 'templates')
+  if (completes === 'templates')
     return listTemplates(lookup())
       .templates.map((t) => t.name)
       .filter((name) => name.startsWith(current));
-  if (spec?.completes === 'fields') {
+  if (completes === 'fields') {
     const template = findTemplate(valueOf(before, 'template', 't') ?? 'default', lookup(), process.cwd());
     return template.fields.map((field) => `${field.name}=`).filter((name) => name.startsWith(current));
   }

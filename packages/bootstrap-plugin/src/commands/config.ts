@@ -1,9 +1,15 @@
-import { checkConfig, type CheckResult } from '../core/check.js';
-import { getConfigValue, setConfigValues, type SetResult } from '../core/config.js';
+import type { CheckResult } from '../core/check.js';
+import type { SetResult } from '../core/config.js';
 import { EXIT } from '../core/errors.js';
-import { resolveModule } from '../core/names.js';
 import { defineCommand } from '../cli/command.js';
-import { abortOnSignals, noteRemoved, out, TEMPLATE_OPTIONS, templateLookup } from '../cli/io.js';
+import { abortOnSignals, noteRemoved, out } from '../cli/io.js';
+import {
+  moduleOf,
+  RECORDED_MODULE_OPTION,
+  RECORDED_TEMPLATE_OPTION,
+  TEMPLATE_OPTIONS,
+  templateLookup,
+} from '../cli/options.js';
 
 const PATH = { name: 'path', required: true, completes: 'files', summary: 'plugin directory or ini file' } as const;
 
@@ -31,6 +37,7 @@ export const configGet = defineCommand({
   args: [PATH, { name: 'key', label: 'SECTION.KEY', required: true, summary: 'SECTION.KEY, e.g. custom.api_url' }],
   options: {},
   async run({ args }) {
+    const { getConfigValue } = await import('../core/config.js');
     out(await getConfigValue({ path: args.path, cwd: process.cwd(), address: args.key }));
   },
 });
@@ -50,6 +57,7 @@ export const configSet = defineCommand({
   ],
   options: {},
   async run({ args }) {
+    const { setConfigValues } = await import('../core/config.js');
     printSet(
       await setConfigValues({
         path: args.path,
@@ -68,25 +76,19 @@ export const configCheck = defineCommand({
   options: {
     ...TEMPLATE_OPTIONS,
     template: {
-      type: 'string',
-      short: 't',
-      value: 'T',
-      completes: 'templates',
+      ...RECORDED_TEMPLATE_OPTION,
       summary: 'template to check against (default: the one in .bootstrap-plugin.json)',
     },
-    module: {
-      type: 'string',
-      value: 'M',
-      summary: 'module name, when .bootstrap-plugin.json has none (default: $MFMODULE, else mfserv)',
-    },
+    module: RECORDED_MODULE_OPTION,
   },
   async run({ options, args }) {
+    const { checkConfig } = await import('../core/check.js');
     const result = await checkConfig({
       ...templateLookup(options),
       path: args.path,
       cwd: process.cwd(),
       template: options.template,
-      module: resolveModule(options.module ?? process.env.MFMODULE),
+      module: moduleOf(options.module),
       environment: process.env,
     });
     printCheck(result);

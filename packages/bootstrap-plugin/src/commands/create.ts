@@ -1,23 +1,19 @@
-import { createPlugin, type CreateOptions, type CreateResult } from '../core/create.js';
-import { checkMakeFlags, makePlugin, type MakeResult } from '../core/make.js';
+import type { CreateOptions, CreateResult } from '../core/create.js';
+import type { MakeResult } from '../core/make.js';
 import { resolveMetwork } from '../core/metwork.js';
-import { resolveModule } from '../core/names.js';
-import { createAsk } from '../prompt.js';
 import { defineCommand } from '../cli/command.js';
+import { abortOnSignals, fieldAnswering, invokedAs, noteRemoved, out, toolVersion } from '../cli/io.js';
 import {
-  abortOnSignals,
-  isInteractive,
+  ANSWER_OPTIONS,
+  JSON_OPTION,
   MODULE_OPTION,
-  out,
+  moduleOf,
   TEMPLATE_OPTIONS,
   templateLookup,
-  toolVersion,
-  warn,
-} from '../cli/io.js';
+} from '../cli/options.js';
 
 function printCreated(result: CreateResult): void {
-  for (const leftover of result.leftovers)
-    warn(`${result.dryRun ? 'would remove' : 'removed'} ${leftover}, left by an interrupted run`);
+  noteRemoved(result.leftovers, result.dryRun);
   if (result.dryRun) {
     const replaced = new Set(result.replaced);
     const replacing = replaced.size > 0 ? `, replacing ${replaced.size} existing ones` : '';
@@ -55,20 +51,7 @@ export const create = defineCommand({
       completes: 'templates',
       summary: 'template name, or path to a template directory',
     },
-    yes: {
-      type: 'boolean',
-      short: 'y',
-      aliases: ['no-input'] /* MFSERV's spelling, not a negated --input */,
-      summary: 'use defaults for every field not given; never prompt',
-    },
-    set: {
-      type: 'string',
-      multiple: true,
-      default: [],
-      value: 'FIELD=VALUE',
-      completes: 'fields',
-      summary: 'answer a field',
-    },
+    ...ANSWER_OPTIONS,
     answers: {
       type: 'string',
       value: 'FILE',
@@ -79,7 +62,7 @@ export const create = defineCommand({
     module: MODULE_OPTION,
     force: { type: 'boolean', summary: 'write over an existing plugin: replace only the files the template produces' },
     'dry-run': { type: 'boolean', summary: 'print the files that would be written; write nothing' },
-    json: { type: 'boolean', summary: 'print the result as JSON' },
+    json: JSON_OPTION,
     make: { type: 'boolean', summary: 'then build the .plugin archive in the plugin directory (see release)' },
     install: { type: 'boolean', summary: "then install the archive with MetWork's plugins.install (needs --make)" },
     delete: {
@@ -90,35 +73,35 @@ export const create = defineCommand({
   },
   async run({ options, args }) {
     const make = { make: Boolean(options.make), install: Boolean(options.install), delete: Boolean(options.delete) };
-    checkMakeFlags({ ...make, dryRun: Boolean(options['dry-run']), force: Boolean(options.force) });
+    // Building an archive loads the release code: only when asked for.
+    const maker = make.make || make.install || make.delete ? await import('../core/make.js') : undefined;
+    maker?.checkMakeFlags({ ...make, dryRun: Boolean(options['dry-run']), force: Boolean(options.force) });
+    const { createPlugin } = await import('../core/create.js');
     const signal = abortOnSignals();
-    const interactive = !options.yes && isInteractive();
+    const answering = fieldAnswering(options.yes, signal);
     const createOptions: CreateOptions = {
       ...templateLookup(options),
       name: args.name,
       template: options.template,
       dir: options.dir,
       cwd: process.cwd(),
-      module: resolveModule(options.module ?? process.env.MFMODULE),
+      module: moduleOf(options.module),
       set: options.set,
       answersFile: options.answers,
-      ask: interactive ? createAsk(signal) : undefined,
+      ask: answering.ask,
       force: options.force,
       dryRun: options['dry-run'],
       toolVersion: toolVersion(),
+      invokedAs: invokedAs(),
       metworkVersion: resolveMetwork(options.metwork, process.env).formatVersion,
       signal,
     };
-    const made = make.make ? await makePlugin({ ...createOptions, ...make, environment: process.env }) : undefined;
+    const made = maker ? await maker.makePlugin({ ...createOptions, ...make, environment: process.env }) : undefined;
     const result = made?.created ?? (await createPlugin(createOptions));
     if (options.json)
       out(JSON.stringify(made ? { ...result, archive: made.archive, deleted: made.deleted } : result, null, 2));
     else if (made) printMade(made);
     else printCreated(result);
-    if (!options.yes && !interactive && result.defaulted.length > 0) {
-      warn(
-        `no terminal to ask on, so these took their defaults: ${result.defaulted.join(', ')} (choose with --set FIELD=VALUE; --yes silences this note)`,
-      );
-    }
+    answering.noteDefaulted(result.defaulted);
   },
 });

@@ -1,9 +1,7 @@
-import { collectVariables, DEFAULT_CONFIG_NAME } from '../core/env.js';
 import { PROFILE_FORMATS, renderProfile, type ProfileFormat } from '../core/profiles.js';
-import { writeFileAtomic } from '../core/fs-file.js';
-import { resolveModule } from '../core/names.js';
 import { defineCommand } from '../cli/command.js';
-import { abortOnSignals, CONFIG_NAME_OPTION, MODULE_OPTION, noteRemoved, warn } from '../cli/io.js';
+import { abortOnSignals, noteRemoved, warn } from '../cli/io.js';
+import { CONFIG_NAME_OPTION, configNameOf, MODULE_OPTION, moduleOf } from '../cli/options.js';
 
 export const env = defineCommand({
   name: 'env',
@@ -31,17 +29,20 @@ export const env = defineCommand({
     },
   },
   async run({ options, args }) {
+    const { collectVariables } = await import('../core/env.js');
     const { variables, warnings, notes, scope } = await collectVariables({
       paths: args.paths,
       cwd: process.cwd(),
-      module: resolveModule(options.module ?? process.env.MFMODULE),
-      configName: options['config-name'] || process.env.MFCONFIG || DEFAULT_CONFIG_NAME,
+      module: moduleOf(options.module),
+      configName: configNameOf(options['config-name']),
       environment: process.env,
     });
     const profile = renderProfile(variables, options.format as ProfileFormat, scope);
     for (const warning of [...warnings, ...profile.warnings]) warn(`warning: ${warning}`);
     for (const note of notes) warn(`note: ${note}`);
-    if (options.output) noteRemoved((await writeFileAtomic(options.output, profile.text, abortOnSignals())).removed);
-    else process.stdout.write(profile.text);
+    if (options.output) {
+      const { writeFileAtomic } = await import('../core/fs-file.js');
+      noteRemoved((await writeFileAtomic(options.output, profile.text, abortOnSignals())).removed);
+    } else process.stdout.write(profile.text);
   },
 });

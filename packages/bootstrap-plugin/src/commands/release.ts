@@ -1,4 +1,3 @@
-import { buildRelease } from '../core/release.js';
 import { defineCommand } from '../cli/command.js';
 import { abortOnSignals, out, warn } from '../cli/io.js';
 
@@ -15,6 +14,7 @@ export const release = defineCommand({
     },
   },
   async run({ options, args }) {
+    const { buildRelease } = await import('../core/release.js');
     const result = await buildRelease({
       dir: args.dir,
       cwd: process.cwd(),

@@ -1,10 +1,10 @@
-import { DEFAULT_CONFIG_NAME } from '../core/env.js';
 import { EXIT, UsageError } from '../core/errors.js';
-import { resolveModule } from '../core/names.js';
-import { DEFAULT_PORT, runPlugin, type RunEvent } from '../core/run/run.js';
+import { MFSERV_PORT } from '../core/metwork.js';
+import type { RunEvent } from '../core/run/run.js';
 import { RUNTIME_BIN } from '../paths.js';
 import { defineCommand } from '../cli/command.js';
-import { abortOnSignals, CONFIG_NAME_OPTION, MODULE_OPTION, out, warn } from '../cli/io.js';
+import { abortOnSignals, out, warn } from '../cli/io.js';
+import { CONFIG_NAME_OPTION, configNameOf, MODULE_OPTION, moduleOf } from '../cli/options.js';
 
 const MAX_PORT = 65535;
 
@@ -12,10 +12,10 @@ function printRunEvent(event: RunEvent): void {
   switch (event.kind) {
     case 'ready':
       out(`Serving plugin at ${event.url} from ${event.pluginDir} (Ctrl-C stops everything)`);
-      for (const app of event.apps)
-        out(
-          `  app ${app.name}: ${app.workers === 0 ? 'static files' : `${app.workers} worker(s)`} at ${app.urls.join(' ')}`,
-        );
+      for (const app of event.apps) {
+        const serves = app.workers === 0 ? 'static files' : `${app.workers} worker(s)`;
+        out(`  app ${app.name}: ${serves} at ${app.urls.join(' ')}`);
+      }
       for (const daemon of event.daemons) out(`  extra daemon ${daemon.name}: ${daemon.copies} process(es)`);
       return;
     case 'output':
@@ -26,11 +26,11 @@ function printRunEvent(event: RunEvent): void {
       warn(`${event.worker} ${how}; restarting it in ${event.restartInMs / 1000} s`);
       return;
     }
-    case 'restarting':
-      out(
-        `${event.changed.slice(0, 3).join(', ')}${event.changed.length > 3 ? ` and ${event.changed.length - 3} more` : ''} changed: restarting ${event.workers} process(es)`,
-      );
+    case 'restarting': {
+      const more = event.changed.length > 3 ? ` and ${event.changed.length - 3} more` : '';
+      out(`${event.changed.slice(0, 3).join(', ')}${more} changed: restarting ${event.workers} process(es)`);
       return;
+    }
     case 'warning':
       warn(`warning: ${event.message}`);
       return;
@@ -46,7 +46,7 @@ export const run = defineCommand({
   options: {
     port: {
       type: 'string',
-      default: String(DEFAULT_PORT),
+      default: String(MFSERV_PORT),
       value: 'N',
       summary: "port of the proxy on 127.0.0.1 (MFSERV's nginx port by default)",
     },
@@ -57,13 +57,14 @@ export const run = defineCommand({
     const port = Number(options.port);
     if (!/^\d+$/.test(options.port) || port < 1 || port > MAX_PORT)
       throw new UsageError(`--port ${options.port}: expected a whole number from 1 to ${MAX_PORT}`);
+    const { runPlugin } = await import('../core/run/run.js');
     const signal = abortOnSignals();
     await runPlugin({
       dir: args.dir,
       cwd: process.cwd(),
       port,
-      module: resolveModule(options.module ?? process.env.MFMODULE),
-      configName: options['config-name'] || process.env.MFCONFIG || DEFAULT_CONFIG_NAME,
+      module: moduleOf(options.module),
+      configName: configNameOf(options['config-name']),
       environment: process.env,
       runtime: { binDir: RUNTIME_BIN, python: 'python3' },
       signal,

@@ -179,7 +179,10 @@ function assertNameFree(
   );
 }
 
-/** Where `a.b.c` goes: an existing key, else an existing section, else a new section (cut at the last dot, as git config does). */
+/**
+ * Where `a.b.c` goes: an existing key, else an existing section, else a new section (cut at the
+ * last dot, as git config does).
+ */
 function chooseTarget(doc: IniDocument, address: string, file: string): { section: string; key: string } {
   const cuts = splits(address);
   const withKey = cuts.filter((c) => findSection(doc, c.section)?.entries.has(c.key.toLowerCase()));
@@ -196,7 +199,8 @@ function chooseTarget(doc: IniDocument, address: string, file: string): { sectio
   const sameButCase = sectionNames(doc).find((name) => name.toLowerCase() === target.section.toLowerCase());
   if (sameButCase) {
     throw new UsageError(
-      `${file} has no section [${target.section}] but has [${sameButCase}] (section names are case-sensitive): set ${sameButCase}.${target.key}`,
+      `${file} has no section [${target.section}] but has [${sameButCase}] (section names are ` +
+        `case-sensitive): set ${sameButCase}.${target.key}`,
     );
   }
   return target;

@@ -24,6 +24,8 @@ export interface CreateOptions extends TemplateLookup, AnswerSources {
   toolVersion: string;
   /** What format-2 templates write in `.plugin_format_version` (see resolveMetwork). */
   metworkVersion?: string;
+  /** The command that runs this tool in the user's shell, for the next steps; `bootstrap-plugin` when absent. */
+  invokedAs?: string;
   signal?: AbortSignal;
 }
 
@@ -71,6 +73,10 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
   });
   // What `update` needs later: the answers, and what the template produced to merge against.
   files.push(stateFile(template, options.module, options.toolVersion, answers), baseFile(files, secrets));
+<<<<<<< HEAD
+=======
+  const nextSteps = await renderNextSteps(template, context, relative(options.cwd, target), options.invokedAs);
+>>>>>>> main
   const written = await writeFiles(target, files, {
     replace: options.force,
     dryRun: options.dryRun,
@@ -89,3 +95,21 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
     dryRun: options.dryRun,
   };
 }
+<<<<<<< HEAD
+=======
+
+/**
+ * The template's `next-steps.ejs`, rendered for a plugin at `dir` (relative to where the user is)
+ * with `cli`, the command that runs this tool there; empty without one.
+ */
+export async function renderNextSteps(
+  template: Template,
+  context: RenderContext,
+  dir: string,
+  cli = 'bootstrap-plugin',
+): Promise<string> {
+  if (!template.nextSteps) return '';
+  const text = decodeUtf8(readRegularFile(template.nextSteps.path, 'make it readable'), template.nextSteps.path);
+  return (await renderEjs(text, { ...context, dir: dir || '.', cli }, template.nextSteps)).trim();
+}
+>>>>>>> main

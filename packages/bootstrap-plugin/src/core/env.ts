@@ -22,8 +22,6 @@ import {
  * sanitised and checked for collisions, values are quoted so no shell ever runs them.
  */
 
-/** MetWork's configuration name when `MFCONFIG` is not set. */
-export const DEFAULT_CONFIG_NAME = 'GENERIC';
 const CURRENT_PLUGIN = 'CURRENT_PLUGIN';
 const PLACEHOLDER = /\{\{(.*?)\}\}/gs;
 const PLACEHOLDER_NAME = /^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*$/;
@@ -72,7 +70,8 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
   const misplaced = rest.find((s) => s.isDirectory);
   if (misplaced) {
     throw new UsageError(
-      `${misplaced.shown} is a directory: only the first PATH may be a plugin directory, the others are ini files layered over it`,
+      `${misplaced.shown} is a directory: only the first PATH may be a plugin directory, the others are ini ` +
+        'files layered over it',
     );
   }
   if (first.isDirectory && isFormat2Plugin(first.absolute)) {
@@ -161,7 +160,8 @@ async function pluginIdentity(source: Source, module: string, prefix: string, wa
   const name = label?.name ?? basename(source.absolute);
   if (label && label.module !== module) {
     warnings.push(
-      `${join(source.shown, LABEL_FILE)}: the plugin belongs to module "${label.module}" but the variables are named for "${module}" (use --module ${label.module})`,
+      `${join(source.shown, LABEL_FILE)}: the plugin belongs to module "${label.module}" but the variables ` +
+        `are named for "${module}" (use --module ${label.module})`,
     );
   }
   const file = source.shown;

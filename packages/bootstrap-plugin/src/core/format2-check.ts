@@ -40,7 +40,9 @@ export async function checkFormat2Plugin(options: Format2CheckOptions): Promise<
       severity: 'error',
       file: labelFile,
       line: 1,
-      message: `the plugin belongs to module "${label.module}", not "${options.module}" (check it with --module ${label.module})`,
+      message:
+        `the plugin belongs to module "${label.module}", not "${options.module}" (check it with ` +
+        `--module ${label.module})`,
     });
   }
   if (label) {
@@ -89,7 +91,10 @@ async function formatVersionFindings(options: Format2CheckOptions): Promise<Form
   return [];
 }
 
-/** The error for the first problem MetWork refuses the plugin for, if any: env and release act only on a plugin MetWork would load. */
+/**
+ * The error for the first problem MetWork refuses the plugin for, if any: env and release act only
+ * on a plugin MetWork would load.
+ */
 export function refusal(findings: Format2Finding[], shown: string): ConfigError | undefined {
   const error = findings.find((f) => f.severity === 'error');
   return (

@@ -28,7 +28,10 @@ export interface Format2Section {
   keys: Map<string, Format2Value>;
 }
 
-/** A finding about the configuration: `error` is what mfplugin refuses, `warning` what it reads otherwise than it looks. */
+/**
+ * A finding about the configuration: `error` is what mfplugin refuses, `warning` what it reads
+ * otherwise than it looks.
+ */
 export interface Format2Finding {
   severity: 'error' | 'warning';
   file: string;
@@ -131,7 +134,7 @@ function dialectFindings(doc: IniDocument): Format2Finding[] {
         findings.push({
           ...at,
           severity: 'error',
-          message: `MetWork cannot read this line: write key=value ("=", not ":")`,
+          message: 'MetWork cannot read this line: write key=value ("=", not ":")',
         });
       else if (colon !== -1 && colon < equals) {
         findings.push({
@@ -183,7 +186,9 @@ function expand(
         severity: 'warning',
         file: entry.file,
         line: entry.line,
-        message: `"${whole}" is kept as written: only {{VARIABLE}} placeholders are replaced (MetWork would evaluate it as Jinja2)`,
+        message:
+          `"${whole}" is kept as written: only {{VARIABLE}} placeholders are replaced (MetWork would ` +
+          'evaluate it as Jinja2)',
       });
       return whole;
     }

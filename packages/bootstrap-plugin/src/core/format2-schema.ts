@@ -142,7 +142,9 @@ export function validateFormat2(
         severity: 'error',
         file: section.file,
         line: section.line,
-        message: `unknown section [${section.name}]: MetWork accepts [general], [app_NAME], [extra_daemon_NAME] and [custom…]${mfserv ? ', [internal]' : ''}`,
+        message:
+          `unknown section [${section.name}]: MetWork accepts [general], [app_NAME], ` +
+          `[extra_daemon_NAME] and [custom…]${mfserv ? ', [internal]' : ''}`,
       });
       continue;
     }

@@ -49,7 +49,8 @@ async function resolveTarget(path: string): Promise<Target> {
   const existing = link.isSymbolicLink() ? await stat(path).catch(() => undefined) : link;
   if (!existing) {
     throw new UsageError(
-      `${path} is a symbolic link to ${await readlink(path)}, which does not exist: create that file first, or remove the link`,
+      `${path} is a symbolic link to ${await readlink(path)}, which does not exist: create that file first, ` +
+        'or remove the link',
     );
   }
   // A link is followed: the file it points to is the one meant (and the link is kept).

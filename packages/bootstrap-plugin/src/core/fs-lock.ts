@@ -33,7 +33,10 @@ interface Holder {
   ageMs: number;
 }
 
-/** Takes the lock of `file` (its real path's, so a symbolic link and its target share one); `shown` names it in messages. */
+/**
+ * Takes the lock of `file` (its real path's, so a symbolic link and its target share one); `shown`
+ * names it in messages.
+ */
 export async function lockFile(file: string, shown: string, signal?: AbortSignal): Promise<Lock> {
   const lock = `${realPathOf(file)}${LOCK_SUFFIX}`;
   const shownLock = `${shown}${LOCK_SUFFIX}`;
@@ -68,7 +71,8 @@ export async function lockFile(file: string, shown: string, signal?: AbortSignal
           ? 'another run'
           : `process ${holder.pid}${holder.host === host ? '' : ` on ${holder.host}`}`;
       throw new WorkError(
-        `${shown} is being changed by ${who} (it holds ${shownLock}); try again, or delete ${shownLock} if no bootstrap-plugin runs there`,
+        `${shown} is being changed by ${who} (it holds ${shownLock}); try again, or delete ${shownLock} if ` +
+          'no bootstrap-plugin runs there',
       );
     }
     await new Promise((done) => setTimeout(done, POLL_MS + Math.random() * POLL_MS));

@@ -12,7 +12,8 @@ export const REPLACEMENT_CHARACTER = '\uFFFD';
 
 /** Node cannot tell such bytes from a typed U+FFFD, so both are refused. */
 export const notUtf8 = (what: string): string =>
-  `${what} is not valid UTF-8 (its bytes arrive as U+FFFD "\uFFFD", which is refused for that reason): give it in UTF-8`;
+  `${what} is not valid UTF-8 (its bytes arrive as U+FFFD "\uFFFD", which is refused for that reason): give ` +
+  'it in UTF-8';
 
 /** The largest input file read: templates and answers are held in memory whole. */
 const MAX_READ_BYTES = 1024 ** 3;

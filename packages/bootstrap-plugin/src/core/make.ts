@@ -48,7 +48,8 @@ export function checkMakeFlags(flags: {
     throw new UsageError('--make cannot be combined with --dry-run (there would be no plugin to build)');
   if (flags.delete && flags.force) {
     throw new UsageError(
-      '--delete removes the plugin directory, and --force may write into an existing one holding your files: drop one of them',
+      '--delete removes the plugin directory, and --force may write into an existing one holding your files: ' +
+        'drop one of them',
     );
   }
 }

@@ -30,15 +30,18 @@ export function mergeText(base: string, ours: string, theirs: string, labels: Me
     }
     const { a, b } = region.conflict!;
     conflicts++;
-    text += `${'<'.repeat(MARKER_WIDTH)} ${labels.ours}\n${ended(a)}${'='.repeat(MARKER_WIDTH)}\n${ended(b)}${'>'.repeat(MARKER_WIDTH)} ${labels.theirs}\n`;
+    text += `${marker('<', labels.ours)}${ended(a)}${marker('=')}${ended(b)}${marker('>', labels.theirs)}`;
   }
   return { text, conflicts };
 }
 
+/** One marker line: `<<<<<<< yours`, `=======`, `>>>>>>> template NAME`. */
+const marker = (char: string, label?: string) => `${char.repeat(MARKER_WIDTH)}${label ? ` ${label}` : ''}\n`;
+
 /** Whether a text still holds a conflict block `mergeText` wrote with these labels: its first and last lines. */
 export function hasConflictMarkers(text: string, labels: MergeLabels): boolean {
-  const start = `${'<'.repeat(MARKER_WIDTH)} ${labels.ours}\n`;
-  const end = `${'>'.repeat(MARKER_WIDTH)} ${labels.theirs}\n`;
+  const start = marker('<', labels.ours);
+  const end = marker('>', labels.theirs);
   const at = text.startsWith(start) ? 0 : text.indexOf(`\n${start}`);
   return at >= 0 && text.includes(`\n${end}`, at);
 }

@@ -22,6 +22,12 @@ export const METWORK2_REFERENCE_VERSION = '2.3.9';
 /** The file that marks a plugin of format 2 (mfplugin refuses a plugin without it). */
 export const FORMAT_VERSION_FILE = '.plugin_format_version';
 
+/** MFCONFIG's default: the configuration whose `key[VARIANT]` values apply when none is named. */
+export const DEFAULT_CONFIG_NAME = 'GENERIC';
+
+/** The port of MFSERV's nginx, where a plugin NAME is served at `/NAME/`. */
+export const MFSERV_PORT = 18868;
+
 const VERSION_PREFIX = /^(\d+)\.(\d+)\.(\d+)/;
 
 export interface MetworkSelection {

@@ -41,7 +41,8 @@ export function resolveModule(given: string | undefined): string {
   const module = given ?? DEFAULT_MODULE;
   if (!MODULE_PATTERN.test(module)) {
     throw new UsageError(
-      `invalid module "${printable(module)}": use letters, digits and "_", starting with a letter (--module or MFMODULE)`,
+      `invalid module "${printable(module)}": use letters, digits and "_", starting with a letter (--module ` +
+        'or MFMODULE)',
     );
   }
   return module.toLowerCase();

@@ -23,7 +23,10 @@ export function realKey(entry: IniEntry): string {
   return isVariant(entry) ? entry.name.slice(0, entry.name.indexOf('[')) : entry.name;
 }
 
-/** `port[DEV]` → port, dev (keys are lower-case already, so variants compare case-insensitively); undefined when malformed. */
+/**
+ * `port[DEV]` → port, dev (keys are lower-case already, so variants compare case-insensitively);
+ * undefined when malformed.
+ */
 export function splitVariant(name: string): { key: string; variant: string } | undefined {
   const match = VARIANT_KEY.exec(name);
   return match ? { key: match[1], variant: match[2] } : undefined;
@@ -94,5 +97,8 @@ export function namingProblems(doc: IniDocument, prefix: string): NamingProblem[
 export function describeProblem(problem: NamingProblem, where: (entry: IniEntry) => string): string {
   const { entry, other } = problem;
   if (!other) return `"${entry.key}": ${MALFORMED_VARIANT}`;
-  return `[${problem.section}] ${realKey(entry)} gives the variable ${problem.name}, as [${problem.otherSection}] ${realKey(other)} at ${where(other)} does: rename one of them`;
+  return (
+    `[${problem.section}] ${realKey(entry)} gives the variable ${problem.name}, as ` +
+    `[${problem.otherSection}] ${realKey(other)} at ${where(other)} does: rename one of them`
+  );
 }

@@ -72,7 +72,8 @@ export async function toSource(path: string, cwd: string): Promise<Source> {
   const root = await findPluginRoot(absolute);
   if (root === undefined) {
     throw new UsageError(
-      `${path} is not inside a plugin: neither it nor a folder above it holds ${CONFIG_FILE}, ${LABEL_FILE} or ${STATE_FILE} (give a plugin directory or an ini file)`,
+      `${path} is not inside a plugin: neither it nor a folder above it holds ${CONFIG_FILE}, ${LABEL_FILE} ` +
+        `or ${STATE_FILE} (give a plugin directory or an ini file)`,
     );
   }
   const shown = root === absolute ? path : isAbsolute(path) ? root : relative(cwd, root) || '.';

@@ -53,12 +53,14 @@ export function renderProfile(variables: Variable[], format: ProfileFormat, scop
       if ('refused' in quoted) {
         const origin = variable.line === undefined ? variable.file : `${variable.file}:${variable.line}`;
         throw new UsageError(
-          `${origin}: the value of ${name} ${quoted.refused}: no dotenv spelling keeps it inert for sh and exact for Node's --env-file and python-dotenv; use --format sh or json`,
+          `${origin}: the value of ${name} ${quoted.refused}: no dotenv spelling keeps it inert for sh and ` +
+            `exact for Node's --env-file and python-dotenv; use --format sh or json`,
         );
       }
       if (quoted.expandedByPython) {
         warnings.push(
-          `${name}: python-dotenv expands the \${…} in this value unless read with interpolate=False (sh and Node read it as written)`,
+          `${name}: python-dotenv expands the \${…} in this value unless read with interpolate=False (sh and ` +
+            'Node read it as written)',
         );
       }
       pieces.push(name, '=', quoted.text, '\n');
@@ -70,7 +72,8 @@ export function renderProfile(variables: Variable[], format: ProfileFormat, scop
 /** Names are `[A-Z0-9_]`, so `env | sed` cannot be fooled into unsetting anything outside the scope. */
 function unsetSh(scope: string): string {
   return [
-    `for ${LOOP_VARIABLE} in $(env | sed -n 's/^\\(${scope}[A-Za-z0-9_]*\\)=.*/\\1/p'); do unset "$${LOOP_VARIABLE}"; done`,
+    `for ${LOOP_VARIABLE} in $(env | sed -n 's/^\\(${scope}[A-Za-z0-9_]*\\)=.*/\\1/p'); do unset ` +
+      `"$${LOOP_VARIABLE}"; done`,
     `unset ${LOOP_VARIABLE}`,
     '',
   ].join('\n');
@@ -100,12 +103,15 @@ function sizeWarnings(variables: Variable[]): string[] {
       tooLong.slice(0, NAMED_AT_MOST).join(', ') +
       (tooLong.length > NAMED_AT_MOST ? ` and ${tooLong.length - NAMED_AT_MOST} more` : '');
     warnings.push(
-      `${named}: over 128 KiB, more than Linux passes to a program in one variable; with it set, every command fails with "Argument list too long" (keep big values in a file and put its path in config.ini)`,
+      `${named}: over 128 KiB, more than Linux passes to a program in one variable; with it set, every ` +
+        'command fails with "Argument list too long" (keep big values in a file and put its path in config.ini)',
     );
   }
   if (total > MAX_ENVIRONMENT_BYTES) {
     warnings.push(
-      `the ${variables.length} variables take ${(total / 1024 / 1024).toFixed(1)} MiB, over half of what Linux passes to a program (ARG_MAX, usually 2 MiB for arguments and environment together); with them set, commands may fail with "Argument list too long"`,
+      `the ${variables.length} variables take ${(total / 1024 / 1024).toFixed(1)} MiB, over half of what ` +
+        'Linux passes to a program (ARG_MAX, usually 2 MiB for arguments and environment together); with ' +
+        'them set, commands may fail with "Argument list too long"',
     );
   }
   return warnings;
@@ -144,5 +150,8 @@ function refusal(value: string): string {
   if (value.includes('\r')) return "holds a carriage return, which Node's reader drops";
   if (value.endsWith('\\')) return 'ends with a backslash, which dotenv readers take for an escaped quote';
   if (!value.includes("'")) return 'holds "\\\\", which python-dotenv reads as one backslash';
-  return `holds a ' (which ends a single-quoted value) and one of " $ \` \\ (which sh expands or reads its own way in double quotes)`;
+  return (
+    `holds a ' (which ends a single-quoted value) and one of " $ \` \\ (which sh expands or reads its ` +
+    'own way in double quotes)'
+  );
 }

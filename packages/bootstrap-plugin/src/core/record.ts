@@ -75,7 +75,8 @@ export async function readBase(pluginDir: string, shown: string): Promise<Plugin
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new UsageError(
         `${where} is missing: it holds what the plugin was generated from, which update merges against; ` +
-          'a plugin created before bootstrap-plugin recorded it has none (create it again beside, then copy your changes over)',
+          'a plugin created before bootstrap-plugin recorded it has none (create it again beside, then copy ' +
+          'your changes over)',
       );
     }
     throw new WorkError(`cannot read ${where}: ${ioReason(error)}`);

@@ -40,7 +40,10 @@ export interface ReleaseOptions {
   cwd: string;
   /** Where the archive goes (relative to `cwd`, created if missing); the plugin directory when absent. */
   outputDir?: string;
-  /** Looked up for `{{VAR}}` in `[general]` (MetWork writes `{{MFMODULE_VERSION}}`), `MFHOSTNAME_FULL` and `SOURCE_DATE_EPOCH`. */
+  /**
+   * Looked up for `{{VAR}}` in `[general]` (MetWork writes `{{MFMODULE_VERSION}}`),
+   * `MFHOSTNAME_FULL` and `SOURCE_DATE_EPOCH`.
+   */
   environment: Record<string, string | undefined>;
   signal?: AbortSignal;
 }
@@ -155,7 +158,8 @@ function readGeneral(doc: IniDocument, file: string, environment: Record<string,
         throw new ConfigError(
           file,
           entry.line,
-          `[general] ${entry.key} uses {{${name}}}, which is not set in the environment: set ${name} or write the value`,
+          `[general] ${entry.key} uses {{${name}}}, which is not set in the environment: set ${name} or ` +
+            'write the value',
         );
       return value;
     });
@@ -175,7 +179,8 @@ function readGeneral(doc: IniDocument, file: string, environment: Record<string,
       throw new ConfigError(
         file,
         entry?.line,
-        `[general] ${key} = "${general[key]}" cannot name the archive: use letters, digits and . + ~ - _ (such as 1.2.3)`,
+        `[general] ${key} = "${general[key]}" cannot name the archive: use letters, digits and . + ~ - _ ` +
+          '(such as 1.2.3)',
       );
     }
   }

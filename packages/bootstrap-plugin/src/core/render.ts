@@ -164,7 +164,10 @@ function listFiles(root: string, relative = ''): SourceFile[] {
   });
 }
 
-/** The names in a template directory, refusing one that is not UTF-8 (it could not be named in the plugin, nor in a message). */
+/**
+ * The names in a template directory, refusing one that is not UTF-8 (it could not be named in the
+ * plugin, nor in a message).
+ */
 function readDirectory(dir: string): string[] {
   let names: Buffer[];
   try {

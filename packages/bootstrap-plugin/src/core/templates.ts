@@ -46,7 +46,10 @@ export interface TemplateLookup {
   builtinDir: string;
   /** User template directories, in order (`--templates-dir`, then `BOOTSTRAP_PLUGIN_TEMPLATES`). */
   userDirs: string[];
-  /** Which MetWork's MFSERV templates are the built-ins (default `0.9`); packs and user templates are the same for both. */
+  /**
+   * Which MetWork's MFSERV templates are the built-ins (default `0.9`); packs and user templates
+   * are the same for both.
+   */
   generation?: MetworkGeneration;
   /** How long a user template may take to render, in milliseconds (see render-thread.ts). */
   renderTimeLimit?: number;
@@ -109,7 +112,8 @@ export function findTemplate(nameOrPath: string, lookup: TemplateLookup, cwd: st
   const other: MetworkGeneration = lookup.generation === '2' ? '0.9' : '2';
   if (builtinCatalog({ ...lookup, generation: other }).names.includes(nameOrPath)) {
     throw new UsageError(
-      `template "${nameOrPath}" is one of MetWork ${other}'s: add --metwork ${other} (see: bootstrap-plugin list --metwork ${other})`,
+      `template "${nameOrPath}" is one of MetWork ${other}'s: add --metwork ${other} (see: bootstrap-plugin ` +
+        `list --metwork ${other})`,
     );
   }
   const known = [...builtins.names, ...catalog.packs, ...userDirs.map((dir) => basename(dir))];
@@ -134,7 +138,8 @@ export function trustedStateTemplate(name: string, stateFile: string, lookup: Te
   const isUsersOwn = () => lookup.userDirs.flatMap(userTemplateDirs).some((dir) => resolve(dir) === resolve(name));
   if (isTemplatePath(name) && !isUsersOwn()) {
     throw new UsageError(
-      `${stateFile} names its template by path (${printable(name)}), which is not trusted from a plugin's own files: pass --template ${printable(name)} if you trust that template`,
+      `${stateFile} names its template by path (${printable(name)}), which is not trusted from a plugin's ` +
+        `own files: pass --template ${printable(name)} if you trust that template`,
     );
   }
   return name;
@@ -228,6 +233,70 @@ function loadBase(
   return base;
 }
 
+<<<<<<< HEAD
+=======
+interface Manifest {
+  name?: string;
+  description?: string;
+  extends?: string;
+  fields?: Field[];
+  nameRules?: NameRules;
+  conditions?: Record<string, When>;
+}
+
+const MANIFEST_KEYS = ['name', 'description', 'extends', 'fields', 'nameRules', 'conditions'];
+
+function readManifest(file: string, dirName: string): Manifest {
+  const bytes = readRegularFile(file, 'a template needs a readable template.json file');
+  const data = parseJson(file, decodeUtf8(bytes, file));
+  if (!isPlainObject(data)) throw new ConfigError(file, undefined, 'expected a JSON object');
+  const unknown = Object.keys(data).find((key) => !MANIFEST_KEYS.includes(key));
+  if (unknown) throw new ConfigError(file, undefined, `unknown key "${unknown}"${didYouMean(unknown, MANIFEST_KEYS)}`);
+  const optionalString = (key: string) => data[key] === undefined || typeof data[key] === 'string';
+  const bad = ['name', 'description', 'extends'].find((key) => !optionalString(key));
+  if (bad) throw new ConfigError(file, undefined, `${bad}: expected a string`);
+  if (data.name !== undefined && data.name !== dirName && !dirName.startsWith('_')) {
+    throw new ConfigError(
+      file,
+      undefined,
+      `name "${data.name}" differs from its directory "${dirName}"; make them equal`,
+    );
+  }
+  if (data.conditions !== undefined && !isConditions(data.conditions)) {
+    throw new ConfigError(file, undefined, 'conditions: expected {"path/in/files": {"field": value or [values]}}');
+  }
+  if (data.fields !== undefined && !Array.isArray(data.fields)) {
+    throw new ConfigError(file, undefined, 'fields: expected an array of {"name", "message", "type", …}');
+  }
+  const rulesProblem = data.nameRules === undefined ? undefined : findNameRulesProblem(data.nameRules);
+  if (rulesProblem) throw new ConfigError(file, undefined, `nameRules${rulesProblem}`);
+  return data as Manifest;
+}
+
+const NAME_RULES_KEYS = ['pattern', 'patternHint', 'reserved'];
+
+/**
+ * What is wrong with a manifest's `nameRules`, prefixed with where (`.pattern: …`): a bad pattern
+ * is the manifest's error, not the name's.
+ */
+function findNameRulesProblem(rules: unknown): string | undefined {
+  if (!isPlainObject(rules)) return ': expected {"pattern"?, "patternHint"?, "reserved"?}';
+  const unknown = Object.keys(rules).find((key) => !NAME_RULES_KEYS.includes(key));
+  if (unknown) return `: unknown key "${unknown}"${didYouMean(unknown, NAME_RULES_KEYS)}`;
+  if (
+    rules.reserved !== undefined &&
+    !(Array.isArray(rules.reserved) && rules.reserved.every((r) => typeof r === 'string'))
+  ) {
+    return '.reserved: expected a list of names';
+  }
+  return findPatternProblem(rules);
+}
+
+function isConditions(value: unknown): value is Record<string, When> {
+  return isPlainObject(value) && Object.values(value).every(isPlainObject);
+}
+
+>>>>>>> main
 function mergeNameRules(base: NameRules | undefined, own: NameRules | undefined): NameRules | undefined {
   if (!base || !own) return own ?? base;
   return { ...base, ...own, reserved: [...(base.reserved ?? []), ...(own.reserved ?? [])] };

@@ -34,7 +34,10 @@ export interface WriteFilesResult {
   written: string[];
   /** Of those, the ones that replaced an existing file. */
   replaced: string[];
-  /** Absolute paths of temporary files left by a killed run on this target, removed first (named only, with `dryRun`). */
+  /**
+   * Absolute paths of temporary files left by a killed run on this target, removed first (named
+   * only, with `dryRun`).
+   */
   leftovers: string[];
 }
 

@@ -113,7 +113,8 @@ function planFile(
   if (content.conflicts > 0)
     return note(
       'conflicted',
-      `${content.conflicts} overlapping change${content.conflicts > 1 ? 's' : ''} marked <<<<<<< ${labels.ours} … >>>>>>> ${labels.theirs}`,
+      `${content.conflicts} overlapping change${content.conflicts > 1 ? 's' : ''} marked <<<<<<< ` +
+        `${labels.ours} … >>>>>>> ${labels.theirs}`,
     );
   note(content.merged ? 'merged' : 'updated');
 

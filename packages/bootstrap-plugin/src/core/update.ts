@@ -165,7 +165,9 @@ export async function mergeTemplate(options: MergeOptions): Promise<Merge> {
   if (plan.unresolved.length > 0) {
     const files = plan.unresolved.map((path) => join(shown, path)).join(', ');
     throw new UsageError(
-      `${files} still hold${plan.unresolved.length > 1 ? '' : 's'} the conflict markers of the last update: resolve them first (keep what you want between <<<<<<< ${labels.ours} and >>>>>>> ${labels.theirs}, remove the markers)`,
+      `${files} still hold${plan.unresolved.length > 1 ? '' : 's'} the conflict markers of the last update: ` +
+        `resolve them first (keep what you want between <<<<<<< ${labels.ours} and >>>>>>> ${labels.theirs}, ` +
+        'remove the markers)',
     );
   }
   return {

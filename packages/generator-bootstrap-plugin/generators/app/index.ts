@@ -1,6 +1,6 @@
 import { constants, existsSync, type Stats } from 'node:fs';
 import { join, relative } from 'node:path';
-import Generator, { type BaseOptions, type Storage } from 'yeoman-generator';
+import Generator, { type BaseOptions } from 'yeoman-generator';
 import {
   checkAnswer,
   DEFAULT_MODULE,
@@ -35,7 +35,10 @@ const DEFAULT_TEMPLATE = 'default';
 /** How long a user template may render, as the CLI reads it (BOOTSTRAP_PLUGIN_RENDER_TIMEOUT). */
 const renderOptions = () => ({ timeLimit: renderTimeLimitOf(process.env) });
 
-/** What `.yo-rc.json` keeps under "generator-bootstrap-plugin" (the package name, as for any generator), so a re-run offers the same answers. */
+/**
+ * What `.yo-rc.json` keeps under "generator-bootstrap-plugin" (the package name, as for any
+ * generator), so a re-run offers the same answers.
+ */
 interface StoredConfig {
   name?: string;
   template?: string;
@@ -49,6 +52,7 @@ type Options = BaseOptions & {
   template?: string;
   module?: string;
   metwork?: string;
+  yes?: boolean;
 };
 
 /**
@@ -79,34 +83,49 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     this.option('module', { type: String, description: 'module name (default: $MFMODULE, else mfserv)' });
     this.option('metwork', {
       type: String,
-      description: `MetWork generation of the MFSERV templates: ${METWORK_GENERATIONS.join(' or ')} (default: 2 when $MFMODULE_VERSION is >= 1, else 0.9)`,
+      description:
+        `MetWork generation of the MFSERV templates: ${METWORK_GENERATIONS.join(' or ')} ` +
+        `(default: 2 when $MFMODULE_VERSION is >= 1, else 0.9)`,
+    });
+    this.option('yes', {
+      type: Boolean,
+      alias: 'y',
+      description: 'never prompt: the stored answers, else the defaults (NAME is then required)',
     });
   }
 
   async prompting(): Promise<void> {
     const here = this.config.getAll();
     const rerun = here.name !== undefined && (this.options.name === undefined || this.options.name === here.name);
-    this.pluginName = this.options.name ?? here.name ?? (await this.#askName());
-    validatePluginName(this.pluginName);
-    this.target = rerun ? this.destinationRoot() : this.destinationPath(this.pluginName);
+    const named = this.options.name ?? here.name;
+    if (named === undefined && this.options.yes)
+      throw new Error('a plugin name is needed with --yes: yo bootstrap-plugin NAME --yes');
+    if (named !== undefined) validatePluginName(named);
     // The plugin's own .yo-rc.json, read before the plugin directory becomes the destination root.
-    const stored: Storage<StoredConfig> = rerun
-      ? this.config
-      : this.createStorage(join(this.target, '.yo-rc.json'), this.rootGeneratorName());
-    const previous = stored.getAll();
+    const storedFor = (name: string): StoredConfig =>
+      rerun
+        ? here
+        : this.createStorage(join(this.destinationPath(name), '.yo-rc.json'), this.rootGeneratorName()).getAll();
+    const previous = named === undefined ? {} : storedFor(named);
     this.module = resolveModule(this.options.module ?? previous.module ?? process.env.MFMODULE);
     this.metwork = resolveMetwork(this.options.metwork ?? previous.metwork, process.env);
     this.lookup = { ...LOOKUP, generation: this.metwork.generation };
     this.template = findTemplate(await this.#chooseTemplate(previous.template), this.lookup, this.destinationRoot());
+    // An asked name comes after the template, so its prompt applies the template's name rules too and re-asks.
+    this.pluginName = named ?? (await this.#askName(this.template));
     validatePluginName(this.pluginName, this.template);
-    // The CLI's resolution (when, validation, messages), with Yeoman asking and stored answers as defaults.
+    this.target = rerun ? this.destinationRoot() : this.destinationPath(this.pluginName);
+    const stored = named === undefined ? storedFor(this.pluginName).answers : previous.answers;
+    // The CLI's resolution (when, validation, messages), with Yeoman asking and stored answers as defaults;
+    // with --yes nothing is asked: a stored answer still valid is kept, any other field takes its default.
     const ask: Ask = async (field, defaultValue) => {
       const answers = await this.prompt<Record<string, unknown>>([
-        toQuestion(field, storedAnswer(field, previous.answers) ?? defaultValue),
+        toQuestion(field, storedAnswer(field, stored) ?? defaultValue),
       ] as never);
       return answers[field.name];
     };
-    this.answers = (await resolveAnswers(this.template.fields, { set: [], ask })).answers;
+    const sources = this.options.yes ? { set: [], recorded: stored } : { set: [], ask };
+    this.answers = (await resolveAnswers(this.template.fields, sources)).answers;
   }
 
   async writing(): Promise<void> {
@@ -180,7 +199,7 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     this.fs.write(this.destinationPath(path), content, { stat: { mode: constants.S_IFREG | mode } as Stats });
   }
 
-  async #askName(): Promise<string> {
+  async #askName(template: Template): Promise<string> {
     const { name } = await this.prompt<{ name: string }>([
       {
         type: 'input',
@@ -188,7 +207,7 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
         message: 'Plugin name',
         validate: (value: string) => {
           try {
-            validatePluginName(value);
+            validatePluginName(value, template);
             return true;
           } catch (error) {
             return (error as Error).message;
@@ -204,6 +223,7 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     if (this.options.template) return this.options.template;
     const subGenerator = this._namespaceId?.generator;
     if (subGenerator && subGenerator !== MAIN_GENERATOR) return subGenerator;
+    if (this.options.yes) return previous ?? DEFAULT_TEMPLATE;
     const { templates } = listTemplates(this.lookup);
     const { template } = await this.prompt<{ template: string }>([
       {

@@ -117,7 +117,8 @@ export function planApp(reader: SectionReader, context: AppContext): AppPlan {
       const where = typeSetting ?? { key: 'type', line: 1, value: '' };
       throw reader.error(
         where,
-        `${typeSetting ? `= ${type}: unknown type` : 'is missing'} (expected one of ${TYPES_09.join(', ')}, or a MetWork 2 _cmd_and_args)`,
+        `${typeSetting ? `= ${type}: unknown type` : 'is missing'} (expected one of ${TYPES_09.join(', ')}, ` +
+          'or a MetWork 2 _cmd_and_args)',
       );
     }
     const mainArg = reader.get('main_arg') ?? reader.get('gunicorn_arg') ?? '';
@@ -207,7 +208,8 @@ function checkNodeModules(pluginDir: string): void {
   }
   if (dependencies > 0 && !existsSync(join(pluginDir, 'node_modules'))) {
     throw new UsageError(
-      `${join(pluginDir, 'package.json')}: its dependencies are not installed: run "npm install" in ${pluginDir} first (MFSERV does it when it builds the plugin)`,
+      `${join(pluginDir, 'package.json')}: its dependencies are not installed: run "npm install" in ` +
+        `${pluginDir} first (MFSERV does it when it builds the plugin)`,
     );
   }
 }

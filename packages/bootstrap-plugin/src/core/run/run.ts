@@ -15,8 +15,6 @@ import { readPatterns, watchTree } from './watcher.js';
  * MetWork. Resolves once `signal` is aborted and every process and socket is gone.
  */
 
-/** MFSERV's nginx port. */
-export const DEFAULT_PORT = 18868;
 const HOST = '127.0.0.1';
 
 export type RunEvent =
