@@ -83,7 +83,8 @@ function templateDir(files: Record<string, string>, nextSteps?: string): { cwd: 
 }
 
 const timedOut = (file: string, template: string, also = '') =>
-  `bootstrap-plugin: error: ${file}: still rendering after ${LIMIT_SECONDS} s, an endless loop?${also} (template ${template}): fix the template, or allow more time with BOOTSTRAP_PLUGIN_RENDER_TIMEOUT=SECONDS\n`;
+  `bootstrap-plugin: error: ${file}: still rendering after ${LIMIT_SECONDS} s, an endless loop?${also} ` +
+  `(template ${template}): fix the template, or allow more time with BOOTSTRAP_PLUGIN_RENDER_TIMEOUT=SECONDS\n`;
 
 describe('a user template that never ends stops at the time limit, naming its file', () => {
   const LOOP_CASES: {
@@ -159,7 +160,9 @@ describe('a user template that never ends stops at the time limit, naming its fi
       });
       expect({ code: run.code, stderr: run.stderr }).toEqual({
         code: 2,
-        stderr: `bootstrap-plugin: error: BOOTSTRAP_PLUGIN_RENDER_TIMEOUT="${value}": expected a number of seconds greater than 0, such as 30\n`,
+        stderr:
+          `bootstrap-plugin: error: BOOTSTRAP_PLUGIN_RENDER_TIMEOUT="${value}": ` +
+          'expected a number of seconds greater than 0, such as 30\n',
       });
     }
     expect(readdirSync(cwd)).toEqual(['template']);
@@ -170,7 +173,9 @@ describe('a user template that never ends stops at the time limit, naming its fi
     const run = await runTimed(['create', '--template=./template', 'foo', '--yes'], cwd);
     expect({ code: run.code, stderr: run.stderr }).toEqual({
       code: 2,
-      stderr: `bootstrap-plugin: error: files/a.txt.ejs: ended the render before it finished (exit code 42): a template must not call process.exit()\n`,
+      stderr:
+        'bootstrap-plugin: error: files/a.txt.ejs: ended the render before it finished (exit code 42): ' +
+        'a template must not call process.exit()\n',
     });
     expect(readdirSync(cwd)).toEqual(['template']);
   });

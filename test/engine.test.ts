@@ -258,7 +258,7 @@ describe('rendering', () => {
     );
   });
 
-  it('renders a user template in a worker that keeps the errors, the helpers and the secrets of this thread', async () => {
+  it('renders a user template in a worker keeping the errors, helpers and secrets of this thread', async () => {
     const keys = { 'key.txt.ejs': '<%= secret(12) %> <%= secret(3, "a") %>' };
     const dir = writeTemplate(freshDir(), 't', { fields: [] }, keys);
     const template = loadTemplate(dir, 'user');

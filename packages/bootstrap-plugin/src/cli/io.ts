@@ -3,17 +3,8 @@ import { delimiter, join } from 'node:path';
 import { styleText } from 'node:util';
 import type { Ask } from '../core/answers.js';
 import { EXIT, ioReason } from '../core/errors.js';
-<<<<<<< HEAD
-import { METWORK_GENERATIONS, resolveMetwork } from '../core/metwork.js';
-import { renderTimeLimitOf } from '../core/render-thread.js';
-import type { TemplateLookup } from '../core/templates.js';
-import { BUILTIN_TEMPLATES, PACKAGE_ROOT } from '../paths.js';
-import { endHungUp } from '../prompt.js';
-import type { OptionSpec } from './command.js';
-=======
 import { PACKAGE_ROOT } from '../paths.js';
 import { createAsk, endHungUp } from '../prompt.js';
->>>>>>> main
 
 /** The edge's shared pieces: output, signals, and options several commands take. */
 
@@ -97,12 +88,6 @@ export function abortOnSignals(): AbortSignal {
 export function fieldAnswering(yes: boolean, signal: AbortSignal) {
   const interactive = !yes && isInteractive();
   return {
-<<<<<<< HEAD
-    builtinDir: BUILTIN_TEMPLATES,
-    userDirs,
-    generation: resolveMetwork(options.metwork, process.env).generation,
-    renderTimeLimit: renderTimeLimitOf(process.env),
-=======
     ask: interactive ? createAsk(signal) : (undefined as Ask | undefined),
     /** Says which `fields` took their defaults because there was no terminal to ask on. */
     noteDefaulted(fields: string[], what = 'these'): void {
@@ -112,7 +97,6 @@ export function fieldAnswering(yes: boolean, signal: AbortSignal) {
           '(choose with --set FIELD=VALUE; --yes silences this note)',
       );
     },
->>>>>>> main
   };
 }
 

@@ -67,16 +67,13 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
     metworkVersion: options.metworkVersion ?? METWORK2_REFERENCE_VERSION,
   });
   const secrets = recordSecrets(context);
-  const { files, nextSteps } = await renderPlugin(template, context, relative(options.cwd, target), {
+  const steps = { dir: relative(options.cwd, target), cli: options.invokedAs };
+  const { files, nextSteps } = await renderPlugin(template, context, steps, {
     signal: options.signal,
     timeLimit: options.renderTimeLimit,
   });
   // What `update` needs later: the answers, and what the template produced to merge against.
   files.push(stateFile(template, options.module, options.toolVersion, answers), baseFile(files, secrets));
-<<<<<<< HEAD
-=======
-  const nextSteps = await renderNextSteps(template, context, relative(options.cwd, target), options.invokedAs);
->>>>>>> main
   const written = await writeFiles(target, files, {
     replace: options.force,
     dryRun: options.dryRun,
@@ -95,21 +92,3 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
     dryRun: options.dryRun,
   };
 }
-<<<<<<< HEAD
-=======
-
-/**
- * The template's `next-steps.ejs`, rendered for a plugin at `dir` (relative to where the user is)
- * with `cli`, the command that runs this tool there; empty without one.
- */
-export async function renderNextSteps(
-  template: Template,
-  context: RenderContext,
-  dir: string,
-  cli = 'bootstrap-plugin',
-): Promise<string> {
-  if (!template.nextSteps) return '';
-  const text = decodeUtf8(readRegularFile(template.nextSteps.path, 'make it readable'), template.nextSteps.path);
-  return (await renderEjs(text, { ...context, dir: dir || '.', cli }, template.nextSteps)).trim();
-}
->>>>>>> main

@@ -46,7 +46,10 @@ export function readManifest(file: string, dirName: string): Manifest {
 
 const NAME_RULES_KEYS = ['pattern', 'patternHint', 'reserved'];
 
-/** What is wrong with a manifest's `nameRules`, prefixed with where (`.pattern: …`): a bad pattern is the manifest's error, not the name's. */
+/**
+ * What is wrong with a manifest's `nameRules`, prefixed with where (`.pattern: …`): a bad pattern
+ * is the manifest's error, not the name's.
+ */
 function findNameRulesProblem(rules: unknown): string | undefined {
   if (!isPlainObject(rules)) return ': expected {"pattern"?, "patternHint"?, "reserved"?}';
   const unknown = Object.keys(rules).find((key) => !NAME_RULES_KEYS.includes(key));

@@ -79,7 +79,8 @@ export function renderInWorker(
       // Only terminate() ends a worker stuck in a loop; a finished one has nothing left to do.
       void worker.terminate().then(() => (outcome instanceof Error ? reject(outcome) : resolve(outcome)));
     };
-    // Counted from the first EJS file, not from the worker's start: a loaded machine's slow start is not the template's.
+    // Counted from the first EJS file, not from the worker's start: a loaded machine's slow start
+    // is not the template's.
     let timer: NodeJS.Timeout | undefined;
     const timeOut = () => {
       const also = includes.length > 0 ? ` (or in a file it includes: ${[...new Set(includes)].join(', ')})` : '';
@@ -87,7 +88,8 @@ export function renderInWorker(
         new ConfigError(
           shown(current!),
           undefined,
-          `still rendering after ${limit / 1000} s, an endless loop?${also} (template ${task.template.dir}): fix the template, or allow more time with ${RENDER_TIMEOUT_ENV}=SECONDS`,
+          `still rendering after ${limit / 1000} s, an endless loop?${also} (template ${task.template.dir}): ` +
+            `fix the template, or allow more time with ${RENDER_TIMEOUT_ENV}=SECONDS`,
         ),
       );
     };

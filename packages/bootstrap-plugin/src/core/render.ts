@@ -25,10 +25,17 @@ export interface RenderOptions {
   timeLimit?: number;
 }
 
-/** What to render: the tree, and the next steps for a plugin at `nextStepsDir` (relative to the user). */
+/** Where the next steps are read: the plugin at `dir` (relative to the user), this tool run as `cli` there. */
+export interface NextStepsPlace {
+  dir: string;
+  /** The command that runs this tool where the user is; `bootstrap-plugin` when absent. */
+  cli?: string;
+}
+
+/** What to render: the tree, and the next steps when a place is given for them. */
 export interface RenderJob {
   tree: boolean;
-  nextStepsDir?: string;
+  nextSteps?: NextStepsPlace;
 }
 
 export interface Rendering {
@@ -60,25 +67,25 @@ export async function renderTemplate(
   return (await render(template, context, { tree: true }, options)).files;
 }
 
-/** The template's `next-steps.ejs`, rendered for a plugin at `dir` (relative to where the user is); empty without one. */
+/** The template's `next-steps.ejs`, rendered for a plugin at `place`; empty without one. */
 export async function renderNextSteps(
   template: Template,
   context: RenderContext,
-  dir: string,
+  place: NextStepsPlace,
   options: RenderOptions = {},
 ): Promise<string> {
   if (!template.nextSteps) return '';
-  return (await render(template, context, { tree: false, nextStepsDir: dir }, options)).nextSteps;
+  return (await render(template, context, { tree: false, nextSteps: place }, options)).nextSteps;
 }
 
 /** The tree and the next steps in one pass: a user template starts one worker, not two. */
 export function renderPlugin(
   template: Template,
   context: RenderContext,
-  dir: string,
+  place: NextStepsPlace,
   options: RenderOptions = {},
 ): Promise<Rendering> {
-  return render(template, context, { tree: true, nextStepsDir: dir }, options);
+  return render(template, context, { tree: true, nextSteps: place }, options);
 }
 
 /**
@@ -96,7 +103,7 @@ async function render(template: Template, context: RenderContext, job: RenderJob
 
 /** Whether the job evaluates any EJS: a user template that only copies files needs no worker. */
 function runsCode(template: Template, context: RenderContext, job: RenderJob): boolean {
-  if (job.nextStepsDir !== undefined && template.nextSteps) return true;
+  if (job.nextSteps && template.nextSteps) return true;
   const isEjs = (file: SourceFile) => file.relative.endsWith(EJS_SUFFIX) && isWanted(file.relative, template, context);
   return job.tree && template.layers.some((layer) => listFiles(layer.path).some(isEjs));
 }
@@ -110,11 +117,11 @@ export async function renderHere(
 ): Promise<Rendering> {
   const files = job.tree ? await renderTree(template, context, progress) : [];
   const steps = template.nextSteps;
-  if (job.nextStepsDir === undefined || !steps) return { files, nextSteps: '' };
+  if (!job.nextSteps || !steps) return { files, nextSteps: '' };
   const text = decodeUtf8(readRegularFile(steps.path, 'make it readable'), steps.path);
   progress.onFile?.(steps.path);
-  const dir = job.nextStepsDir || '.';
-  return { files, nextSteps: (await renderEjs(text, { ...context, dir }, steps, progress.onInclude)).trim() };
+  const place = { dir: job.nextSteps.dir || '.', cli: job.nextSteps.cli ?? 'bootstrap-plugin' };
+  return { files, nextSteps: (await renderEjs(text, { ...context, ...place }, steps, progress.onInclude)).trim() };
 }
 
 async function renderTree(template: Template, context: RenderContext, progress: RenderProgress) {

@@ -146,12 +146,8 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     this.log(`Plugin ${this.pluginName} successfully created on directory ${this.target}`);
     if (this.conflicts.length > 0)
       this.log(`Conflicts to resolve by hand:\n${this.conflicts.map((c) => `  ${c}`).join('\n')}`);
-    const nextSteps = await renderNextSteps(
-      this.template!,
-      this.#context(),
-      relative(this.contextRoot, this.target),
-      renderOptions(),
-    );
+    const place = { dir: relative(this.contextRoot, this.target) };
+    const nextSteps = await renderNextSteps(this.template!, this.#context(), place, renderOptions());
     if (nextSteps) this.log(`\n${nextSteps}`);
   }
 
