@@ -1,7 +1,8 @@
-// `npm run bench` — our CLI against Node's floor and the peers, in one run; writes BENCHMARKS.md.
+// `npm run bench` — our CLI, installed from its packed tarball as a user installs it, against
+// Node's floor and the peers, in one run; writes BENCHMARKS.md.
 // `npm run bench -- --quick` — few runs, no peers, prints only (CI: proves the bench still runs).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,16 +14,13 @@ import { findPeers } from './peers.mjs';
 import { markdown, rows, targetLines, textTable } from './report.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI_PACKAGE = join(ROOT, 'packages', 'bootstrap-plugin');
-const CLI = join(CLI_PACKAGE, 'bin', 'bootstrap-plugin.js');
-const BUNDLE = join(CLI_PACKAGE, 'dist', 'cli.js');
 const REPORT = join(ROOT, 'BENCHMARKS.md');
 const DEFAULT_PEERS = resolve(ROOT, '..', 'shared', 'peers');
 const FULL = { runs: 15, warmUps: 1 };
 const QUICK = { runs: 3, warmUps: 1 };
 const ENV_KEYS = [10_000, 100_000];
 const PLUGIN_NAME = 'foo';
-const TARGETS = { list: 1.3, createFlask: 1.6, original: 2, yo: 12, env100kMs: 1000, envGrowth: 12 };
+const TARGETS = { list: 1.15, createFlask: 1.4, original: 2, yo: 12, env100kMs: 1000, envGrowth: 12 };
 
 const { values: options } = parseArgs({
   options: {
@@ -37,14 +35,29 @@ const runs = options.runs ? Number(options.runs) : plan.runs;
 const writeReport = !options.quick || options.write;
 const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 
-// Measure the CLI as the package ships it: bundle the current sources first.
-execFileSync(process.execPath, [join(CLI_PACKAGE, 'scripts', 'build.mjs')], { stdio: 'inherit' });
-const bundleInfo =
-  `${relative(ROOT, BUNDLE)}, an esbuild ES module bundle of ${(statSync(BUNDLE).size / 1024).toFixed(0)} kB ` +
-  'imported by bin/bootstrap-plugin.js (EJS and inquirer imported on first use)';
+/**
+ * The product is the installed package: pack the CLI (its `prepare` builds it), install the
+ * tarball into a temporary prefix with `npm install -g`, and time the `bootstrap-plugin` that
+ * npm put in that prefix's bin/, started as a user's shell starts it.
+ */
+function installPackedCli() {
+  const prefix = mkdtempSync(join(tmpdir(), 'bench-prefix-'));
+  const npm = (args, cwd) =>
+    execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, stdio: 'ignore' });
+  npm(['pack', '--workspace', 'bootstrap-plugin', '--pack-destination', prefix], ROOT);
+  const [tarball] = readdirSync(prefix).filter((file) => file.endsWith('.tgz'));
+  npm(['install', '--global', '--prefix', prefix, '--prefer-offline', join(prefix, tarball)], prefix);
+  return { prefix, tarball, bin: join(prefix, 'bin', 'bootstrap-plugin') };
+}
+
+process.stderr.write('bench: packing and installing the CLI into a temporary prefix\n');
+const installed = installPackedCli();
+const installInfo =
+  `${installed.tarball}, installed with \`npm install -g --prefix\` into a temporary prefix; ` +
+  'its bin/bootstrap-plugin is run as a shell runs it';
 
 const node = process.execPath;
-const ours = (id, label, args) => benchmark(id, label, (workDir) => [node, CLI, ...args(workDir)]);
+const ours = (id, label, args) => benchmark(id, label, (workDir) => [installed.bin, ...args(workDir)]);
 const iniDir = mkdtempSync(join(tmpdir(), 'bench-ini-'));
 const envBenches = ENV_KEYS.map((keys) => {
   const file = join(iniDir, `config-${keys}.ini`);
@@ -140,6 +153,7 @@ try {
   });
 } finally {
   rmSync(iniDir, { recursive: true, force: true });
+  rmSync(installed.prefix, { recursive: true, force: true });
   peers.cleanup();
 }
 
@@ -159,7 +173,7 @@ if (notes.length > 0) console.log(`\n${notes.join('\n')}`);
 if (writeReport) {
   writeFileSync(
     REPORT,
-    markdown({ command, machine, runs, warmUps: plan.warmUps, body, targets: goals, notes, bundle: bundleInfo }),
+    markdown({ command, machine, runs, warmUps: plan.warmUps, body, targets: goals, notes, bundle: installInfo }),
   );
   console.log(`\nwrote ${relative(process.cwd(), REPORT) || REPORT}`);
 }

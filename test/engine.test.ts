@@ -1,6 +1,8 @@
 import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, InterruptedError } from '../packages/bootstrap-plugin/src/core/errors.js';
+import { recordSecrets } from '../packages/bootstrap-plugin/src/core/record.js';
 import { writeFiles } from '../packages/bootstrap-plugin/src/core/tree.js';
 import {
   renderContext,
@@ -254,6 +256,46 @@ describe('rendering', () => {
     await expect(render({ 'x.txt.ejs': 'ok\n<%- nosuchvariable %>\n' })).rejects.toThrow(
       /x\.txt\.ejs:2: template error: nosuchvariable is not defined/,
     );
+  });
+
+  it('renders a user template in a worker keeping the errors, helpers and secrets of this thread', async () => {
+    const keys = { 'key.txt.ejs': '<%= secret(12) %> <%= secret(3, "a") %>' };
+    const dir = writeTemplate(freshDir(), 't', { fields: [] }, keys);
+    const template = loadTemplate(dir, 'user');
+    const first = renderContext('demo', 'mfserv', {});
+    const handedOut = recordSecrets(first);
+    const [key] = await renderTemplate(template, first);
+    expect(key.content).toBeInstanceOf(Buffer);
+    expect(key.content.toString()).toMatch(/^\S{12} aaa$/);
+    expect(handedOut).toEqual(key.content.toString().split(' '));
+    // A re-render (update) replays what the base recorded, through the worker too.
+    const again = renderContext('demo', 'mfserv', {});
+    recordSecrets(again, handedOut);
+    expect((await renderTemplate(template, again))[0].content.toString()).toBe(key.content.toString());
+    writeFileSync(join(dir, 'files', 'key.txt.ejs'), '<% throw new TypeError("no") %>');
+    const error = await renderTemplate(template, renderContext('demo', 'mfserv', {})).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toBe(`${join(dir, 'files', 'key.txt.ejs')}:1: template error: no`);
+  });
+
+  it('stops a user template at its time limit, naming the file, or at once when its signal aborts', async () => {
+    const dir = writeTemplate(
+      freshDir(),
+      't',
+      { fields: [] },
+      { 'ok.txt.ejs': 'ok', 'z/loop.ejs': '<% for (;;) {} %>' },
+    );
+    const template = loadTemplate(dir, 'user');
+    const started = performance.now();
+    await expect(renderTemplate(template, renderContext('demo', 'mfserv', {}), { timeLimit: 300 })).rejects.toThrow(
+      `files/z/loop.ejs: still rendering after 0.3 s, an endless loop? (template ${dir})`,
+    );
+    expect(performance.now() - started).toBeGreaterThanOrEqual(300);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    await expect(
+      renderTemplate(template, renderContext('demo', 'mfserv', {}), { signal: controller.signal }),
+    ).rejects.toBeInstanceOf(InterruptedError);
   });
 
   it('generates secrets from a cryptographic source, Django-sized by default', () => {

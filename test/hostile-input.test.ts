@@ -400,7 +400,7 @@ describe('templates are data', () => {
     ]);
   });
 
-  it('compiles template text only in render.ts, with EJS, and evaluates nothing else (source scan)', async () => {
+  it('compiles template text only in render-ejs.ts, with EJS, and evaluates nothing else (source scan)', async () => {
     const sources = ['packages/bootstrap-plugin/src', 'packages/generator-bootstrap-plugin/generators'].flatMap((dir) =>
       readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
         .filter((file) => file.endsWith('.ts'))
@@ -413,8 +413,10 @@ describe('templates are data', () => {
     const uses = (pattern: RegExp) => texts.filter(([, text]) => pattern.test(text)).map(([file]) => file);
     expect(uses(/\beval\s*\(|new Function\b|\bnode:vm\b|from 'vm'|\.runIn(?:New|This)?Context\b/)).toEqual([]);
     expect(uses(/\bimport\(['"]ejs['"]\)|from ['"]ejs['"]|require\(['"]ejs['"]\)/)).toEqual([
-      join('packages/bootstrap-plugin/src', 'core', 'render.ts'),
+      join('packages/bootstrap-plugin/src', 'core', 'render-ejs.ts'),
     ]);
-    expect(uses(/\bejs\.(?:render|compile)\b/)).toEqual([join('packages/bootstrap-plugin/src', 'core', 'render.ts')]);
+    expect(uses(/\bejs\.(?:render|compile)\b/)).toEqual([
+      join('packages/bootstrap-plugin/src', 'core', 'render-ejs.ts'),
+    ]);
   });
 });

@@ -19,6 +19,7 @@ import {
   tarFile,
   tarList,
 } from './helpers/packed.js';
+import { writeTemplate } from './helpers/template-fixture.js';
 import { inTerminalCommand } from './helpers/terminal.js';
 
 /**
@@ -72,12 +73,14 @@ describe('npm pack --workspaces', () => {
   it('ships one build of the CLI, no V8 cache and no patched sources', () => {
     const files = tarList(first['bootstrap-plugin']).filter((file) => !file.startsWith('package/templates/'));
     expect(files.filter((file) => /\.(cjs|v8cache)$|\/bundle\/|\/locales\//.test(file))).toEqual([]);
-    // One esbuild build: the two entries and the chunks the lazy command imports split off,
-    // beside the API's declarations; no second (tsc) copy of the sources.
+    // One esbuild build: the two entries and the chunks the lazy command imports split off, the
+    // self-contained render worker, beside the API's declarations; no second (tsc) copy of the sources.
     const dist = files.filter((file) => file.startsWith('package/dist/') && !file.startsWith('package/dist/types/'));
-    expect(dist.filter((file) => !/^package\/dist\/(cli|api|[\w-]+-[A-Z0-9]{8})\.js$/.test(file))).toEqual([]);
+    const built = /^package\/dist\/(cli|api|render-worker|[\w-]+-[A-Z0-9]{8})\.js$/;
+    expect(dist.filter((file) => !built.test(file))).toEqual([]);
     expect(dist).toContain('package/dist/cli.js');
     expect(dist).toContain('package/dist/api.js');
+    expect(dist).toContain('package/dist/render-worker.js');
     expect(files.filter((file) => file.startsWith('package/dist/types/') && !file.endsWith('.d.ts'))).toEqual([]);
   });
 });
@@ -107,6 +110,10 @@ describe('the CLI installed from its tarball with npm install -g', () => {
       /^Plugin demo successfully created on directory /,
     );
     expect(run(['env'], join(work, 'demo'))).toMatch(/^export MFSERV_CURRENT_PLUGIN_NAME='demo'$/m);
+    // A user template renders in the package's worker (dist/render-worker.js), helpers included.
+    writeTemplate(work, 'mine', { fields: [] }, { 'key.txt.ejs': '<%- name %> <%- secret(7) %>\n' });
+    expect(run(['create', 'own', '--template=./mine', '--yes'], work)).toMatch(/^Plugin own successfully created/);
+    expect(readFileSync(join(work, 'own', 'key.txt'), 'utf8')).toMatch(/^own \S{7}\n$/);
     expect(run(['--version'], work).trim()).toBe(
       (JSON.parse(tarFile(first['bootstrap-plugin'], 'package/package.json')) as { version: string }).version,
     );

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { DEFAULT_CONFIG_NAME, METWORK_GENERATIONS, resolveMetwork } from '../core/metwork.js';
 import { resolveModule } from '../core/names.js';
+import { renderTimeLimitOf } from '../core/render-thread.js';
 import type { TemplateLookup } from '../core/templates.js';
 import { BUILTIN_TEMPLATES } from '../paths.js';
 import type { OptionSpec } from './command.js';
@@ -82,6 +83,7 @@ export function templateLookup(options: { 'templates-dir'?: readonly string[]; m
     builtinDir: BUILTIN_TEMPLATES,
     userDirs,
     generation: resolveMetwork(options.metwork, process.env).generation,
+    renderTimeLimit: renderTimeLimitOf(process.env),
   };
 }
 

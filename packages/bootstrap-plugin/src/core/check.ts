@@ -131,6 +131,7 @@ export async function checkConfig(options: CheckOptions): Promise<CheckResult> {
   const rendered = await renderTemplate(
     template,
     renderContext(await readPluginName(pluginDir), state.module ?? options.module, answers),
+    { timeLimit: options.renderTimeLimit },
   );
   const schemaFile = rendered.find((f) => f.path === CONFIG_FILE);
   if (!schemaFile) throw new UsageError(`template ${template.name} has no ${CONFIG_FILE} to check against`);

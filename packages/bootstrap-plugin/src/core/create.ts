@@ -3,12 +3,11 @@ import { resolveAnswers, type AnswerSources } from './answers.js';
 import type { Answers } from './fields.js';
 import { UsageError } from './errors.js';
 import { printable, validatePluginName } from './names.js';
-import { decodeUtf8, readRegularFile } from './fs.js';
 import { stateFile } from './plugin.js';
 import { baseFile, recordSecrets } from './record.js';
-import { renderContext, renderEjs, renderTemplate, type RenderContext } from './render.js';
+import { renderContext, renderPlugin } from './render.js';
 import { METWORK2_REFERENCE_VERSION } from './metwork.js';
-import { findTemplate, type Template, type TemplateLookup } from './templates.js';
+import { findTemplate, type TemplateLookup } from './templates.js';
 import { assertWritable, writeFiles } from './tree.js';
 
 export interface CreateOptions extends TemplateLookup, AnswerSources {
@@ -68,10 +67,13 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
     metworkVersion: options.metworkVersion ?? METWORK2_REFERENCE_VERSION,
   });
   const secrets = recordSecrets(context);
-  const files = await renderTemplate(template, context);
+  const steps = { dir: relative(options.cwd, target), cli: options.invokedAs };
+  const { files, nextSteps } = await renderPlugin(template, context, steps, {
+    signal: options.signal,
+    timeLimit: options.renderTimeLimit,
+  });
   // What `update` needs later: the answers, and what the template produced to merge against.
   files.push(stateFile(template, options.module, options.toolVersion, answers), baseFile(files, secrets));
-  const nextSteps = await renderNextSteps(template, context, relative(options.cwd, target), options.invokedAs);
   const written = await writeFiles(target, files, {
     replace: options.force,
     dryRun: options.dryRun,
@@ -89,19 +91,4 @@ export async function createPlugin(options: CreateOptions): Promise<CreateResult
     nextSteps,
     dryRun: options.dryRun,
   };
-}
-
-/**
- * The template's `next-steps.ejs`, rendered for a plugin at `dir` (relative to where the user is)
- * with `cli`, the command that runs this tool there; empty without one.
- */
-export async function renderNextSteps(
-  template: Template,
-  context: RenderContext,
-  dir: string,
-  cli = 'bootstrap-plugin',
-): Promise<string> {
-  if (!template.nextSteps) return '';
-  const text = decodeUtf8(readRegularFile(template.nextSteps.path, 'make it readable'), template.nextSteps.path);
-  return (await renderEjs(text, { ...context, dir: dir || '.', cli }, template.nextSteps)).trim();
 }

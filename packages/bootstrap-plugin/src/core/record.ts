@@ -4,7 +4,8 @@ import { ConfigError, ioReason, UsageError, WorkError } from './errors.js';
 import { isPlainObject, parseJson } from './jsonfile.js';
 import { printable } from './names.js';
 import { STATE_FILE } from './plugin.js';
-import type { RenderContext, RenderedFile } from './render.js';
+import { secretLogOf, type RenderContext } from './render-context.js';
+import type { RenderedFile } from './render.js';
 
 /**
  * What a plugin keeps about its own making, beside `.bootstrap-plugin.json` (template, module,
@@ -53,19 +54,14 @@ export function baseFile(files: RenderedFile[], secrets: string[]): RenderedFile
 }
 
 /**
- * Wraps the context's `secret()` so that it first hands out `replay` (the secrets of the base,
- * in order), then fresh ones; the returned list grows with every value handed out.
+ * Makes the context's `secret()` hand out `replay` first (the secrets of the base, in order), then
+ * fresh ones; the returned list grows with every value handed out, in this thread or the render
+ * worker's.
  */
 export function recordSecrets(context: RenderContext, replay: string[] = []): string[] {
-  const fresh = context.secret as (length?: number) => string;
-  const handedOut: string[] = [];
-  context.secret = (length?: number) => {
-    const next = replay[handedOut.length];
-    const value = next !== undefined && (length === undefined || next.length === length) ? next : fresh(length);
-    handedOut.push(value);
-    return value;
-  };
-  return handedOut;
+  const log = secretLogOf(context);
+  log.replay = replay;
+  return log.handedOut;
 }
 
 /** Reads `.bootstrap-plugin.base.gz`; a missing or damaged one is the user's to fix, with the reason. */

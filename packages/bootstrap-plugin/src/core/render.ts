@@ -1,10 +1,14 @@
-import { existsSync, lstatSync, readdirSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
+import { lstatSync, readdirSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import { ConfigError, ioReason } from './errors.js';
 import { matchesWhen, type Answers } from './fields.js';
-import { readRegularFile } from './fs.js';
-import { printable } from './names.js';
+import { decodeUtf8, readRegularFile } from './fs.js';
+import { contextData, secretLogOf, type RenderContext } from './render-context.js';
+import { renderEjs } from './render-ejs.js';
+import { renderInWorker } from './render-thread.js';
 import type { Template, TemplateFile } from './templates.js';
+
+export { renderContext, secret, type RenderContext } from './render-context.js';
 
 /** One file of a rendered plugin, held in memory until the whole tree is ready. */
 export interface RenderedFile {
@@ -14,104 +18,129 @@ export interface RenderedFile {
   mode: number;
 }
 
-/** What templates see: the plugin's identity, the answers, and a few helpers. */
-export interface RenderContext extends Record<string, unknown> {
-  name: string;
-  module: string;
-  label: string;
+export interface RenderOptions {
+  /** Aborting it stops a user template's render at once, with an InterruptedError. */
+  signal?: AbortSignal;
+  /** How long a user template may take to render, in milliseconds (default 10 s; see render-thread.ts). */
+  timeLimit?: number;
+}
+
+/** Where the next steps are read: the plugin at `dir` (relative to the user), this tool run as `cli` there. */
+export interface NextStepsPlace {
+  dir: string;
+  /** The command that runs this tool where the user is; `bootstrap-plugin` when absent. */
+  cli?: string;
+}
+
+/** What to render: the tree, and the next steps when a place is given for them. */
+export interface RenderJob {
+  tree: boolean;
+  nextSteps?: NextStepsPlace;
+}
+
+export interface Rendering {
+  files: RenderedFile[];
+  /** The template's next steps, rendered and trimmed; empty without any (or when not asked for). */
+  nextSteps: string;
+}
+
+/** Hears of each EJS file before it runs, and of each file it includes: how the worker names a file that loops. */
+export interface RenderProgress {
+  onFile?: (path: string) => void;
+  onInclude?: (path: string) => void;
 }
 
 const EJS_SUFFIX = '.ejs';
 const NAME_TOKEN = '__NAME__';
 /** `_dot_gitignore` becomes `.gitignore`: npm drops or renames some dotfiles when publishing, never these names. */
 const DOT_PREFIX = '_dot_';
-const SECRET_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)';
-/** Loaded on first use, not at start-up: `list`, `env` and `--version` never need randomness. */
-const crypto = () => process.getBuiltinModule('node:crypto');
-
-/** `extra`: values a generation's templates need besides the answers (format 2: `metworkVersion`). */
-export function renderContext(
-  name: string,
-  module: string,
-  answers: Answers,
-  extra: Record<string, unknown> = {},
-): RenderContext {
-  return { ...extra, ...answers, name, module, label: `plugin_${name}@${module}`, secret };
-}
-
-/** A cryptographically random string; the default is Django's secret-key alphabet and length. */
-export function secret(length = 50, alphabet = SECRET_ALPHABET): string {
-  return Array.from({ length }, () => alphabet[crypto().randomInt(alphabet.length)]).join('');
-}
 
 /**
  * Renders a template's layers into memory. Answers reach EJS only as data in the context, so an
  * answer holding `<%` is written as typed; the template's own text is what gets evaluated.
  */
-export async function renderTemplate(template: Template, context: RenderContext): Promise<RenderedFile[]> {
+export async function renderTemplate(
+  template: Template,
+  context: RenderContext,
+  options: RenderOptions = {},
+): Promise<RenderedFile[]> {
+  return (await render(template, context, { tree: true }, options)).files;
+}
+
+/** The template's `next-steps.ejs`, rendered for a plugin at `place`; empty without one. */
+export async function renderNextSteps(
+  template: Template,
+  context: RenderContext,
+  place: NextStepsPlace,
+  options: RenderOptions = {},
+): Promise<string> {
+  if (!template.nextSteps) return '';
+  return (await render(template, context, { tree: false, nextSteps: place }, options)).nextSteps;
+}
+
+/** The tree and the next steps in one pass: a user template starts one worker, not two. */
+export function renderPlugin(
+  template: Template,
+  context: RenderContext,
+  place: NextStepsPlace,
+  options: RenderOptions = {},
+): Promise<Rendering> {
+  return render(template, context, { tree: true, nextSteps: place }, options);
+}
+
+/**
+ * A user template's EJS is its author's code, which may never end: it runs in a worker that a
+ * time limit or a signal can stop (render-thread.ts). The built-in templates and packs are
+ * ours, and render here, without a worker's start-up cost.
+ */
+async function render(template: Template, context: RenderContext, job: RenderJob, options: RenderOptions) {
+  if (template.source !== 'user' || !runsCode(template, context, job)) return renderHere(template, context, job);
+  const log = secretLogOf(context);
+  const done = await renderInWorker({ template, data: contextData(context), log, job }, options);
+  log.handedOut.push(...done.secrets.slice(log.handedOut.length));
+  return done.rendering;
+}
+
+/** Whether the job evaluates any EJS: a user template that only copies files needs no worker. */
+function runsCode(template: Template, context: RenderContext, job: RenderJob): boolean {
+  if (job.nextSteps && template.nextSteps) return true;
+  const isEjs = (file: SourceFile) => file.relative.endsWith(EJS_SUFFIX) && isWanted(file.relative, template, context);
+  return job.tree && template.layers.some((layer) => listFiles(layer.path).some(isEjs));
+}
+
+/** Renders in this thread (the render worker calls it too, with `progress`). */
+export async function renderHere(
+  template: Template,
+  context: RenderContext,
+  job: RenderJob,
+  progress: RenderProgress = {},
+): Promise<Rendering> {
+  const files = job.tree ? await renderTree(template, context, progress) : [];
+  const steps = template.nextSteps;
+  if (!job.nextSteps || !steps) return { files, nextSteps: '' };
+  const text = decodeUtf8(readRegularFile(steps.path, 'make it readable'), steps.path);
+  progress.onFile?.(steps.path);
+  const place = { dir: job.nextSteps.dir || '.', cli: job.nextSteps.cli ?? 'bootstrap-plugin' };
+  return { files, nextSteps: (await renderEjs(text, { ...context, ...place }, steps, progress.onInclude)).trim() };
+}
+
+async function renderTree(template: Template, context: RenderContext, progress: RenderProgress) {
   const byPath = new Map<string, RenderedFile>();
   for (const layer of template.layers) {
     for (const source of listFiles(layer.path)) {
       if (!isWanted(source.relative, template, context)) continue;
       const path = toTargetPath(source.relative, context.name, join(layer.path, source.relative));
       const raw = readRegularFile(source.absolute, 'make it readable, or remove it from the template');
-      const file = { path: source.absolute, root: layer.root };
-      const content = source.relative.endsWith(EJS_SUFFIX)
-        ? Buffer.from(tidy(await renderEjs(raw.toString('utf8'), context, file), path))
-        : raw;
+      let content = raw;
+      if (source.relative.endsWith(EJS_SUFFIX)) {
+        progress.onFile?.(source.absolute);
+        const file: TemplateFile = { path: source.absolute, root: layer.root };
+        content = Buffer.from(tidy(await renderEjs(raw.toString('utf8'), context, file, progress.onInclude), path));
+      }
       byPath.set(path, { path, content, mode: source.mode });
     }
   }
   return [...byPath.values()].sort((a, b) => compareText(a.path, b.path));
-}
-
-/**
- * Renders one EJS text (next steps, files) with the same options as the tree. Includes are
- * root-relative (`include('/_common/partials/config.ini.ejs')`) and none may leave the root.
- */
-export async function renderEjs(text: string, context: RenderContext, file: TemplateFile): Promise<string> {
-  const { default: ejs } = await import('ejs');
-  const filename = file.path;
-  // EJS gives no resolved path for a relative include it did not find: resolve it the same way.
-  const includer = (original: string, found: string | undefined) => {
-    const resolved = found ?? resolve(dirname(filename), original);
-    if (!isInside(file.root, resolved)) throw new Error(`include "${original}" leaves the templates root ${file.root}`);
-    return { filename: resolved };
-  };
-  try {
-    return ejs.render(text, context, { filename, root: file.root, views: [file.root], includer, async: false });
-  } catch (error) {
-    const { line, reason } = explainEjsError(error);
-    throw new ConfigError(filename, line, `template error: ${reason}`);
-  }
-}
-
-/** Whether `path`, symbolic links followed, is `root` or under it. */
-function isInside(root: string, path: string): boolean {
-  const real = (p: string) => (existsSync(p) ? realpathSync(p) : p);
-  const rel = relative(real(root), real(path));
-  return rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
-}
-
-/**
- * The line and the reason of an EJS failure, from the shapes EJS gives them: a compile error
- * ("REASON in FILE while compiling ejs", then advice), a runtime error ("FILE:LINE", the
- * context, a blank line, then the reason, maybe several lines or none), or a thrown non-Error.
- */
-function explainEjsError(error: unknown): { line?: number; reason: string } {
-  const message = error instanceof Error ? error.message : String(error);
-  const compiling = / in \S.* while compiling ejs/.exec(message);
-  if (compiling)
-    return { reason: `${message.slice(0, compiling.index)} (check that each <% has its %> and each { its })` };
-  // EJS sets `path` on what was thrown: on a string that fails, and the string is the reason.
-  const thrown = /^Cannot create property 'path' on string '(.*)'$/s.exec(message);
-  if (thrown) return { reason: `it threw "${printable(thrown[1])}"` };
-  const located = /:(\d+)\n[\s\S]*?\n\n([\s\S]*)$/.exec(message);
-  const reason = (located ? located[2] : message).replace(/\s*\n\s*/g, ' ').trim();
-  return {
-    line: located ? Number(located[1]) : undefined,
-    reason: reason || `${error instanceof Error ? error.name : 'an error'} with no message`,
-  };
 }
 
 interface SourceFile {

@@ -1,9 +1,9 @@
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, UsageError } from './errors.js';
-import { findFieldProblems, findPatternProblem, type Field, type When } from './fields.js';
-import { decodeUtf8, readRegularFile } from './fs.js';
+import { findFieldProblems, type Field, type When } from './fields.js';
 import { isPlainObject, parseJson } from './jsonfile.js';
+import { readManifest } from './manifest.js';
 import { printable, type NameRules } from './names.js';
 import { METWORK2_TEMPLATES_DIR, type MetworkGeneration } from './metwork.js';
 import { didYouMean } from './suggest.js';
@@ -51,6 +51,8 @@ export interface TemplateLookup {
    * are the same for both.
    */
   generation?: MetworkGeneration;
+  /** How long a user template may take to render, in milliseconds (see render-thread.ts). */
+  renderTimeLimit?: number;
 }
 
 export interface TemplateList {
@@ -229,67 +231,6 @@ function loadBase(
   const base = loadTemplate(baseDir, source, source === 'user' ? baseDir : root, chain, bases);
   bases.set(baseDir, base);
   return base;
-}
-
-interface Manifest {
-  name?: string;
-  description?: string;
-  extends?: string;
-  fields?: Field[];
-  nameRules?: NameRules;
-  conditions?: Record<string, When>;
-}
-
-const MANIFEST_KEYS = ['name', 'description', 'extends', 'fields', 'nameRules', 'conditions'];
-
-function readManifest(file: string, dirName: string): Manifest {
-  const bytes = readRegularFile(file, 'a template needs a readable template.json file');
-  const data = parseJson(file, decodeUtf8(bytes, file));
-  if (!isPlainObject(data)) throw new ConfigError(file, undefined, 'expected a JSON object');
-  const unknown = Object.keys(data).find((key) => !MANIFEST_KEYS.includes(key));
-  if (unknown) throw new ConfigError(file, undefined, `unknown key "${unknown}"${didYouMean(unknown, MANIFEST_KEYS)}`);
-  const optionalString = (key: string) => data[key] === undefined || typeof data[key] === 'string';
-  const bad = ['name', 'description', 'extends'].find((key) => !optionalString(key));
-  if (bad) throw new ConfigError(file, undefined, `${bad}: expected a string`);
-  if (data.name !== undefined && data.name !== dirName && !dirName.startsWith('_')) {
-    throw new ConfigError(
-      file,
-      undefined,
-      `name "${data.name}" differs from its directory "${dirName}"; make them equal`,
-    );
-  }
-  if (data.conditions !== undefined && !isConditions(data.conditions)) {
-    throw new ConfigError(file, undefined, 'conditions: expected {"path/in/files": {"field": value or [values]}}');
-  }
-  if (data.fields !== undefined && !Array.isArray(data.fields)) {
-    throw new ConfigError(file, undefined, 'fields: expected an array of {"name", "message", "type", …}');
-  }
-  const rulesProblem = data.nameRules === undefined ? undefined : findNameRulesProblem(data.nameRules);
-  if (rulesProblem) throw new ConfigError(file, undefined, `nameRules${rulesProblem}`);
-  return data as Manifest;
-}
-
-const NAME_RULES_KEYS = ['pattern', 'patternHint', 'reserved'];
-
-/**
- * What is wrong with a manifest's `nameRules`, prefixed with where (`.pattern: …`): a bad pattern
- * is the manifest's error, not the name's.
- */
-function findNameRulesProblem(rules: unknown): string | undefined {
-  if (!isPlainObject(rules)) return ': expected {"pattern"?, "patternHint"?, "reserved"?}';
-  const unknown = Object.keys(rules).find((key) => !NAME_RULES_KEYS.includes(key));
-  if (unknown) return `: unknown key "${unknown}"${didYouMean(unknown, NAME_RULES_KEYS)}`;
-  if (
-    rules.reserved !== undefined &&
-    !(Array.isArray(rules.reserved) && rules.reserved.every((r) => typeof r === 'string'))
-  ) {
-    return '.reserved: expected a list of names';
-  }
-  return findPatternProblem(rules);
-}
-
-function isConditions(value: unknown): value is Record<string, When> {
-  return isPlainObject(value) && Object.values(value).every(isPlainObject);
 }
 
 function mergeNameRules(base: NameRules | undefined, own: NameRules | undefined): NameRules | undefined {

@@ -10,7 +10,7 @@ import { FORMAT_VERSION_FILE, METWORK2_REFERENCE_VERSION } from './metwork.js';
 import { validatePluginName } from './names.js';
 import { pluginRootOf, readPluginName, readState, stateFile, STATE_FILE } from './plugin.js';
 import { baseFile, readBase, recordSecrets, RECORD_FILES, type PluginBase } from './record.js';
-import { renderContext, renderTemplate, type RenderedFile } from './render.js';
+import { renderContext, renderTemplate, type RenderedFile, type RenderOptions } from './render.js';
 import { findTemplate, trustedStateTemplate, type Template, type TemplateLookup } from './templates.js';
 import { planFiles, type FilePlan, type FileUpdate } from './update-plan.js';
 
@@ -92,6 +92,7 @@ export async function updatePlugin(options: UpdateOptions): Promise<UpdateResult
     answers,
     toolVersion: options.toolVersion,
     metworkVersion: formatVersion,
+    render: { signal: options.signal, timeLimit: options.renderTimeLimit },
   });
   const changes: Change[] = [...plan.changes, ...readingPlugin(target, () => changedRecord(target, plan.record))];
   const { leftovers } = await applyUpdate(target, changes, options);
@@ -136,6 +137,8 @@ export interface MergeOptions {
   toolVersion: string;
   /** What a format-2 plugin's `.plugin_format_version` holds; by default, what the plugin's own says. */
   metworkVersion?: string;
+  /** Stops a user template's render (a signal, a time limit). */
+  render?: RenderOptions;
 }
 
 export interface Merge extends FilePlan {
@@ -154,7 +157,9 @@ export async function mergeTemplate(options: MergeOptions): Promise<Merge> {
   const metworkVersion = options.metworkVersion ?? (await readFormatVersion(target)) ?? METWORK2_REFERENCE_VERSION;
   const context = renderContext(options.name, options.module, options.answers, { metworkVersion });
   const secrets = recordSecrets(context, base.secrets);
-  const rendered = (await renderTemplate(template, context)).filter((file) => !RECORD_FILES.includes(file.path));
+  const rendered = (await renderTemplate(template, context, options.render)).filter(
+    (file) => !RECORD_FILES.includes(file.path),
+  );
   const labels: MergeLabels = { ours: 'yours', theirs: `template ${template.name}` };
   const plan = readingPlugin(target, () => planFiles(target, base.files, rendered, labels));
   if (plan.unresolved.length > 0) {

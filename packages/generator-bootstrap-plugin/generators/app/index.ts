@@ -11,6 +11,7 @@ import {
   resolveMetwork,
   renderNextSteps,
   renderTemplate,
+  renderTimeLimitOf,
   resolveAnswers,
   resolveModule,
   BASE_FILE,
@@ -31,6 +32,8 @@ import {
 import { LOOKUP, MAIN_GENERATOR } from '../lookup.js';
 
 const DEFAULT_TEMPLATE = 'default';
+/** How long a user template may render, as the CLI reads it (BOOTSTRAP_PLUGIN_RENDER_TIMEOUT). */
+const renderOptions = () => ({ timeLimit: renderTimeLimitOf(process.env) });
 
 /**
  * What `.yo-rc.json` keeps under "generator-bootstrap-plugin" (the package name, as for any
@@ -143,7 +146,8 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
     this.log(`Plugin ${this.pluginName} successfully created on directory ${this.target}`);
     if (this.conflicts.length > 0)
       this.log(`Conflicts to resolve by hand:\n${this.conflicts.map((c) => `  ${c}`).join('\n')}`);
-    const nextSteps = await renderNextSteps(this.template!, this.#context(), relative(this.contextRoot, this.target));
+    const place = { dir: relative(this.contextRoot, this.target) };
+    const nextSteps = await renderNextSteps(this.template!, this.#context(), place, renderOptions());
     if (nextSteps) this.log(`\n${nextSteps}`);
   }
 
@@ -165,6 +169,7 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
       module: this.module,
       answers: this.answers,
       toolVersion: this.rootGeneratorVersion(),
+      render: renderOptions(),
     });
     for (const change of merge.changes) {
       if (change.content) this.#writeFile(change.path, change.content, change.mode ?? 0o644);
@@ -177,7 +182,7 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
   async #writeRendered(template: Template): Promise<void> {
     const context = this.#context();
     const secrets = recordSecrets(context);
-    const files = await renderTemplate(template, context);
+    const files = await renderTemplate(template, context, renderOptions());
     // The CLI's record, so `bootstrap-plugin update` can merge a plugin made here.
     files.push(stateFile(template, this.module, this.rootGeneratorVersion(), this.answers), baseFile(files, secrets));
     for (const file of files) this.#writeFile(file.path, file.content, file.mode);
