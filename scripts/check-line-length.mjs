@@ -4,21 +4,35 @@
 // Markdown prose, templates (their output's layout is the product's), fixtures and snapshots
 // (copies of outside text) are not ours to wrap.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const MAX_COLUMNS = 120;
 const CHECKED = /\.(?:[cm]?[jt]s|sh|py|json|ya?ml)$/;
 const SKIPPED = [/(?:^|\/)templates\//, /^test\/fixtures\//, /__snapshots__\//, /(?:^|\/)package-lock\.json$/];
 
-const root = execFileSync('git', ['rev-parse', '--show-toplevel'], { encoding: 'utf8' }).trim();
-// A file in conflict during a merge is listed once per side: each is read once.
-const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
-  cwd: root,
-  encoding: 'utf8',
-});
-const files = [...new Set(listed.split('\0'))]
+const root = dirname(import.meta.dirname);
+const files = [...new Set(sourceFiles())]
   .filter((file) => file && !SKIPPED.some((pattern) => pattern.test(file)))
   .filter((file) => CHECKED.test(file) || isScript(file));
+
+/**
+ * The files git tracks or would (untracked, not ignored); a file in conflict during a merge is
+ * listed once per side, hence the Set. Outside a git checkout (a CI copy of the sources), every
+ * file but dependencies, builds and git's own.
+ */
+function sourceFiles() {
+  try {
+    const args = ['ls-files', '-z', '--cached', '--others', '--exclude-standard'];
+    return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\0');
+  } catch {
+    return readdirSync(root, { recursive: true, encoding: 'utf8' }).filter(
+      (file) =>
+        !/(?:^|\/)(?:node_modules|dist|\.git)(?:\/|$)/.test(file) &&
+        statSync(join(root, file), { throwIfNoEntry: false })?.isFile(),
+    );
+  }
+}
 
 /** An extensionless file that starts with `#!` (`.ci/run`) is code too. */
 function isScript(file) {

@@ -259,7 +259,7 @@ describe('rendering', () => {
   });
 
   it('renders a user template in a worker keeping the errors, helpers and secrets of this thread', async () => {
-    const keys = { 'key.txt.ejs': '<%= secret(12) %> <%= secret(3, "a") %>' };
+    const keys = { 'key.txt.ejs': '<%- secret(12) %> <%- secret(3, "a") %>' };
     const dir = writeTemplate(freshDir(), 't', { fields: [] }, keys);
     const template = loadTemplate(dir, 'user');
     const first = renderContext('demo', 'mfserv', {});

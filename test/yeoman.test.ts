@@ -197,6 +197,20 @@ describe('yo bootstrap-plugin asks like the CLI', () => {
     }
   });
 
+  it('stops a user template that never ends at the time limit the CLI reads, naming its file', async () => {
+    const template = writeTemplate(dir(), 'endless', { fields: [] }, { 'loop.txt.ejs': '<% while (true) {} %>' });
+    process.env.BOOTSTRAP_PLUGIN_RENDER_TIMEOUT = '0.5';
+    try {
+      const run = runGenerator().withArguments([NAME]).withOptions({ template });
+      await expect(run).rejects.toThrow(
+        `files/loop.txt.ejs: still rendering after 0.5 s, an endless loop? (template ${template})`,
+      );
+      run.cleanup();
+    } finally {
+      delete process.env.BOOTSTRAP_PLUGIN_RENDER_TIMEOUT;
+    }
+  });
+
   it('validates typed answers with the field rules the CLI uses, and refuses an invalid one', async () => {
     const reasons: Record<string, unknown> = {};
     const run = runGenerator()
