@@ -1,6 +1,6 @@
 // `node bench/env.mjs [--runs N] [--write]` — `bootstrap-plugin env` alone on generated config.ini
 // files of 10k and 100k keys: min/median/max, the 10k → 100k growth, and Node's floor. Quicker to
-// rerun than the whole `npm run bench` while profiling (`node --cpu-prof bin/bootstrap-plugin.js
+// rerun than the whole `npm run bench` while profiling (`node --cpu-prof bin/bootstrap-plugin.cjs
 // env FILE`). `--write` puts the figures in the "env" section of BENCHMARKS.md.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { benchmark, measureAll, stats } from './measure.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI_PACKAGE = join(ROOT, 'packages', 'bootstrap-plugin');
-const CLI = join(CLI_PACKAGE, 'bin', 'bootstrap-plugin.js');
+const CLI = join(CLI_PACKAGE, 'bin', 'bootstrap-plugin.cjs');
 const REPORT = join(ROOT, 'BENCHMARKS.md');
 const KEYS = [10_000, 100_000];
 const TARGET_100K_MS = 1000;

@@ -136,7 +136,7 @@ describe('next steps print a command that works where the user is', () => {
     writeFileSync(join(cwd, 'package.json'), '{"name": "project", "version": "1.0.0"}\n');
     mkdirSync(join(cwd, 'node_modules', '.bin'), { recursive: true });
     symlinkSync(CLI_PACKAGE, join(cwd, 'node_modules', 'bootstrap-plugin'));
-    symlinkSync('../bootstrap-plugin/bin/bootstrap-plugin.js', join(cwd, 'node_modules', '.bin', 'bootstrap-plugin'));
+    symlinkSync('../bootstrap-plugin/bin/bootstrap-plugin.cjs', join(cwd, 'node_modules', '.bin', 'bootstrap-plugin'));
     const env = cleanEnv({ PATH: USER_PATH, npm_config_offline: 'true', npm_config_update_notifier: 'false' });
     const npx = ['--no-install', 'bootstrap-plugin', 'create', 'demo', '--template=flask', '--yes'];
     const { stdout } = await exec('npx', npx, { cwd, env, timeout: 60_000 });

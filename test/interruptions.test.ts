@@ -323,7 +323,7 @@ describe('when the disk or the directory refuses', () => {
         ['create', '--template=static', 'foo', '--yes', '--dir', dir],
         parent,
         asNobody,
-        join(cli, 'bin', 'bootstrap-plugin.js'),
+        join(cli, 'bin', 'bootstrap-plugin.cjs'),
       );
       expect(run.stderr).toMatch(
         /^bootstrap-plugin: error: cannot write .*\/foo: permission denied .*; nothing was written\n$/,

@@ -215,7 +215,7 @@ describe('raw Node errors never reach the user', () => {
     cpSync(join(ROOT, 'node_modules', 'ejs'), join(cli, 'node_modules', 'ejs'), { recursive: true });
     const result = await run(['create', `--template=${template}`, 'foo', '--yes'], cwd, {
       prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'],
-      cli: join(cli, 'bin', 'bootstrap-plugin.js'),
+      cli: join(cli, 'bin', 'bootstrap-plugin.cjs'),
     });
     expectRefused(
       result,

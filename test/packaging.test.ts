@@ -64,7 +64,7 @@ describe('npm pack --workspaces', () => {
       string,
       Record<string, string>
     >;
-    expect(cli.bin).toEqual({ 'bootstrap-plugin': 'bin/bootstrap-plugin.js' });
+    expect(cli.bin).toEqual({ 'bootstrap-plugin': 'bin/bootstrap-plugin.cjs' });
     expect(generator.bin).toBeUndefined();
     expect(Object.keys(generator.dependencies).sort()).toEqual(['bootstrap-plugin', 'yeoman-generator']);
     expect(cli.dependencies).not.toHaveProperty('yeoman-generator');
@@ -72,16 +72,13 @@ describe('npm pack --workspaces', () => {
 
   it('ships one build of the CLI, no V8 cache and no patched sources', () => {
     const files = tarList(first['bootstrap-plugin']).filter((file) => !file.startsWith('package/templates/'));
-    expect(files.filter((file) => /\.(cjs|v8cache)$|\/bundle\/|\/locales\//.test(file))).toEqual([]);
-    // One esbuild build: the two entries and the chunks the lazy command imports split off, the
-    // self-contained render worker, beside the API's declarations; no second (tsc) copy of the sources.
+    expect(files.filter((file) => /\.v8cache$|\/bundle\/|\/locales\/|\/src\//.test(file))).toEqual([]);
+    // One esbuild build, one file per entry: the CLI (CommonJS), the API (an ES module), the
+    // render worker, beside the API's declarations; no second (tsc) copy of the sources.
     const dist = files.filter((file) => file.startsWith('package/dist/') && !file.startsWith('package/dist/types/'));
-    const built = /^package\/dist\/(cli|api|render-worker|[\w-]+-[A-Z0-9]{8})\.js$/;
-    expect(dist.filter((file) => !built.test(file))).toEqual([]);
-    expect(dist).toContain('package/dist/cli.js');
-    expect(dist).toContain('package/dist/api.js');
-    expect(dist).toContain('package/dist/render-worker.js');
+    expect(dist.sort()).toEqual(['package/dist/api.js', 'package/dist/cli.cjs', 'package/dist/render-worker.js']);
     expect(files.filter((file) => file.startsWith('package/dist/types/') && !file.endsWith('.d.ts'))).toEqual([]);
+    expect(files.filter((file) => file.startsWith('package/bin/'))).toEqual(['package/bin/bootstrap-plugin.cjs']);
   });
 });
 

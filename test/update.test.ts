@@ -256,7 +256,7 @@ describe('a built-in template after the tool itself is upgraded', () => {
     const text = read(wsgi);
     expect(text).toMatch(/^def /m);
     writeFileSync(wsgi, text.replace(/^(def \w+\(.*\):\n)/m, '$1    """Upgraded in 9.9.9."""\n'));
-    return join(dir, 'bin', 'bootstrap-plugin.js');
+    return join(dir, 'bin', 'bootstrap-plugin.cjs');
   }
 
   it('merges the new template into an edited plugin, and the merged app still serves its page', async () => {

@@ -435,8 +435,8 @@ process.on('exit', () => appendFileSync(process.env.BP_MODULE_LOG, loaded()));`;
   const DEPENDENCY = /\/node_modules\/(inquirer|@inquirer\/[^/]+|ejs)\//;
   // The recorder saw the CLI's entry and its bundle, so an empty list below means something.
   const sawTheCli = (modules: string[]) => {
-    expect(fromPackage(modules, /\/bin\/bootstrap-plugin\.js$/).length).toBeGreaterThan(0);
-    expect(fromPackage(modules, /\/packages\/bootstrap-plugin\/dist\/cli\.js$/).length).toBeGreaterThan(0);
+    expect(fromPackage(modules, /\/bin\/bootstrap-plugin\.cjs$/).length).toBeGreaterThan(0);
+    expect(fromPackage(modules, /\/packages\/bootstrap-plugin\/dist\/cli\.cjs$/).length).toBeGreaterThan(0);
   };
 
   it('list loads no Yeoman, mem-fs, inquirer or EJS module', async () => {
@@ -456,8 +456,8 @@ process.on('exit', () => appendFileSync(process.env.BP_MODULE_LOG, loaded()));`;
 
   it('the built CLI holds no Yeoman, mem-fs, inquirer or EJS code: they stay in node_modules', () => {
     const dist = join(CLI_PACKAGE, 'dist');
-    const code = readdirSync(dist).filter((file) => file.endsWith('.js'));
-    expect(code).toContain('cli.js');
+    const code = readdirSync(dist).filter((file) => /\.c?js$/.test(file));
+    expect(code).toContain('cli.cjs');
     for (const file of code)
       expect(readFileSync(join(dist, file), 'utf8')).not.toMatch(/yeoman|mem-fs|@inquirer|Embedded JavaScript/);
   });

@@ -7,7 +7,7 @@ export const ROOT = resolve(import.meta.dirname, '..', '..');
 /** The CLI's package (`bootstrap-plugin`) and the Yeoman adapter's, in the workspace. */
 export const CLI_PACKAGE = join(ROOT, 'packages', 'bootstrap-plugin');
 export const GENERATOR_PACKAGE = join(ROOT, 'packages', 'generator-bootstrap-plugin');
-export const CLI = join(CLI_PACKAGE, 'bin', 'bootstrap-plugin.js');
+export const CLI = join(CLI_PACKAGE, 'bin', 'bootstrap-plugin.cjs');
 
 export interface CliRun {
   code: number | null;
