@@ -1,9 +1,17 @@
 import { existsSync, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { ConfigError } from './errors.js';
 import { printable } from './names.js';
 import type { RenderContext } from './render-context.js';
 import type { TemplateFile } from './templates.js';
+
+/**
+ * EJS's CommonJS build, required on the first render: importing its ES module build would start
+ * Node's ES module loader in the CommonJS CLI, about 10 ms more per create (docs/decisions.md).
+ */
+let ejsModule: typeof import('ejs') | undefined;
+const loadEjs = () => (ejsModule ??= createRequire(import.meta.url)('ejs') as typeof import('ejs'));
 
 /**
  * Renders one EJS text (next steps, files) with the same options as the tree. Includes are
@@ -16,7 +24,7 @@ export async function renderEjs(
   file: TemplateFile,
   onInclude?: (path: string) => void,
 ): Promise<string> {
-  const { default: ejs } = await import('ejs');
+  const ejs = loadEjs();
   const filename = file.path;
   // EJS gives no resolved path for a relative include it did not find: resolve it the same way.
   const includer = (original: string, found: string | undefined) => {
