@@ -41,19 +41,20 @@ export const CONFIG_NAME_OPTION = {
   summary: `chooses key[VARIANT] values (default: $MFCONFIG, else ${DEFAULT_CONFIG_NAME})`,
 } as const satisfies OptionSpec;
 
-/** Update and config check: a plugin's .bootstrap-plugin.json already names these. */
-export const RECORDED_TEMPLATE_OPTION = {
-  type: 'string',
-  short: 't',
-  value: 'T',
-  completes: 'templates',
-  summary: 'template name or path (default: the one in .bootstrap-plugin.json)',
-} as const satisfies OptionSpec;
-
-export const RECORDED_MODULE_OPTION = {
-  ...MODULE_OPTION,
-  summary: 'module name, when .bootstrap-plugin.json has none (default: $MFMODULE, else mfserv)',
-} as const satisfies OptionSpec;
+/** Update and config check: a plugin's .bootstrap-plugin.json already names its template and module. */
+export const RECORDED_OPTIONS = {
+  template: {
+    type: 'string',
+    short: 't',
+    value: 'T',
+    completes: 'templates',
+    summary: 'template name or path (default: the one in .bootstrap-plugin.json)',
+  },
+  module: {
+    ...MODULE_OPTION,
+    summary: 'module name, when .bootstrap-plugin.json has none (default: $MFMODULE, else mfserv)',
+  },
+} as const satisfies Record<string, OptionSpec>;
 
 /** The answering options of create and update. */
 export const ANSWER_OPTIONS = {

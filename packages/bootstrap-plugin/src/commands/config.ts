@@ -3,13 +3,7 @@ import type { SetResult } from '../core/config.js';
 import { EXIT } from '../core/errors.js';
 import { defineCommand } from '../cli/command.js';
 import { abortOnSignals, noteRemoved, out } from '../cli/io.js';
-import {
-  moduleOf,
-  RECORDED_MODULE_OPTION,
-  RECORDED_TEMPLATE_OPTION,
-  TEMPLATE_OPTIONS,
-  templateLookup,
-} from '../cli/options.js';
+import { moduleOf, RECORDED_OPTIONS, TEMPLATE_OPTIONS, templateLookup } from '../cli/options.js';
 
 const PATH = { name: 'path', required: true, completes: 'files', summary: 'plugin directory or ini file' } as const;
 
@@ -75,11 +69,11 @@ export const configCheck = defineCommand({
   args: [{ ...PATH, required: false, default: '.', summary: 'plugin directory or its config.ini' }],
   options: {
     ...TEMPLATE_OPTIONS,
+    ...RECORDED_OPTIONS,
     template: {
-      ...RECORDED_TEMPLATE_OPTION,
+      ...RECORDED_OPTIONS.template,
       summary: 'template to check against (default: the one in .bootstrap-plugin.json)',
     },
-    module: RECORDED_MODULE_OPTION,
   },
   async run({ options, args }) {
     const { checkConfig } = await import('../core/check.js');

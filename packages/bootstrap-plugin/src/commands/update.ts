@@ -6,8 +6,7 @@ import {
   ANSWER_OPTIONS,
   JSON_OPTION,
   moduleOf,
-  RECORDED_MODULE_OPTION,
-  RECORDED_TEMPLATE_OPTION,
+  RECORDED_OPTIONS,
   TEMPLATE_OPTIONS,
   templateLookup,
 } from '../cli/options.js';
@@ -42,10 +41,9 @@ export const update = defineCommand({
   summary: 'bring a plugin to the current version of its template, merging three ways with your changes',
   args: [{ name: 'dir', default: '.', completes: 'dirs', summary: 'plugin directory' }],
   options: {
-    template: RECORDED_TEMPLATE_OPTION,
+    ...RECORDED_OPTIONS,
     ...ANSWER_OPTIONS,
     set: { ...ANSWER_OPTIONS.set, summary: 'answer a field; wins over the recorded answer' },
-    module: RECORDED_MODULE_OPTION,
     'dry-run': {
       type: 'boolean',
       summary: 'print what would be added, updated, merged, conflicted, removed; write nothing',
