@@ -66,6 +66,7 @@ describe('list TEMPLATE: one template, readable', () => {
 async function rawInTerminal(args: string[], extra: Record<string, string | undefined>): Promise<string> {
   const spawnInPty = 'import pty, sys; pty.spawn(sys.argv[1:])';
   const env = cleanEnv({ TERM: 'xterm-256color', ...extra });
+  delete env.CI; // Node colours no terminal under a CI it does not know (tty getColorDepth)
   const { stdout } = await exec('python3', ['-c', spawnInPty, process.execPath, CLI, ...args], {
     cwd: temp.fresh(),
     env,

@@ -10,10 +10,14 @@ import { createAsk, endHungUp } from '../prompt.js';
 
 export const out = (text: string) => process.stdout.write(`${text}\n`);
 
-/** Colours for a person at a terminal only: never in a pipe or a file, never under NO_COLOR (no-color.org). */
+/**
+ * Colours for a person at a terminal only: never in a pipe or a file, never under NO_COLOR
+ * (no-color.org). The terminal's own stream decides (`hasColors`: TERM=dumb, a CI without a
+ * known service, FORCE_COLOR), not stdout, which may be piped while stderr is a terminal.
+ */
 export function paint(stream: NodeJS.WriteStream, style: Parameters<typeof styleText>[0], text: string): string {
-  const wanted = stream.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
-  return wanted ? styleText(style, text) : text;
+  const wanted = stream.isTTY && stream.hasColors() && !process.env.NO_COLOR;
+  return wanted ? styleText(style, text, { validateStream: false }) : text;
 }
 
 const LABEL_STYLES = { error: 'red', warning: 'yellow', note: 'cyan' } as const;
