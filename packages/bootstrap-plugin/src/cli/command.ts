@@ -2,6 +2,9 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
 
+/** The command's name, as the user types it. */
+export const PROGRAM = 'bootstrap-plugin';
+
 /** What shell completion offers for a value (see completion.ts). */
 export type Completes = 'templates' | 'fields' | 'files' | 'dirs';
 
@@ -169,4 +172,4 @@ export function argumentName(spec: PositionalSpec): string {
   return spec.required ? word : `[${word}]`;
 }
 
-export const usageHint = (command: Command) => `bootstrap-plugin ${command.name} --help`;
+export const usageHint = (command: Command) => `${PROGRAM} ${command.name} --help`;

@@ -1,6 +1,4 @@
-import { argumentName, GLOBAL_OPTIONS, type Command, type OptionSpec } from './command.js';
-
-const PROGRAM = 'bootstrap-plugin';
+import { argumentName, GLOBAL_OPTIONS, PROGRAM, type Command, type OptionSpec } from './command.js';
 const INDENT = '  ';
 
 /** Rows of two columns, the first padded to the widest. */

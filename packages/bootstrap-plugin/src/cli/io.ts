@@ -5,8 +5,9 @@ import type { Ask } from '../core/answers.js';
 import { EXIT, ioReason } from '../core/errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { createAsk, endHungUp } from '../prompt.js';
+import { PROGRAM } from './command.js';
 
-/** The edge's shared pieces: output, signals, and options several commands take. */
+/** The edge's shared pieces: output and colours, signals, asking for answers, how we were invoked. */
 
 export const out = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -104,8 +105,6 @@ export function fieldAnswering(yes: boolean, signal: AbortSignal) {
   };
 }
 
-const PROGRAM = 'bootstrap-plugin';
-
 /**
  * The command that runs this tool again from the user's shell, for the next steps it prints.
  * Under npx or an npm script, npm's PATH is not the user's: `npx bootstrap-plugin`. The bare
@@ -114,16 +113,16 @@ const PROGRAM = 'bootstrap-plugin';
 export function invokedAs(environment = process.env, program = process.argv[1]): string {
   // npx quotes the command it runs (`'bootstrap-plugin'`); a package.json script is as written.
   if (new RegExp(`^'?${PROGRAM}('|\\s|$)`).test(environment.npm_lifecycle_script ?? '')) return `npx ${PROGRAM}`;
-  const self = realpath(program);
+  const self = executable(program);
   const dirs = (environment.PATH ?? '').split(delimiter).filter(Boolean);
-  if (self && dirs.some((dir) => realpath(join(dir, PROGRAM), constants.X_OK) === self)) return PROGRAM;
-  return realpath(program, constants.X_OK) ? shellWord(program) : `node ${shellWord(program)}`;
+  if (self && dirs.some((dir) => executable(join(dir, PROGRAM)) === self)) return PROGRAM;
+  return self ? shellWord(program) : `node ${shellWord(program)}`;
 }
 
-/** The real path of an existing file that allows `mode`, else undefined. */
-function realpath(path: string, mode = constants.F_OK): string | undefined {
+/** The real path of an executable file, else undefined. */
+function executable(path: string): string | undefined {
   try {
-    accessSync(path, mode);
+    accessSync(path, constants.X_OK);
     return realpathSync(path);
   } catch {
     return undefined;
