@@ -225,6 +225,36 @@ describe('raw Node errors never reach the user', () => {
     );
   });
 
+  it('stdout closed by its reader (list | true): exit 0, nothing on stderr', async () => {
+    const result = await run([`(${process.execPath} ${CLI} list; echo "exit $?" >&2) | true`], freshDir(), {
+      shell: true,
+    });
+    expect(result.stderr).toBe('exit 0\n');
+  });
+
+  it('stdout a full non-blocking pipe: waits for the reader and writes it all', async () => {
+    const dir = freshDir();
+    const keys = 5000;
+    const ini = Array.from({ length: keys }, (_, index) => `key${index} = value ${index}`);
+    writeFileSync(join(dir, 'big.ini'), `[plugin_big]\n${ini.join('\n')}\n`);
+    // Made non-blocking by the parent (as some shells and runners leave it), read only after 1 s.
+    const reader = `import fcntl, os, subprocess, sys, time
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+child = subprocess.Popen(sys.argv[1:], stdout=w)
+os.close(w)
+time.sleep(1)
+data = b''
+while chunk := os.read(r, 65536):
+    data += chunk
+sys.stdout.write(data.decode())
+sys.exit(child.wait())`;
+    const result = await run(['env', 'big.ini'], dir, { prefix: ['python3', '-c', reader] });
+    expect(result.code).toBe(0);
+    expect(result.stdout.length).toBeGreaterThan(65_536);
+    expect(result.stdout).toContain(`export MFSERV_PLUGIN_BIG_KEY${keys - 1}='value ${keys - 1}'\n`);
+  });
+
   it('stdout on /dev/full: one line, exit 1', async () => {
     const full = openSync('/dev/full', 'w');
     try {

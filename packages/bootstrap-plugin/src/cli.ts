@@ -3,7 +3,7 @@ import { didYouMean } from './core/suggest.js';
 import { endHungUp } from './prompt.js';
 import { parseCommand, type Command } from './cli/command.js';
 import { renderCommandHelp, renderOverview } from './cli/help.js';
-import { hungUp, out, toolVersion, warn } from './cli/io.js';
+import { hungUp, out, print, printError, toolVersion, warn } from './cli/io.js';
 import { completeWords } from './commands/completion.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -51,8 +51,8 @@ async function main(argv: string[]): Promise<void> {
   for (const word of words.slice(0, used)) rest.splice(rest.indexOf(word), 1);
   const parsed = parseCommand(command ?? ROOT, rest);
   if (parsed.options.version) return void out(toolVersion());
-  if (command === undefined) return void process.stdout.write(renderOverview(COMMANDS, group));
-  if (parsed.options.help) return void process.stdout.write(renderCommandHelp(command));
+  if (command === undefined) return void print(renderOverview(COMMANDS, group));
+  if (parsed.options.help) return void print(renderCommandHelp(command));
   await command.run(parsed);
 }
 
@@ -61,8 +61,8 @@ main(process.argv.slice(2))
     // A typed error is the user's to fix and says how; anything else is ours, worth the stack.
     const expected = error instanceof BootstrapError;
     warn(`error: ${(error as Error).message ?? String(error)}`);
-    if (process.argv.includes('--verbose')) process.stderr.write(`${(error as Error).stack}\n`);
-    else if (!expected) process.stderr.write('(run again with --verbose for details)\n');
+    if (process.argv.includes('--verbose')) printError(`${(error as Error).stack}\n`);
+    else if (!expected) printError('(run again with --verbose for details)\n');
     process.exitCode = expected ? error.exitCode : EXIT.failure;
   })
   .finally(() => {

@@ -1,4 +1,4 @@
-import { accessSync, constants, readFileSync, realpathSync } from 'node:fs';
+import { accessSync, constants, fstatSync, readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { styleText } from 'node:util';
 import type { Ask } from '../core/answers.js';
@@ -9,15 +9,83 @@ import { PROGRAM } from './command.js';
 
 /** The edge's shared pieces: output and colours, signals, asking for answers, how we were invoked. */
 
-export const out = (text: string) => process.stdout.write(`${text}\n`);
+export const STDOUT = 1;
+export const STDERR = 2;
+type Output = typeof STDOUT | typeof STDERR;
+const streamOf = (fd: Output) => (fd === STDOUT ? process.stdout : process.stderr);
+
+/** The outputs that a full non-blocking pipe moved to their stream (see write). */
+const throughStream = new Set<Output>();
+
+/**
+ * Output is written to the file descriptor itself: process.stdout would load Node's streams, a
+ * few milliseconds of every command's start-up. A pipe that another process made non-blocking
+ * and that is full (EAGAIN) moves the output to its stream for the rest of the run, which waits
+ * for the reader in the event loop, where a signal can still end the process.
+ */
+function write(fd: Output, text: string): void {
+  if (throughStream.has(fd)) return void streamOf(fd).write(text);
+  let rest = Buffer.from(text);
+  try {
+    while (rest.length > 0) rest = rest.subarray(writeSync(fd, rest));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return failedWrite(fd, error as NodeJS.ErrnoException);
+    throughStream.add(fd);
+    streamOf(fd).on('error', (streamError: NodeJS.ErrnoException) => failedWrite(fd, streamError));
+    streamOf(fd).write(rest);
+  }
+}
+
+/** Standard error has no one to tell of its own failures; standard output's are told there. */
+function failedWrite(fd: Output, error: NodeJS.ErrnoException): void {
+  if (fd === STDERR) return;
+  // `bootstrap-plugin list | head` closes the pipe early: that is the reader's choice, not an error.
+  // `run` has processes to stop first: exiting here would leave them behind.
+  if (error.code === 'EPIPE') return running ? running.abort() : process.exit(EXIT.ok);
+  // A closed terminal fails writes with EIO, sometimes before its SIGHUP arrives; output
+  // happens only before (prompts) or after (results) writing files, so there is nothing to undo.
+  if (error.code === 'EIO') return endHungUp();
+  // `> /dev/full`, a full disk: one line, not a stack trace. Output comes after the work, so
+  // what was written stays written.
+  write(
+    STDERR,
+    `bootstrap-plugin: error: cannot write the output to standard output: ${ioReason(error)}; check where it ` +
+      `is redirected\n`,
+  );
+  process.exit(EXIT.failure);
+}
+
+/** Text for standard output, as it is. */
+export const print = (text: string) => write(STDOUT, text);
+/** A line for standard output. */
+export const out = (text: string) => print(`${text}\n`);
+/** Text for standard error, as it is (warn adds the program's name and colours). */
+export const printError = (text: string) => write(STDERR, text);
+
+let devNull: number | undefined;
+/**
+ * Whether `fd` may be a terminal, answered without Node's tty module (and its streams) for a
+ * pipe, a file or /dev/null, where most scripted runs send their output.
+ */
+function mayBeTerminal(fd: number): boolean {
+  try {
+    const stats = fstatSync(fd);
+    devNull ??= statSync('/dev/null').rdev;
+    return stats.isCharacterDevice() && stats.rdev !== devNull;
+  } catch {
+    return false;
+  }
+}
+
+const isTerminal = (fd: Output) => mayBeTerminal(fd) && Boolean(streamOf(fd).isTTY);
 
 /**
  * Colours for a person at a terminal only: never in a pipe or a file, never under NO_COLOR
  * (no-color.org). The terminal's own stream decides (`hasColors`: TERM=dumb, a CI without a
  * known service, FORCE_COLOR), not stdout, which may be piped while stderr is a terminal.
  */
-export function paint(stream: NodeJS.WriteStream, style: Parameters<typeof styleText>[0], text: string): string {
-  const wanted = stream.isTTY && stream.hasColors() && !process.env.NO_COLOR;
+export function paint(fd: Output, style: Parameters<typeof styleText>[0], text: string): string {
+  const wanted = !process.env.NO_COLOR && isTerminal(fd) && streamOf(fd).hasColors();
   return wanted ? styleText(style, text, { validateStream: false }) : text;
 }
 
@@ -26,31 +94,15 @@ const LABEL = /^(error|warning|note):/;
 
 export const warn = (text: string) => {
   const labelled = text.replace(LABEL, (label, word: keyof typeof LABEL_STYLES) =>
-    paint(process.stderr, ['bold', LABEL_STYLES[word]], label),
+    paint(STDERR, ['bold', LABEL_STYLES[word]], label),
   );
-  process.stderr.write(`bootstrap-plugin: ${labelled}\n`);
+  printError(`bootstrap-plugin: ${labelled}\n`);
 };
 
 /** Leftovers of killed runs (temporary files, a stale lock) that a command removed on the way. */
 export function noteRemoved(paths: string[], dryRun = false): void {
   for (const path of paths) warn(`note: ${dryRun ? 'would remove' : 'removed'} ${path}, left by an interrupted run`);
 }
-
-// `bootstrap-plugin list | head` closes the pipe early: that is the reader's choice, not an error.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  // `run` has processes to stop first: exiting here would leave them behind.
-  if (error.code === 'EPIPE') return running ? running.abort() : process.exit(EXIT.ok);
-  // A closed terminal fails writes with EIO, sometimes before its SIGHUP arrives; output
-  // happens only before (prompts) or after (results) writing files, so there is nothing to undo.
-  if (error.code === 'EIO') return endHungUp();
-  // `> /dev/full`, a full disk: one line, not a stack trace. Output comes after the work, so
-  // what was written stays written.
-  process.stderr.write(
-    `bootstrap-plugin: error: cannot write the output to standard output: ${ioReason(error)}; check where it ` +
-      `is redirected\n`,
-  );
-  process.exit(EXIT.failure);
-});
 
 let version: string | undefined;
 /** This package's version, read once (`--version` and the plugin's state file both want it). */
@@ -61,7 +113,9 @@ export function toolVersion(): string {
 
 /** A terminal to read answers from and one to ask on: `create foo | tee log` still asks, on stderr. */
 export function isInteractive(): boolean {
-  return Boolean(process.stdin.isTTY && (process.stdout.isTTY || process.stderr.isTTY)) && !process.env.CI;
+  return (
+    mayBeTerminal(0) && Boolean(process.stdin.isTTY) && (isTerminal(STDOUT) || isTerminal(STDERR)) && !process.env.CI
+  );
 }
 
 /** After a SIGHUP, the process ends by SIGHUP once the work is cleaned up (see endHungUp). */

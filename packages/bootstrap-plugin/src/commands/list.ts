@@ -1,16 +1,14 @@
 import { formatValue, type Field } from '../core/fields.js';
-import type { Template } from '../core/templates.js';
+import { findTemplate, listTemplates, type Template } from '../core/templates.js';
 import { defineCommand } from '../cli/command.js';
-import { out, paint, warn } from '../cli/io.js';
+import { STDOUT, out, paint, warn } from '../cli/io.js';
 import { JSON_OPTION, TEMPLATE_OPTIONS, templateLookup } from '../cli/options.js';
 
 const SOURCES: Record<Template['source'], string> = { builtin: 'built-in', pack: 'pack', user: 'user template' };
 
 function printList(templates: Template[]): void {
   const width = Math.max(10, ...templates.map((t) => t.name.length));
-  const rows = templates.map((t) =>
-    `     * ${paint(process.stdout, 'bold', t.name.padEnd(width))} ${t.description}`.trimEnd(),
-  );
+  const rows = templates.map((t) => `     * ${paint(STDOUT, 'bold', t.name.padEnd(width))} ${t.description}`.trimEnd());
   out(['List of available plugin templates:', ...rows].join('\n'));
 }
 
@@ -32,13 +30,13 @@ function fieldTerms(field: Field): string {
 }
 
 function printTemplate(template: Template): void {
-  out(`${paint(process.stdout, 'bold', template.name)}: ${template.description}`);
+  out(`${paint(STDOUT, 'bold', template.name)}: ${template.description}`);
   out(`  ${SOURCES[template.source]}, from ${template.dir}`);
   if (template.fields.length === 0) return void out('  No fields: create asks nothing.');
   out(`Fields, in the order create asks them (or answer with --set FIELD=VALUE):`);
   const width = Math.max(...template.fields.map((field) => field.name.length));
   for (const field of template.fields) {
-    out(`  ${paint(process.stdout, 'bold', field.name.padEnd(width))}  ${field.message}`);
+    out(`  ${paint(STDOUT, 'bold', field.name.padEnd(width))}  ${field.message}`);
     out(`  ${' '.repeat(width)}  ${fieldTerms(field)}`);
   }
 }
@@ -54,7 +52,6 @@ export const list = defineCommand({
     json: { ...JSON_OPTION, summary: 'print {name, description, source, fields} (an array without TEMPLATE)' },
   },
   async run({ options, args }) {
-    const { findTemplate, listTemplates } = await import('../core/templates.js');
     if (args.template !== undefined) {
       const template = findTemplate(args.template, templateLookup(options), process.cwd());
       if (options.json) return void out(JSON.stringify(asJson(template), null, 2));
