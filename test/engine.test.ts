@@ -258,6 +258,15 @@ describe('rendering', () => {
     );
   });
 
+  it("renders only the extending template's file where it replaces its base's", async () => {
+    const user = freshDir();
+    // The base's file would fail to render: replaced, it is never run.
+    writeTemplate(user, '_base', { fields: [] }, { 'a.txt.ejs': '<%- nosuchvariable %>\n', 'b.txt': 'base\n' });
+    writeTemplate(user, 'child', { extends: '_base', fields: [] }, { 'a.txt.ejs': 'own <%- name %>\n' });
+    const files = await renderTemplate(loadTemplate(join(user, 'child'), 'user'), renderContext('demo', 'mfserv', {}));
+    expect(contents(files)).toEqual({ 'a.txt': 'own demo\n', 'b.txt': 'base\n' });
+  });
+
   it('renders a user template in a worker keeping the errors, helpers and secrets of this thread', async () => {
     const keys = { 'key.txt.ejs': '<%- secret(12) %> <%- secret(3, "a") %>' };
     const dir = writeTemplate(freshDir(), 't', { fields: [] }, keys);

@@ -125,22 +125,27 @@ export async function renderHere(
 }
 
 async function renderTree(template: Template, context: RenderContext, progress: RenderProgress) {
-  const byPath = new Map<string, RenderedFile>();
+  // A later layer's file replaces an earlier one's of the same name, which is then not rendered.
+  const sources = new Map<string, { source: SourceFile; root: string }>();
   for (const layer of template.layers) {
     for (const source of listFiles(layer.path)) {
       if (!isWanted(source.relative, template, context)) continue;
       const path = toTargetPath(source.relative, context.name, join(layer.path, source.relative));
-      const raw = readRegularFile(source.absolute, 'make it readable, or remove it from the template');
-      let content = raw;
-      if (source.relative.endsWith(EJS_SUFFIX)) {
-        progress.onFile?.(source.absolute);
-        const file: TemplateFile = { path: source.absolute, root: layer.root };
-        content = Buffer.from(tidy(await renderEjs(raw.toString('utf8'), context, file, progress.onInclude), path));
-      }
-      byPath.set(path, { path, content, mode: source.mode });
+      sources.set(path, { source, root: layer.root });
     }
   }
-  return [...byPath.values()].sort((a, b) => compareText(a.path, b.path));
+  const files: RenderedFile[] = [];
+  for (const [path, { source, root }] of sources) {
+    const raw = readRegularFile(source.absolute, 'make it readable, or remove it from the template');
+    let content = raw;
+    if (source.relative.endsWith(EJS_SUFFIX)) {
+      progress.onFile?.(source.absolute);
+      const file: TemplateFile = { path: source.absolute, root };
+      content = Buffer.from(tidy(await renderEjs(raw.toString('utf8'), context, file, progress.onInclude), path));
+    }
+    files.push({ path, content, mode: source.mode });
+  }
+  return files.sort((a, b) => compareText(a.path, b.path));
 }
 
 interface SourceFile {
