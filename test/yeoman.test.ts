@@ -446,19 +446,21 @@ process.on('exit', () => appendFileSync(process.env.BP_MODULE_LOG, loaded()));`;
     expect(fromPackage(modules, DEPENDENCY)).toEqual([]);
   });
 
-  it('create --yes loads EJS from node_modules (the recorder sees it), no Yeoman, mem-fs, inquirer', async () => {
+  it('create --yes renders with the EJS bundled in dist/ (its file is loaded), no Yeoman or inquirer', async () => {
     const modules = await loaded(['create', NAME, '--template', 'flask', '--yes']);
     sawTheCli(modules);
-    expect(fromPackage(modules, /\/node_modules\/ejs\//).length).toBeGreaterThan(0);
+    expect(fromPackage(modules, /\/packages\/bootstrap-plugin\/dist\/ejs-\w+\.cjs$/).length).toBe(1);
     expect(fromPackage(modules, YEOMAN)).toEqual([]);
-    expect(fromPackage(modules, /\/node_modules\/(inquirer|@inquirer\/[^/]+)\//)).toEqual([]);
+    expect(fromPackage(modules, DEPENDENCY)).toEqual([]);
   });
 
-  it('the built CLI holds no Yeoman, mem-fs, inquirer or EJS code: they stay in node_modules', () => {
+  it('the built CLI holds EJS (its licence beside it) but no Yeoman, mem-fs or inquirer code', () => {
     const dist = join(CLI_PACKAGE, 'dist');
     const code = readdirSync(dist).filter((file) => /\.c?js$/.test(file));
     expect(code).toContain('cli.cjs');
-    for (const file of code)
-      expect(readFileSync(join(dist, file), 'utf8')).not.toMatch(/yeoman|mem-fs|@inquirer|Embedded JavaScript/);
+    for (const file of code) expect(readFileSync(join(dist, file), 'utf8')).not.toMatch(/yeoman|mem-fs|@inquirer/);
+    const withEjs = code.filter((file) => readFileSync(join(dist, file), 'utf8').includes('Embedded JavaScript'));
+    expect(withEjs.sort()).toEqual(['api.js', expect.stringMatching(/^ejs-\w+\.cjs$/), 'render-worker.js']);
+    expect(readFileSync(join(dist, 'ejs.LICENSE'), 'utf8')).toContain('Apache License');
   });
 });

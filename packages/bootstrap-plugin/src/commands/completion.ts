@@ -1,3 +1,4 @@
+import { findTemplate, listTemplates } from '../core/templates.js';
 import { UsageError } from '../core/errors.js';
 import { defineCommand, GLOBAL_OPTIONS, type Command, type OptionSpec } from '../cli/command.js';
 import { out } from '../cli/io.js';
@@ -79,7 +80,6 @@ export async function completeWords(commands: readonly Command[], words: string[
   const firstArgument = command.args[0]?.completes === 'templates' && !spec && !current.startsWith('-');
   const completes =
     spec?.completes ?? (firstArgument && typed.length === command.name.split(' ').length ? 'templates' : undefined);
-  const { findTemplate, listTemplates } = await import('../core/templates.js');
   const lookup = () => templateLookup({ metwork: valueOf(before, 'metwork') });
   if (completes === 'templates')
     return listTemplates(lookup())

@@ -31,7 +31,7 @@ export const configGet = defineCommand({
   args: [PATH, { name: 'key', label: 'SECTION.KEY', required: true, summary: 'SECTION.KEY, e.g. custom.api_url' }],
   options: {},
   async run({ args }) {
-    const { getConfigValue } = await import('../core/config.js');
+    const { getConfigValue } = await import('../cli/deferred.js');
     out(await getConfigValue({ path: args.path, cwd: process.cwd(), address: args.key }));
   },
 });
@@ -51,7 +51,7 @@ export const configSet = defineCommand({
   ],
   options: {},
   async run({ args }) {
-    const { setConfigValues } = await import('../core/config.js');
+    const { setConfigValues } = await import('../cli/deferred.js');
     printSet(
       await setConfigValues({
         path: args.path,
@@ -76,7 +76,7 @@ export const configCheck = defineCommand({
     },
   },
   async run({ options, args }) {
-    const { checkConfig } = await import('../core/check.js');
+    const { checkConfig } = await import('../cli/deferred.js');
     const result = await checkConfig({
       ...templateLookup(options),
       path: args.path,

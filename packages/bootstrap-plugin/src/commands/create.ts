@@ -1,4 +1,4 @@
-import type { CreateOptions, CreateResult } from '../core/create.js';
+import { createPlugin, type CreateOptions, type CreateResult } from '../core/create.js';
 import type { MakeResult } from '../core/make.js';
 import { resolveMetwork } from '../core/metwork.js';
 import { defineCommand } from '../cli/command.js';
@@ -74,9 +74,8 @@ export const create = defineCommand({
   async run({ options, args }) {
     const make = { make: Boolean(options.make), install: Boolean(options.install), delete: Boolean(options.delete) };
     // Building an archive loads the release code: only when asked for.
-    const maker = make.make || make.install || make.delete ? await import('../core/make.js') : undefined;
+    const maker = make.make || make.install || make.delete ? await import('../cli/deferred.js') : undefined;
     maker?.checkMakeFlags({ ...make, dryRun: Boolean(options['dry-run']), force: Boolean(options.force) });
-    const { createPlugin } = await import('../core/create.js');
     const signal = abortOnSignals();
     const answering = fieldAnswering(options.yes, signal);
     const createOptions: CreateOptions = {

@@ -1,6 +1,6 @@
 import { PROFILE_FORMATS, renderProfile, type ProfileFormat } from '../core/profiles.js';
 import { defineCommand } from '../cli/command.js';
-import { abortOnSignals, noteRemoved, warn } from '../cli/io.js';
+import { abortOnSignals, noteRemoved, print, warn } from '../cli/io.js';
 import { CONFIG_NAME_OPTION, configNameOf, MODULE_OPTION, moduleOf } from '../cli/options.js';
 
 export const env = defineCommand({
@@ -29,7 +29,7 @@ export const env = defineCommand({
     },
   },
   async run({ options, args }) {
-    const { collectVariables } = await import('../core/env.js');
+    const { collectVariables } = await import('../cli/deferred.js');
     const { variables, warnings, notes, scope } = await collectVariables({
       paths: args.paths,
       cwd: process.cwd(),
@@ -41,8 +41,8 @@ export const env = defineCommand({
     for (const warning of [...warnings, ...profile.warnings]) warn(`warning: ${warning}`);
     for (const note of notes) warn(`note: ${note}`);
     if (options.output) {
-      const { writeFileAtomic } = await import('../core/fs-file.js');
+      const { writeFileAtomic } = await import('../cli/deferred.js');
       noteRemoved((await writeFileAtomic(options.output, profile.text, abortOnSignals())).removed);
-    } else process.stdout.write(profile.text);
+    } else print(profile.text);
   },
 });

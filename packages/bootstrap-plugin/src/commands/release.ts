@@ -14,7 +14,7 @@ export const release = defineCommand({
     },
   },
   async run({ options, args }) {
-    const { buildRelease } = await import('../core/release.js');
+    const { buildRelease } = await import('../cli/deferred.js');
     const result = await buildRelease({
       dir: args.dir,
       cwd: process.cwd(),

@@ -57,7 +57,7 @@ export const run = defineCommand({
     const port = Number(options.port);
     if (!/^\d+$/.test(options.port) || port < 1 || port > MAX_PORT)
       throw new UsageError(`--port ${options.port}: expected a whole number from 1 to ${MAX_PORT}`);
-    const { runPlugin } = await import('../core/run/run.js');
+    const { runPlugin } = await import('../cli/deferred.js');
     const signal = abortOnSignals();
     await runPlugin({
       dir: args.dir,

@@ -52,8 +52,7 @@ export const update = defineCommand({
     ...TEMPLATE_OPTIONS,
   },
   async run({ options, args }) {
-    const { updatePlugin } = await import('../core/update.js');
-    const { FILE_ACTIONS } = await import('../core/update-plan.js');
+    const { FILE_ACTIONS, updatePlugin } = await import('../cli/deferred.js');
     const signal = abortOnSignals();
     const answering = fieldAnswering(options.yes, signal);
     const result = await updatePlugin({

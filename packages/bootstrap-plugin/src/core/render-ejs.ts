@@ -1,5 +1,4 @@
 import { existsSync, realpathSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { ConfigError } from './errors.js';
 import { printable } from './names.js';
@@ -7,11 +6,12 @@ import type { RenderContext } from './render-context.js';
 import type { TemplateFile } from './templates.js';
 
 /**
- * EJS's CommonJS build, required on the first render: importing its ES module build would start
- * Node's ES module loader in the CommonJS CLI, about 10 ms more per create (docs/decisions.md).
+ * EJS is bundled by the build (its licence ships beside it in dist/): finding and loading the
+ * package from node_modules cost each create ~9 ms (docs/decisions.md). Imported on the first
+ * render, so it is a file of its own that `list` and `--version` never read.
  */
 let ejsModule: typeof import('ejs') | undefined;
-const loadEjs = () => (ejsModule ??= createRequire(import.meta.url)('ejs') as typeof import('ejs'));
+const loadEjs = async () => (ejsModule ??= (await import('ejs')).default);
 
 /**
  * Renders one EJS text (next steps, files) with the same options as the tree. Includes are
@@ -24,7 +24,7 @@ export async function renderEjs(
   file: TemplateFile,
   onInclude?: (path: string) => void,
 ): Promise<string> {
-  const ejs = loadEjs();
+  const ejs = await loadEjs();
   const filename = file.path;
   // EJS gives no resolved path for a relative include it did not find: resolve it the same way.
   const includer = (original: string, found: string | undefined) => {
