@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+// `promises` of node:fs, not node:fs/promises: loaded on first use, not at every start-up (docs/decisions.md).
+import { promises as fs } from 'node:fs';
 import { ConfigError, UsageError } from './errors.js';
 import { decodeUtf8 } from './fs.js';
 import {
@@ -210,7 +211,7 @@ function startParts(entry: IniEntry, multiline: Array<[IniEntry, string[]]>): st
 export async function readIniFile(path: string, shown = path): Promise<IniDocument> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = await fs.readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read ${shown}: ${code === 'ENOENT' ? 'no such file' : (code ?? 'error')}`);

@@ -1,4 +1,5 @@
-import { lstat, readFile, stat } from 'node:fs/promises';
+// `promises` of node:fs, not node:fs/promises: loaded on first use, not at every start-up (docs/decisions.md).
+import { promises as fs } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError, ioReason, UsageError } from './errors.js';
 import type { Answers } from './fields.js';
@@ -38,7 +39,7 @@ export async function findPluginRoot(dir: string): Promise<string | undefined> {
   for (let current = resolve(dir); ; current = dirname(current)) {
     for (const marker of ROOT_MARKERS) {
       if (
-        await lstat(join(current, marker)).then(
+        await fs.lstat(join(current, marker)).then(
           () => true,
           () => false,
         )
@@ -55,7 +56,7 @@ export async function findPluginRoot(dir: string): Promise<string | undefined> {
  * own message.
  */
 export async function pluginRootOf(dir: string): Promise<string> {
-  const info = await stat(dir).catch(() => undefined);
+  const info = await fs.stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) return dir;
   return (await findPluginRoot(dir)) ?? dir;
 }
@@ -66,7 +67,7 @@ export async function pluginRootOf(dir: string): Promise<string> {
  */
 export async function toSource(path: string, cwd: string): Promise<Source> {
   const absolute = resolve(cwd, path);
-  const info = await stat(absolute).catch(() => undefined);
+  const info = await fs.stat(absolute).catch(() => undefined);
   if (!info) throw new UsageError(`${path}: no such file or directory (expected a plugin directory or an ini file)`);
   if (!info.isDirectory()) return { shown: path, absolute, isDirectory: false };
   const root = await findPluginRoot(absolute);
@@ -82,7 +83,7 @@ export async function toSource(path: string, cwd: string): Promise<Source> {
 
 /** The plugin's name and module from its `.layerapi2_label` (`plugin_NAME@module`), as MetWork reads them. */
 export async function readPluginLabel(dir: string): Promise<{ name: string; module: string } | undefined> {
-  const label = (await readFile(join(dir, LABEL_FILE), 'utf8').catch(() => '')).trim();
+  const label = (await fs.readFile(join(dir, LABEL_FILE), 'utf8').catch(() => '')).trim();
   const match = LABEL_PATTERN.exec(label);
   return match ? { name: match[1], module: match[2] } : undefined;
 }
@@ -119,7 +120,7 @@ export async function readState(pluginDir: string): Promise<State> {
   const file = join(pluginDir, STATE_FILE);
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await fs.readFile(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { answers: {} };
     throw new UsageError(`cannot read ${file}: ${ioReason(error)}`);

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+// `promises` of node:fs, not node:fs/promises: loaded on first use, not at every start-up (docs/decisions.md).
+import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, ioReason, UsageError, WorkError } from './errors.js';
 import { isPlainObject, parseJson } from './jsonfile.js';
@@ -70,7 +71,7 @@ export async function readBase(pluginDir: string, shown: string): Promise<Plugin
   const where = join(shown, BASE_FILE);
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await fs.readFile(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new UsageError(
