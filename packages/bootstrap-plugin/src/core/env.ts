@@ -77,15 +77,14 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
   }
   const warnings: string[] = [];
   const notes: string[] = [];
-  const variables = new Map<string, Variable>();
   const module = options.module.toUpperCase();
   let prefix = module;
   let files = sources.map((s) => s.shown);
+  let identity: Variable[] = [];
   if (first.isDirectory) {
     prefix = `${module}_${CURRENT_PLUGIN}`;
     files = [join(first.shown, CONFIG_FILE), ...rest.map((s) => s.shown)];
-    for (const variable of await pluginIdentity(first, options.module, module, warnings))
-      variables.set(variable.name, variable);
+    identity = await pluginIdentity(first, options.module, module, warnings);
   }
   const seen = new Map<string, string | undefined>();
   const fromEnvironment = metworkLookup(options.environment, options.module, notes);
@@ -94,14 +93,26 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
     return seen.get(name);
   };
   const context = { prefix, configName: options.configName.toLowerCase(), lookup, warnings };
-  // In the order given, a file named again included: the last one to set a variable wins.
-  let layered = variables;
-  for (const file of files) {
-    const own = fileVariables(await readIniFile(resolve(options.cwd, file), file), context);
-    if (layered.size === 0) layered = own;
-    else for (const variable of own.values()) layered.set(variable.name, variable);
+  const read = (file: string) => readIniFile(resolve(options.cwd, file), file);
+  const scope = first.isDirectory ? `${prefix}_` : undefined;
+  if (files.length === 1) {
+    // One file overrides nothing: its names are unique (nameKeys), and the plugin's NAME, DIR
+    // and LABEL never meet a key's `_SECTION_KEY`; so no map, which 100k keys would feel.
+    return { variables: fileVariables(await read(files[0]), context, identity), warnings, notes, scope };
   }
-  return { variables: [...layered.values()], warnings, notes, scope: first.isDirectory ? `${prefix}_` : undefined };
+  const layers = [identity];
+  for (const file of files) layers.push(fileVariables(await read(file), context));
+  return { variables: overlay(layers), warnings, notes, scope };
+}
+
+/**
+ * Layers in the order given, a file named again included: the last one to set a variable wins,
+ * in the place where it was first set.
+ */
+function overlay(layers: Variable[][]): Variable[] {
+  const byName = new Map<string, Variable>();
+  for (const layer of layers) for (const variable of layer) byName.set(variable.name, variable);
+  return [...byName.values()];
 }
 
 /** A value as `run` reads it: its variant chosen, `{{VAR}}` replaced, and the line it came from. */
@@ -181,11 +192,11 @@ interface Context {
 }
 
 /**
- * One file's variables by name; a key that breaks the naming rule (naming.ts) is an error
- * naming both places. Written for 100k-key files: each name is computed once (nameKeys), and
- * a key costs one map operation and one object, its variable.
+ * One file's variables, each name once, added to `variables`; a key that breaks the naming rule
+ * (naming.ts) is an error naming both places. Written for 100k-key files: each name is computed once, and a key
+ * costs one map operation (nameKeys's) and one object, its variable.
  */
-function fileVariables(doc: IniDocument, context: Context): Map<string, Variable> {
+function fileVariables(doc: IniDocument, context: Context, variables: Variable[] = []): Variable[] {
   const { sections, problems } = nameKeys(doc, context.prefix);
   const [problem] = problems;
   if (problem)
@@ -194,12 +205,11 @@ function fileVariables(doc: IniDocument, context: Context): Map<string, Variable
       problem.entry.line,
       describeProblem(problem, (entry) => `${doc.file}:${entry.line}`),
     );
-  const variables = new Map<string, Variable>();
   const { file } = doc;
   for (const { entries, names, hasVariants } of sections) {
     const add = (index: number) => {
       const entry = entries[index];
-      variables.set(names[index], { name: names[index], value: expand(entry, file, context), file, line: entry.line });
+      variables.push({ name: names[index], value: expand(entry, file, context), file, line: entry.line });
     };
     if (hasVariants) chooseVariants(entries, names, context.configName).forEach(add);
     else for (let index = 0; index < entries.length; index++) add(index);
