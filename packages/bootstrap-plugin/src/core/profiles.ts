@@ -20,6 +20,8 @@ const MAX_VARIABLE_BYTES = 128 * 1024;
 const MAX_ENVIRONMENT_BYTES = 1024 * 1024;
 /** Each variable also costs the program a pointer. */
 const POINTER_BYTES = 8;
+/** See renderProfile: about a thousand lines. */
+const PIECES_PER_JOIN = 5000;
 /** How many over-long variables a warning names. */
 const NAMED_AT_MOST = 3;
 
@@ -41,8 +43,10 @@ export function renderProfile(variables: Variable[], format: ProfileFormat, scop
       warnings,
     };
   }
-  // Pieces joined once: no intermediate string per line (a profile can have 100k lines).
-  const pieces = [PROFILE_HEADER, '\n'];
+  // No string per line (a profile can have 100k lines): pieces, joined a chunk of lines at a
+  // time, as V8 joins one array of 500k pieces about three times slower than 100 of 5k.
+  const chunks: string[] = [];
+  let pieces = [PROFILE_HEADER, '\n'];
   if (scope !== undefined && format !== 'dotenv') pieces.push(format === 'sh' ? unsetSh(scope) : unsetFish(scope));
   // Indexed loops here and in sizeWarnings: before V8 optimises a loop run once, for…of
   // allocates an iterator result per variable.
@@ -69,8 +73,13 @@ export function renderProfile(variables: Variable[], format: ProfileFormat, scop
       }
       pieces.push(name, '=', quoted.text, '\n');
     }
+    if (pieces.length >= PIECES_PER_JOIN) {
+      chunks.push(pieces.join(''));
+      pieces = [];
+    }
   }
-  return { text: pieces.join(''), warnings };
+  chunks.push(pieces.join(''));
+  return { text: chunks.join(''), warnings };
 }
 
 /** Names are `[A-Z0-9_]`, so `env | sed` cannot be fooled into unsetting anything outside the scope. */
