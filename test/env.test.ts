@@ -48,6 +48,31 @@ describe('env in module mode (an ini file)', () => {
     );
   });
 
+  it('names the earlier key of a collision past sections that export nothing', async () => {
+    write('c.ini', '[e]\n_h = 2\n[a]\nb_x = 1\n[_p]\nk = 1\n[f]\n[a_b]\nx = 2\n');
+    await expect(variables(['c.ini'])).rejects.toThrow(
+      'c.ini:9: [a_b] x gives the variable MFSERV_A_B_X, as [a] b_x at c.ini:4 does',
+    );
+  });
+
+  it('names the section a [DEFAULT] key was read in when it collides with itself', async () => {
+    write('c.ini', '[DEFAULT]\nx = 1\n[a-b]\ny = 2\n[a_b]\nz = 3\n');
+    await expect(variables(['c.ini'])).rejects.toThrow(
+      'c.ini:2: [a_b] x gives the variable MFSERV_A_B_X, as [a-b] x at c.ini:2 does',
+    );
+  });
+
+  it('refuses a collision whatever the configuration: a dropped variant and a variant of another key', async () => {
+    write('c.ini', '[s]\nport[prod] = 1\n[s_]\n[S]\nport = 2\n');
+    await expect(variables(['c.ini'])).rejects.toThrow(
+      'c.ini:5: [S] port gives the variable MFSERV_S_PORT, as [s] port at c.ini:2 does',
+    );
+    write('d.ini', '[s]\nx-y[dev] = 1\nx_y = 2\n');
+    await expect(variables(['d.ini'])).rejects.toThrow(
+      'd.ini:3: [s] x_y gives the variable MFSERV_S_X_Y, as [s] x-y at d.ini:2 does',
+    );
+  });
+
   it('skips private sections and keys (starting with "_")', async () => {
     write('c.ini', '[_private]\nsecret = 1\n[s]\n_hidden = 2\nshown = 3\n');
     expect((await variables(['c.ini'])).values).toEqual({ MFSERV_S_SHOWN: '3' });
