@@ -7,7 +7,7 @@ import {
   parseIni,
   readIniFile,
   sectionItems,
-  sectionNames,
+  sections,
   type IniDocument,
   type IniEntry,
   type IniSection,
@@ -145,7 +145,7 @@ export async function checkConfig(options: CheckOptions): Promise<CheckResult> {
     line: p.entry.line,
     message: describeProblem(p, (e) => `${file.shown}:${e.line}`),
   }));
-  const findings = [...naming, ...sectionNames(doc).flatMap((name) => checkSection(findSection(doc, name)!, schema))];
+  const findings = [...naming, ...sections(doc).flatMap((section) => checkSection(section, schema))];
   return { file: file.shown, template: template.name, findings: findings.sort((a, b) => a.line - b.line) };
 }
 
@@ -197,7 +197,11 @@ function modelOf(name: string, schema: Schema): { section?: IniSection; open: bo
 function checkSection(section: IniSection, schema: Schema): Finding[] {
   const model = modelOf(section.name, schema);
   if (!model) {
-    const known = [...sectionNames(schema.doc), ...schema.examples, ...schema.families.map((prefix) => `${prefix}xxx`)];
+    const known = [
+      ...sections(schema.doc).map((s) => s.name),
+      ...schema.examples,
+      ...schema.families.map((prefix) => `${prefix}xxx`),
+    ];
     return [
       { line: section.headers[0], message: `unknown section [${section.name}]${didYouMean(section.name, known)}` },
     ];
