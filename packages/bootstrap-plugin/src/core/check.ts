@@ -18,7 +18,7 @@ import { isFormat2Plugin } from './format2-env.js';
 import { printable } from './names.js';
 import { describeProblem, isPrivate, keyProblem, namingProblems, realKey } from './naming.js';
 import { CONFIG_FILE, readPluginName, readState, STATE_FILE, toConfigFile } from './plugin.js';
-import { renderContext, renderTemplate } from './render.js';
+import { renderContext, renderTemplate, type RenderLimit } from './render.js';
 import { didYouMean } from './suggest.js';
 import { findTemplate, trustedStateTemplate, type TemplateLookup } from './templates.js';
 
@@ -38,7 +38,7 @@ const COMMENTED_HEADER = /^[#;][#; \t]*\[([^\]]+)\][ \t]*$/;
 const COMMENTED_KEY = /^[#;][#; \t]*([a-z_][a-z0-9_]*)[ \t]*=(?!>)/;
 const PLACEHOLDER = /^\{\{[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]*\}\}$/;
 
-export interface CheckOptions extends TemplateLookup {
+export interface CheckOptions extends TemplateLookup, RenderLimit {
   path: string;
   cwd: string;
   /** The template to check against, when the plugin's `.bootstrap-plugin.json` does not say (or to override it). */
