@@ -18,12 +18,12 @@ const loadEjs = () => (ejsModule ??= createRequire(import.meta.url)('ejs') as ty
  * root-relative (`include('/_common/partials/config.ini.ejs')`) and none may leave the root.
  * `onInclude` hears of each file included, before it runs (the render worker reports it).
  */
-export async function renderEjs(
+export function renderEjs(
   text: string,
   context: RenderContext,
   file: TemplateFile,
   onInclude?: (path: string) => void,
-): Promise<string> {
+): string {
   const ejs = loadEjs();
   const filename = file.path;
   // EJS gives no resolved path for a relative include it did not find: resolve it the same way.
