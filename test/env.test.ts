@@ -48,29 +48,30 @@ describe('env in module mode (an ini file)', () => {
     );
   });
 
-  it('names the earlier key of a collision past sections that export nothing', async () => {
-    write('c.ini', '[e]\n_h = 2\n[a]\nb_x = 1\n[_p]\nk = 1\n[f]\n[a_b]\nx = 2\n');
-    await expect(variables(['c.ini'])).rejects.toThrow(
-      'c.ini:9: [a_b] x gives the variable MFSERV_A_B_X, as [a] b_x at c.ini:4 does',
-    );
-  });
-
-  it('names the section a [DEFAULT] key was read in when it collides with itself', async () => {
-    write('c.ini', '[DEFAULT]\nx = 1\n[a-b]\ny = 2\n[a_b]\nz = 3\n');
-    await expect(variables(['c.ini'])).rejects.toThrow(
-      'c.ini:2: [a_b] x gives the variable MFSERV_A_B_X, as [a-b] x at c.ini:2 does',
-    );
-  });
-
-  it('refuses a collision whatever the configuration: a dropped variant and a variant of another key', async () => {
-    write('c.ini', '[s]\nport[prod] = 1\n[s_]\n[S]\nport = 2\n');
-    await expect(variables(['c.ini'])).rejects.toThrow(
-      'c.ini:5: [S] port gives the variable MFSERV_S_PORT, as [s] port at c.ini:2 does',
-    );
-    write('d.ini', '[s]\nx-y[dev] = 1\nx_y = 2\n');
-    await expect(variables(['d.ini'])).rejects.toThrow(
-      'd.ini:3: [s] x_y gives the variable MFSERV_S_X_Y, as [s] x-y at d.ini:2 does',
-    );
+  it.each([
+    {
+      case: 'past sections that export nothing',
+      ini: '[e]\n_h = 2\n[a]\nb_x = 1\n[_p]\nk = 1\n[f]\n[a_b]\nx = 2\n',
+      error: 'c.ini:9: [a_b] x gives the variable MFSERV_A_B_X, as [a] b_x at c.ini:4 does',
+    },
+    {
+      case: 'a [DEFAULT] key against itself, read in two sections',
+      ini: '[DEFAULT]\nx = 1\n[a-b]\ny = 2\n[a_b]\nz = 3\n',
+      error: 'c.ini:2: [a_b] x gives the variable MFSERV_A_B_X, as [a-b] x at c.ini:2 does',
+    },
+    {
+      case: 'a variant no configuration here chooses',
+      ini: '[s]\nport[prod] = 1\n[s_]\n[S]\nport = 2\n',
+      error: 'c.ini:5: [S] port gives the variable MFSERV_S_PORT, as [s] port at c.ini:2 does',
+    },
+    {
+      case: 'a variant of another key',
+      ini: '[s]\nx-y[dev] = 1\nx_y = 2\n',
+      error: 'c.ini:3: [s] x_y gives the variable MFSERV_S_X_Y, as [s] x-y at c.ini:2 does',
+    },
+  ])('names the earlier key of a collision: $case', async ({ ini, error }) => {
+    write('c.ini', ini);
+    await expect(variables(['c.ini'])).rejects.toThrow(error);
   });
 
   it('skips private sections and keys (starting with "_")', async () => {

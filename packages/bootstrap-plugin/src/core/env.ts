@@ -146,7 +146,11 @@ export async function readSettings(options: {
     const entries = [...sectionItems(doc, section).values()];
     const malformed = entries.find((entry) => isVariant(entry) && !splitVariant(entry.name));
     if (malformed) {
-      throw new ConfigError(doc.file, malformed.line, describeProblem({ entry: malformed, section: section.name }, () => ''));
+      throw new ConfigError(
+        doc.file,
+        malformed.line,
+        describeProblem({ entry: malformed, section: section.name }, () => ''),
+      );
     }
     const keys = entries.map(realKey);
     for (const index of chooseVariants(entries, keys, context.configName)) {
