@@ -168,6 +168,22 @@ describe('a user template that never ends stops at the time limit, naming its fi
     expect(readdirSync(cwd)).toEqual(['template']);
   });
 
+  it('a malformed BOOTSTRAP_PLUGIN_RENDER_TIMEOUT fails the commands that render, not list or completion', async () => {
+    const { cwd } = templateDir({ 'a.txt.ejs': '<%= name %>\n' });
+    const env = cleanEnv({ BOOTSTRAP_PLUGIN_RENDER_TIMEOUT: 'abc' });
+    const list = await runCli(['list', './template'], { cwd, env });
+    expect({ code: list.code, stderr: list.stderr }).toEqual({ code: 0, stderr: '' });
+    const completion = await runCli(['__complete', 'create', 'foo', '-t', 'fl'], { cwd, env });
+    expect({ code: completion.code, stdout: completion.stdout }).toEqual({ code: 0, stdout: 'flask\n' });
+    const create = await runCli(['create', '--template=./template', 'foo', '--yes'], { cwd, env });
+    expect({ code: create.code, stderr: create.stderr }).toEqual({
+      code: 2,
+      stderr:
+        'bootstrap-plugin: error: BOOTSTRAP_PLUGIN_RENDER_TIMEOUT="abc": ' +
+        'expected a number of seconds greater than 0, such as 30\n',
+    });
+  });
+
   it('ends the render of a template that calls process.exit() with one line, not the CLI with its code', async () => {
     const { cwd } = templateDir({ 'a.txt.ejs': '<% process.exit(42) %>\n' });
     const run = await runTimed(['create', '--template=./template', 'foo', '--yes'], cwd);

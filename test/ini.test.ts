@@ -223,4 +223,26 @@ describe('ini answers files', () => {
     const general = config.sections.get('general')!.entries;
     expect([general.get('version')!.value, general.get('license')!.value]).toEqual(['3.1.4', 'MIT']);
   });
+
+  it("finds a relative answers file from createPlugin's cwd, not the process's, and names it as given", async () => {
+    writeFileSync(join(dir, 'answers.ini'), '[answers]\nversion = 2.7.1\n');
+    const options = {
+      builtinDir: join(CLI_PACKAGE, 'templates'),
+      userDirs: [],
+      template: 'static',
+      dir: '.',
+      cwd: dir,
+      module: 'mfserv',
+      set: [],
+      force: false,
+      dryRun: false,
+      toolVersion: '0',
+    };
+    expect(process.cwd()).not.toBe(dir);
+    const created = await createPlugin({ ...options, name: 'relative', answersFile: 'answers.ini' });
+    expect(created.answers.version).toBe('2.7.1');
+    await expect(createPlugin({ ...options, name: 'missing', answersFile: 'missing.ini' })).rejects.toThrow(
+      /^missing\.ini: cannot be read \(no such file\b/,
+    );
+  });
 });

@@ -73,16 +73,15 @@ describe('npm pack --workspaces', () => {
   it('ships one build of the CLI, no V8 cache and no patched sources', () => {
     const files = tarList(first['bootstrap-plugin']).filter((file) => !file.startsWith('package/templates/'));
     expect(files.filter((file) => /\.v8cache$|\/bundle\/|\/locales\/|\/src\//.test(file))).toEqual([]);
-    // One esbuild build: the CLI (CommonJS: its entry, the chunk every command reads, EJS, the
-    // other commands' core), the API (an ES module), the render worker, EJS's licence, beside the
-    // API's declarations; no second (tsc) copy of the sources.
+    // One esbuild build: the CLI (CommonJS: its entry, the chunk every command reads, the other
+    // commands' core), the API (an ES module), the render worker, the licence of the EJS they
+    // bundle, beside the API's declarations; no second (tsc) copy of the sources.
     const dist = files.filter((file) => file.startsWith('package/dist/') && !file.startsWith('package/dist/types/'));
     expect(dist.sort()).toEqual([
       'package/dist/api.js',
       expect.stringMatching(/^package\/dist\/chunk-\w+\.cjs$/),
       'package/dist/cli.cjs',
       expect.stringMatching(/^package\/dist\/deferred-\w+\.cjs$/),
-      expect.stringMatching(/^package\/dist\/ejs-\w+\.cjs$/),
       'package/dist/ejs.LICENSE',
       'package/dist/render-worker.js',
     ]);

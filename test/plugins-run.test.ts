@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTempDir, runCli } from './helpers/cli.js';
+import { makeTempDir } from './helpers/cli.js';
+import { create, djangoPostinstall, npmInstall } from './helpers/run-plugin.js';
 import {
   PYTHON,
   PYTHON_PATH_ENV,
@@ -29,16 +30,6 @@ const SETUP_TIMEOUT_MS = 120_000;
 const REQUEST_TIMEOUT_SECONDS = '60';
 const DAEMON_INTERVAL_SECONDS = '0.2';
 
-async function create(template: string, name: string, sets: string[] = []): Promise<string> {
-  const cwd = mkdtempSync(join(temp.dir, 'case-'));
-  const created = await runCli(
-    ['create', `--template=${template}`, name, '--yes', ...sets.flatMap((s) => ['--set', s])],
-    { cwd },
-  );
-  expect(created.code, created.stderr).toBe(0);
-  return join(cwd, name);
-}
-
 type Transport = 'tcp' | 'unix';
 
 /** The address as MFSERV passes it (HOST:PORT or a socket path), and how the test reaches it. */
@@ -61,11 +52,6 @@ async function serve(dir: string, command: [string, string[]], address: Address,
   } finally {
     await stop(running);
   }
-}
-
-async function djangoPostinstall(dir: string): Promise<void> {
-  const { stderr } = await run('./postinstall', [], { cwd: dir, env: PYTHON_PATH_ENV, timeout: SETUP_TIMEOUT_MS });
-  expect(stderr).toMatch(/DELETING and re-creating/);
 }
 
 const gunicorn = (bind: string, target: string, extra: string[] = []): [string, string[]] => [
@@ -184,9 +170,7 @@ const WEB_CASES: WebCase[] = [
     title: 'node: after npm install, node NAME/server.js SOCKET TIMEOUT serves the Express app',
     template: 'node',
     transport: 'unix',
-    setup: async (dir) => {
-      await run('npm', ['install', '--no-audit', '--no-fund'], { cwd: dir, timeout: SETUP_TIMEOUT_MS });
-    },
+    setup: npmInstall,
     command: (name, listen) => [process.execPath, [`${name}/server.js`, listen, REQUEST_TIMEOUT_SECONDS]],
     prefixed: true,
   },
@@ -208,7 +192,7 @@ describe.concurrent('generated web applications answer HTTP requests', () => {
       c.title,
       async () => {
         const name = `run_${c.template}_${index}`;
-        const dir = await create(c.template, name, c.sets);
+        const dir = await create(temp.dir, c.template, name, c.sets);
         await c.setup?.(dir);
         const { arg, address } = await listenOn(c.transport, dir);
         const paths = [
@@ -231,8 +215,8 @@ describe.concurrent('the django project postinstall creates', () => {
     'uses the secret key generated at create time and takes DEBUG from the plugin debug settings',
     async () => {
       const name = 'run_django_settings';
-      const dir = await create('django', name);
-      await run('./postinstall', [], { cwd: dir, env: PYTHON_PATH_ENV, timeout: SETUP_TIMEOUT_MS });
+      const dir = await create(temp.dir, 'django', name);
+      await djangoPostinstall(dir);
       const keyInScript = /SECRET_KEY = "([^"]+)"/.exec(readFileSync(join(dir, 'postinstall'), 'utf8'))?.[1];
       expect(keyInScript).toHaveLength(50);
       const settings = async (env: Record<string, string>) => {
@@ -272,7 +256,7 @@ describe.concurrent('the empty template example daemon', () => {
     const note = c.type === 'python2' ? ' (python2 is not installed here: run by python3)' : '';
     it(`type ${c.type}: ${c.script} beats in the foreground and exits 0 on SIGTERM${note}`, async () => {
       const name = `run_empty_${c.type}`;
-      const dir = await create('empty', name, [`type=${c.type}`]);
+      const dir = await create(temp.dir, 'empty', name, [`type=${c.type}`]);
       const [command, args] = c.command(c.script);
       const running = start(command, args, { cwd: dir, env: PYTHON_PATH_ENV });
       try {
@@ -291,7 +275,7 @@ describe.concurrent('the flask application, as the original template', () => {
     'greets /NAME/<name> from its Jinja2 page (escaped) and answers unknown paths with its 404 page',
     async () => {
       const name = 'run_flask_pages';
-      const dir = await create('flask', name);
+      const dir = await create(temp.dir, 'flask', name);
       const { arg, address } = await listenOn('tcp', dir);
       const running = start(PYTHON, ['main/wsgi.py', arg, REQUEST_TIMEOUT_SECONDS], { cwd: dir, env: PYTHON_PATH_ENV });
       try {
@@ -354,7 +338,7 @@ describe.sequential('Python entry points run without arguments', () => {
       `${c.title}: prints its usage, then serves on 127.0.0.1:${DEFAULT_PORT} with a 60 s timeout`,
       async () => {
         const name = `run_noargs_${index}`;
-        const dir = await create(c.template, name, c.sets);
+        const dir = await create(temp.dir, c.template, name, c.sets);
         await assertPortFree(DEFAULT_PORT);
         const running = start(PYTHON, [c.script], { cwd: dir, env: PYTHON_PATH_ENV });
         try {
@@ -375,7 +359,7 @@ describe.sequential('Python entry points run without arguments', () => {
     it(
       `${c.title} --help prints the usage and exits 0; a timeout that is not a number exits 2 with it`,
       async () => {
-        const dir = await create(c.template, `run_usage_${index}`, c.sets);
+        const dir = await create(temp.dir, c.template, `run_usage_${index}`, c.sets);
         const help = await run(PYTHON, [c.script, '--help'], { cwd: dir, env: PYTHON_PATH_ENV, timeout: 20_000 });
         expect(help.stdout).toMatch(/^usage: python3 /);
         const bad = await run(PYTHON, [c.script, '127.0.0.1:1', 'soon'], {

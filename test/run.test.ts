@@ -1,27 +1,24 @@
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, runCli } from './helpers/cli.js';
 import {
   SETUP_TIMEOUT_MS,
   STOP_LIMIT_MS,
   create,
+  djangoPostinstall,
   eventually,
   expectNothingLeft,
+  npmInstall,
+  runWhile,
   sockets,
-  startRun,
-  stopRun,
   waitForText,
-  type Stopped,
+  type Started,
 } from './helpers/run-plugin.js';
-import { PYTHON_PATH_ENV } from './helpers/server-process.js';
 
 // `bootstrap-plugin run` end to end: generated plugins served through its proxy at /NAME/, code
 // edits picked up, and every process and socket gone after Ctrl-C, SIGTERM or SIGHUP.
 
-const execFileAsync = promisify(execFile);
 const temp = makeTempDir('bp-run-cmd-');
 afterAll(temp.cleanup);
 
@@ -77,8 +74,7 @@ describe.concurrent('run serves a plugin at /NAME/, picks up code edits and leav
         const name = `edit_${c.template}_${c.sets ? 'aiohttp' : 'app'}`;
         const dir = await create(temp.dir, c.template, name, [...(c.sets ?? []), `workers=${WORKERS}`]);
         await c.setup?.(dir);
-        const started = await startRun(dir);
-        try {
+        const { stopped, output } = await runWhile(dir, async (started) => {
           await waitForText(started, `/${name}/`, `Hello from the ${name} plugin!`);
           await eventually(() => sockets(started).length === WORKERS);
           expect(sockets(started)).toHaveLength(WORKERS);
@@ -93,20 +89,14 @@ describe.concurrent('run serves a plugin at /NAME/, picks up code edits and leav
             .split('\n')
             .filter((line) => line.includes('changed: restarting'));
           expect(restarts).toEqual([`${edit.file} changed: restarting ${WORKERS} process(es)`]);
-        } finally {
-          const stopped = await stopRun(started, 'SIGINT');
-          expectNothingLeft(stopped, started.running.output());
-          expect(stopped.code).toBe(130);
-        }
+        });
+        expectNothingLeft(stopped, output);
+        expect(stopped.code).toBe(130);
       },
       SETUP_TIMEOUT_MS,
     );
   });
 });
-
-const npmInstall = async (dir: string) => {
-  await execFileAsync('npm', ['install', '--no-audit', '--no-fund'], { cwd: dir, timeout: SETUP_TIMEOUT_MS });
-};
 
 interface ServeCase {
   title: string;
@@ -137,9 +127,7 @@ const SERVE_CASES: ServeCase[] = [
   {
     title: '0.9 django, after its postinstall',
     template: 'django',
-    setup: async (dir) => {
-      await execFileAsync('./postinstall', [], { cwd: dir, env: PYTHON_PATH_ENV, timeout: SETUP_TIMEOUT_MS });
-    },
+    setup: djangoPostinstall,
     stopWith: 'SIGINT',
   },
   {
@@ -187,15 +175,12 @@ describe.concurrent('run serves every template at /NAME/ and stops cleanly on SI
         const dir = await create(temp.dir, c.template, name, c.sets, generation);
         await c.setup?.(dir);
         // MetWork 2 templates take their process count from the hardware; two is enough here.
-        const started = await startRun(dir, [], { MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2: '2' });
-        let stopped: Stopped | undefined;
-        try {
+        const env = { MFHARDWARE_NUMBER_OF_CPU_CORES_MULTIPLIED_BY_2: '2' };
+        const served = async (started: Started) => {
           const body = await waitForText(started, `/${name}/`, name);
           expect(body).toMatch(new RegExp(`Hello (World )?from the ${name} plugin|<h1>Plugin ${name}</h1>`));
-        } finally {
-          stopped = await stopRun(started, c.stopWith);
-        }
-        const output = started.running.output();
+        };
+        const { stopped, output } = await runWhile(dir, served, { env, signal: c.stopWith });
         expect({ code: stopped.code, signal: stopped.signal }, output).toEqual(ENDED_BY[c.stopWith]);
         expect(stopped.elapsedMs, output).toBeLessThan(STOP_LIMIT_MS);
         expect(stopped.left, output).toEqual([]);
@@ -211,16 +196,13 @@ describe('run from a sub-folder of a plugin', () => {
     'serves the plugin around it and names that root, not the folder it was started in',
     async () => {
       const dir = await create(temp.dir, 'static', 'nested');
-      const started = await startRun(join(dir, 'main'));
-      let stopped: Stopped | undefined;
-      try {
+      const served = async (started: Started) => {
         expect(started.running.output()).toContain(`/nested/ from ${dir} (Ctrl-C stops everything)`);
         await waitForText(started, '/nested/', 'nested');
-      } finally {
-        stopped = await stopRun(started, 'SIGTERM');
-      }
+      };
+      const { stopped, output } = await runWhile(join(dir, 'main'), served, { signal: 'SIGTERM' });
       // A static plugin starts no process: what is left to check is the exit and the socket directory.
-      expect({ code: stopped.code, files: stopped.files }, started.running.output()).toEqual({ code: 130, files: [] });
+      expect({ code: stopped.code, files: stopped.files }, output).toEqual({ code: 130, files: [] });
     },
     SETUP_TIMEOUT_MS,
   );

@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { expect } from 'vitest';
 import { CLI, cleanEnv, runCli } from './cli.js';
 import { alive, descendants } from './processes.js';
@@ -27,6 +29,21 @@ export async function create(
   );
   expect(created.code, created.stderr).toBe(0);
   return join(cwd, name);
+}
+
+/** A node plugin's dependencies, installed as its README says. */
+export async function npmInstall(dir: string): Promise<void> {
+  await promisify(execFile)('npm', ['install', '--no-audit', '--no-fund'], { cwd: dir, timeout: SETUP_TIMEOUT_MS });
+}
+
+/** A django plugin's postinstall, which builds its project (and says it re-creates it). */
+export async function djangoPostinstall(dir: string): Promise<void> {
+  const { stderr } = await promisify(execFile)('./postinstall', [], {
+    cwd: dir,
+    env: PYTHON_PATH_ENV,
+    timeout: SETUP_TIMEOUT_MS,
+  });
+  expect(stderr).toMatch(/DELETING and re-creating/);
 }
 
 export interface Started {
@@ -107,14 +124,36 @@ export async function stopRun(started: Started, signal: NodeJS.Signals = 'SIGINT
   };
 }
 
-/** Runs `body` against the plugin in `dir` while `run` serves it, then stops it (SIGINT) and checks it left nothing. */
-export async function withRun(dir: string, body: (started: Started) => Promise<void>): Promise<void> {
-  const started = await startRun(dir);
+export interface RunWhileOptions {
+  args?: string[];
+  env?: Record<string, string>;
+  /** How the run is stopped; SIGINT (Ctrl-C) by default. */
+  signal?: NodeJS.Signals;
+}
+
+/**
+ * Runs `body` against the plugin in `dir` while `run` serves it, then stops the run, also when
+ * `body` fails; returns what the stop left and what the run printed.
+ */
+export async function runWhile(
+  dir: string,
+  body: (started: Started) => Promise<void>,
+  options: RunWhileOptions = {},
+): Promise<{ stopped: Stopped; output: string }> {
+  const started = await startRun(dir, options.args, options.env);
+  let stopped: Stopped;
   try {
     await body(started);
   } finally {
-    expectNothingLeft(await stopRun(started), started.running.output());
+    stopped = await stopRun(started, options.signal);
   }
+  return { stopped, output: started.running.output() };
+}
+
+/** Runs `body` against the plugin in `dir` while `run` serves it, then stops it (SIGINT) and checks it left nothing. */
+export async function withRun(dir: string, body: (started: Started) => Promise<void>): Promise<void> {
+  const { stopped, output } = await runWhile(dir, body);
+  expectNothingLeft(stopped, output);
 }
 
 export function expectNothingLeft(stopped: Stopped, output: string): void {

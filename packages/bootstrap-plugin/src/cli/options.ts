@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
-import { DEFAULT_CONFIG_NAME, METWORK_GENERATIONS, resolveMetwork } from '../core/metwork.js';
+import { DEFAULT_CONFIG_NAME, METWORK_GENERATIONS, resolveMetwork, type MetworkSelection } from '../core/metwork.js';
 import { resolveModule } from '../core/names.js';
 import { renderTimeLimitOf } from '../core/render-thread.js';
+import type { RenderLimit } from '../core/render.js';
 import type { TemplateLookup } from '../core/templates.js';
 import { BUILTIN_TEMPLATES } from '../paths.js';
 import type { OptionSpec } from './command.js';
@@ -76,15 +77,36 @@ export const ANSWER_OPTIONS = {
 
 export const JSON_OPTION = { type: 'boolean', summary: 'print the result as JSON' } as const satisfies OptionSpec;
 
-export function templateLookup(options: { 'templates-dir'?: readonly string[]; metwork?: string }): TemplateLookup {
+type TemplateFlags = { 'templates-dir'?: readonly string[]; metwork?: string };
+
+/** `--metwork`, else what the loaded MetWork environment says (see resolveMetwork). */
+export const metworkOf = (options: TemplateFlags): MetworkSelection => resolveMetwork(options.metwork, process.env);
+
+/** Where templates are looked up; `metwork`, when the caller needs it too, is `--metwork` resolved once. */
+export function templateLookup(options: TemplateFlags, metwork = metworkOf(options)): TemplateLookup {
   const fromEnv = (process.env[TEMPLATES_ENV] ?? '').split(':').filter(Boolean);
   // Absolute, so a plugin's .bootstrap-plugin.json records a template path valid from anywhere.
   const userDirs = [...(options['templates-dir'] ?? []), ...fromEnv].map((dir) => resolve(dir));
   return {
     builtinDir: BUILTIN_TEMPLATES,
     userDirs,
-    generation: resolveMetwork(options.metwork, process.env).generation,
-    renderTimeLimit: renderTimeLimitOf(process.env),
+    generation: metwork.generation,
+  };
+}
+
+/**
+ * The time limit of a user template's render, for the commands that render: read there, so a
+ * malformed value does not fail `list` or completion, which render nothing.
+ */
+export const renderLimit = (): RenderLimit => ({ renderTimeLimit: renderTimeLimitOf(process.env) });
+
+/** What update and config check are told about a plugin's template: RECORDED_OPTIONS and TEMPLATE_OPTIONS. */
+export function recordedTemplate(options: TemplateFlags & { template?: string; module?: string }) {
+  return {
+    ...templateLookup(options),
+    ...renderLimit(),
+    template: options.template,
+    module: moduleOf(options.module),
   };
 }
 

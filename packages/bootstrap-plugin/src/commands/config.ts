@@ -3,7 +3,7 @@ import type { SetResult } from '../core/config.js';
 import { EXIT } from '../core/errors.js';
 import { defineCommand } from '../cli/command.js';
 import { abortOnSignals, noteRemoved, out } from '../cli/io.js';
-import { moduleOf, RECORDED_OPTIONS, TEMPLATE_OPTIONS, templateLookup } from '../cli/options.js';
+import { RECORDED_OPTIONS, recordedTemplate, TEMPLATE_OPTIONS } from '../cli/options.js';
 
 const PATH = { name: 'path', required: true, completes: 'files', summary: 'plugin directory or ini file' } as const;
 
@@ -78,11 +78,9 @@ export const configCheck = defineCommand({
   async run({ options, args }) {
     const { checkConfig } = await import('../cli/deferred.js');
     const result = await checkConfig({
-      ...templateLookup(options),
+      ...recordedTemplate(options),
       path: args.path,
       cwd: process.cwd(),
-      template: options.template,
-      module: moduleOf(options.module),
       environment: process.env,
     });
     printCheck(result);

@@ -1,6 +1,5 @@
 import { createPlugin, type CreateOptions, type CreateResult } from '../core/create.js';
 import type { MakeResult } from '../core/make.js';
-import { resolveMetwork } from '../core/metwork.js';
 import { defineCommand } from '../cli/command.js';
 import { abortOnSignals, fieldAnswering, invokedAs, noteRemoved, out, toolVersion } from '../cli/io.js';
 import {
@@ -8,6 +7,8 @@ import {
   JSON_OPTION,
   MODULE_OPTION,
   moduleOf,
+  metworkOf,
+  renderLimit,
   TEMPLATE_OPTIONS,
   templateLookup,
 } from '../cli/options.js';
@@ -78,8 +79,10 @@ export const create = defineCommand({
     maker?.checkMakeFlags({ ...make, dryRun: Boolean(options['dry-run']), force: Boolean(options.force) });
     const signal = abortOnSignals();
     const answering = fieldAnswering(options.yes, signal);
+    const metwork = metworkOf(options);
     const createOptions: CreateOptions = {
-      ...templateLookup(options),
+      ...templateLookup(options, metwork),
+      ...renderLimit(),
       name: args.name,
       template: options.template,
       dir: options.dir,
@@ -92,7 +95,7 @@ export const create = defineCommand({
       dryRun: options['dry-run'],
       toolVersion: toolVersion(),
       invokedAs: invokedAs(),
-      metworkVersion: resolveMetwork(options.metwork, process.env).formatVersion,
+      metworkVersion: metwork.formatVersion,
       signal,
     };
     const made = maker ? await maker.makePlugin({ ...createOptions, ...make, environment: process.env }) : undefined;

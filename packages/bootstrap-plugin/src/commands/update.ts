@@ -2,14 +2,7 @@ import { EXIT } from '../core/errors.js';
 import type { UpdateResult } from '../core/update.js';
 import { defineCommand } from '../cli/command.js';
 import { abortOnSignals, fieldAnswering, noteRemoved, out, toolVersion, warn } from '../cli/io.js';
-import {
-  ANSWER_OPTIONS,
-  JSON_OPTION,
-  moduleOf,
-  RECORDED_OPTIONS,
-  TEMPLATE_OPTIONS,
-  templateLookup,
-} from '../cli/options.js';
+import { ANSWER_OPTIONS, JSON_OPTION, RECORDED_OPTIONS, recordedTemplate, TEMPLATE_OPTIONS } from '../cli/options.js';
 
 function printUpdated(result: UpdateResult, actions: readonly string[]): void {
   noteRemoved(result.leftovers, result.dryRun);
@@ -56,11 +49,9 @@ export const update = defineCommand({
     const signal = abortOnSignals();
     const answering = fieldAnswering(options.yes, signal);
     const result = await updatePlugin({
-      ...templateLookup(options),
+      ...recordedTemplate(options),
       dir: args.dir,
       cwd: process.cwd(),
-      template: options.template,
-      module: moduleOf(options.module),
       set: options.set,
       ask: answering.ask,
       dryRun: options['dry-run'],

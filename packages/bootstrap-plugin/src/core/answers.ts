@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { ConfigError, UsageError } from './errors.js';
 import { checkAnswer, formatValue, isApplicable, type Answers, type Field, type FieldValue } from './fields.js';
 import { decodeUtf8, readRegularFile } from './fs.js';
@@ -12,8 +13,10 @@ export type Ask = (field: Field, defaultValue: FieldValue | undefined) => Promis
 export interface AnswerSources {
   /** `--set FIELD=VALUE` flags, in order. */
   set: string[];
-  /** `--answers FILE`. */
+  /** `--answers FILE`: relative to `cwd`. */
   answersFile?: string;
+  /** The directory a relative `answersFile` is found from (the process's when absent). */
+  cwd?: string;
   /** Interactive prompt; absent without a TTY or with `--yes`. */
   ask?: Ask;
   /**
@@ -51,10 +54,11 @@ const ANSWERS_SECTION = 'answers';
  * Reads an answers file: a JSON object of field → value (or the `answers` of a plugin's
  * `.bootstrap-plugin.json`, so a plugin can be re-created from another's answers), or, for a
  * `*.ini`/`*.cfg` file, the `field = value` lines of its `[answers]` section (read as Python's
- * configparser reads it: keys are case-insensitive, `[DEFAULT]` keys count too).
+ * configparser reads it: keys are case-insensitive, `[DEFAULT]` keys count too). A relative
+ * `file` is found from `cwd`; errors name it as given.
  */
-export async function readAnswersFile(file: string): Promise<Map<string, unknown>> {
-  const bytes = readRegularFile(file, 'check --answers');
+export async function readAnswersFile(file: string, cwd = '.'): Promise<Map<string, unknown>> {
+  const bytes = readRegularFile(resolve(cwd, file), 'check --answers', file);
   if (INI_ANSWERS_FILE.test(file)) return readIniAnswers(file, decodeUtf8(bytes, file));
   const data = parseJson(file, decodeUtf8(bytes, file));
   const answers = isPlainObject(data) && isPlainObject(data.answers) ? data.answers : data;
@@ -89,7 +93,9 @@ export interface Resolved {
  */
 export async function resolveAnswers(fields: Field[], sources: AnswerSources): Promise<Resolved> {
   const fromFlags = parseSetFlags(sources.set);
-  const fromFile = sources.answersFile ? await readAnswersFile(sources.answersFile) : new Map<string, unknown>();
+  const fromFile = sources.answersFile
+    ? await readAnswersFile(sources.answersFile, sources.cwd)
+    : new Map<string, unknown>();
   const names = fields.map((f) => f.name);
   for (const name of fromFlags.keys()) {
     if (!names.includes(name))

@@ -7,7 +7,7 @@ import {
   parseIni,
   readIniFile,
   sectionItems,
-  sectionNames,
+  sections,
   type IniDocument,
   type IniEntry,
   type IniSection,
@@ -18,7 +18,7 @@ import { isFormat2Plugin } from './format2-env.js';
 import { printable } from './names.js';
 import { describeProblem, isPrivate, keyProblem, namingProblems, realKey } from './naming.js';
 import { CONFIG_FILE, readPluginName, readState, STATE_FILE, toConfigFile } from './plugin.js';
-import { renderContext, renderTemplate } from './render.js';
+import { renderContext, renderTemplate, type RenderLimit } from './render.js';
 import { didYouMean } from './suggest.js';
 import { findTemplate, trustedStateTemplate, type TemplateLookup } from './templates.js';
 
@@ -38,7 +38,7 @@ const COMMENTED_HEADER = /^[#;][#; \t]*\[([^\]]+)\][ \t]*$/;
 const COMMENTED_KEY = /^[#;][#; \t]*([a-z_][a-z0-9_]*)[ \t]*=(?!>)/;
 const PLACEHOLDER = /^\{\{[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]*\}\}$/;
 
-export interface CheckOptions extends TemplateLookup {
+export interface CheckOptions extends TemplateLookup, RenderLimit {
   path: string;
   cwd: string;
   /** The template to check against, when the plugin's `.bootstrap-plugin.json` does not say (or to override it). */
@@ -145,7 +145,7 @@ export async function checkConfig(options: CheckOptions): Promise<CheckResult> {
     line: p.entry.line,
     message: describeProblem(p, (e) => `${file.shown}:${e.line}`),
   }));
-  const findings = [...naming, ...sectionNames(doc).flatMap((name) => checkSection(findSection(doc, name)!, schema))];
+  const findings = [...naming, ...sections(doc).flatMap((section) => checkSection(section, schema))];
   return { file: file.shown, template: template.name, findings: findings.sort((a, b) => a.line - b.line) };
 }
 
@@ -197,7 +197,11 @@ function modelOf(name: string, schema: Schema): { section?: IniSection; open: bo
 function checkSection(section: IniSection, schema: Schema): Finding[] {
   const model = modelOf(section.name, schema);
   if (!model) {
-    const known = [...sectionNames(schema.doc), ...schema.examples, ...schema.families.map((prefix) => `${prefix}xxx`)];
+    const known = [
+      ...sections(schema.doc).map((s) => s.name),
+      ...schema.examples,
+      ...schema.families.map((prefix) => `${prefix}xxx`),
+    ];
     return [
       { line: section.headers[0], message: `unknown section [${section.name}]${didYouMean(section.name, known)}` },
     ];

@@ -2,15 +2,7 @@ import { UsageError } from './errors.js';
 import { notUtf8, REPLACEMENT_CHARACTER } from './fs.js';
 import { writeFileAtomic } from './fs-file.js';
 import { lockFile } from './fs-lock.js';
-import {
-  findSection,
-  parseIni,
-  readIniFile,
-  sectionItems,
-  sectionNames,
-  type IniDocument,
-  type IniEntry,
-} from './ini.js';
+import { findSection, parseIni, readIniFile, sectionItems, sections, type IniDocument, type IniEntry } from './ini.js';
 import { editValue, iniText } from './ini-edit.js';
 import { isCommentStart, pythonStrip } from './ini-syntax.js';
 import { printable } from './names.js';
@@ -66,9 +58,7 @@ function ambiguous(address: string, file: string, sections: string[]): UsageErro
 }
 
 function missing(address: string, doc: IniDocument, file: string): UsageError {
-  const known = sectionNames(doc).flatMap((name) =>
-    [...findSection(doc, name)!.entries.values()].map((e) => `${name}.${e.name}`),
-  );
+  const known = sections(doc).flatMap((s) => [...s.entries.values()].map((e) => `${s.name}.${e.name}`));
   return new UsageError(`no key "${printable(address)}" in ${file}${didYouMean(address, known)}`);
 }
 
@@ -196,7 +186,7 @@ function chooseTarget(doc: IniDocument, address: string, file: string): { sectio
     );
   if (candidates.length === 1) return candidates[0];
   const target = cuts[cuts.length - 1];
-  const sameButCase = sectionNames(doc).find((name) => name.toLowerCase() === target.section.toLowerCase());
+  const sameButCase = sections(doc).find((s) => s.name.toLowerCase() === target.section.toLowerCase())?.name;
   if (sameButCase) {
     throw new UsageError(
       `${file} has no section [${target.section}] but has [${sameButCase}] (section names are ` +
@@ -252,16 +242,15 @@ function assertOnlyChange(
   expected.set(JSON.stringify([section, key.toLowerCase()]), value);
   const actual = snapshot(after);
   const same = expected.size === actual.size && [...expected].every(([k, v]) => actual.get(k) === v);
-  if (!same || !sectionNames(after).includes(section)) {
+  if (!same || !findSection(after, section)) {
     throw cannotEditInPlace(address);
   }
 }
 
 function snapshot(doc: IniDocument): Map<string, string> {
   const values = new Map<string, string>();
-  for (const name of sectionNames(doc)) {
-    for (const entry of findSection(doc, name)!.entries.values())
-      values.set(JSON.stringify([name, entry.name]), entry.value);
+  for (const section of sections(doc)) {
+    for (const entry of section.entries.values()) values.set(JSON.stringify([section.name, entry.name]), entry.value);
   }
   return values;
 }

@@ -5,12 +5,12 @@ import { UsageError } from './errors.js';
 import { printable, validatePluginName } from './names.js';
 import { stateFile } from './plugin.js';
 import { baseFile, recordSecrets } from './record.js';
-import { renderContext, renderPlugin } from './render.js';
+import { renderContext, renderPlugin, type RenderLimit } from './render.js';
 import { METWORK2_REFERENCE_VERSION } from './metwork.js';
 import { findTemplate, type TemplateLookup } from './templates.js';
 import { assertWritable, writeFiles } from './tree.js';
 
-export interface CreateOptions extends TemplateLookup, AnswerSources {
+export interface CreateOptions extends TemplateLookup, AnswerSources, RenderLimit {
   name: string;
   /** Template name or path; `default` when absent. */
   template?: string;

@@ -23,9 +23,10 @@ const OPEN_TO_READ = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOF
  * Reads a file a template or the user names, refusing what is not a plain file: a FIFO or a
  * device would block forever (a blocked read cannot be interrupted, not even by SIGTERM), a
  * symbolic link could lead anywhere, a huge file would exhaust memory. `fix` says what to do
- * when it cannot be read. O_NONBLOCK makes opening a FIFO return at once, so fstat can refuse it.
+ * when it cannot be read; errors name it `shown` (as the user wrote it). O_NONBLOCK makes opening a
+ * FIFO return at once, so fstat can refuse it.
  */
-export function readRegularFile(path: string, fix: string): Buffer {
+export function readRegularFile(path: string, fix: string, shown = path): Buffer {
   let fd: number;
   try {
     fd = openSync(path, OPEN_TO_READ);
@@ -33,19 +34,19 @@ export function readRegularFile(path: string, fix: string): Buffer {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ELOOP')
       throw new ConfigError(
-        path,
+        shown,
         undefined,
         'is a symbolic link: templates and answers files must be plain files (copy the file instead)',
       );
-    throw new ConfigError(path, undefined, `cannot be read (${ioReason(error)}): ${fix}`);
+    throw new ConfigError(shown, undefined, `cannot be read (${ioReason(error)}): ${fix}`);
   }
   try {
     const stats = fstatSync(fd);
-    if (stats.isDirectory()) throw new ConfigError(path, undefined, `cannot be read (it is a directory): ${fix}`);
-    if (!stats.isFile()) throw new ConfigError(path, undefined, `is ${kindName(stats)}, not a plain file: ${fix}`);
+    if (stats.isDirectory()) throw new ConfigError(shown, undefined, `cannot be read (it is a directory): ${fix}`);
+    if (!stats.isFile()) throw new ConfigError(shown, undefined, `is ${kindName(stats)}, not a plain file: ${fix}`);
     if (stats.size > MAX_READ_BYTES) {
       throw new ConfigError(
-        path,
+        shown,
         undefined,
         `is ${(stats.size / 1024 ** 3).toFixed(1)} GiB; files read are held in memory, at most 1 GiB: make it smaller`,
       );
@@ -53,7 +54,7 @@ export function readRegularFile(path: string, fix: string): Buffer {
     return readFileSync(fd);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError(path, undefined, `cannot be read (${ioReason(error)}): ${fix}`);
+    throw new ConfigError(shown, undefined, `cannot be read (${ioReason(error)}): ${fix}`);
   } finally {
     closeSync(fd);
   }

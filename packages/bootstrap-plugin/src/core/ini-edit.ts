@@ -1,4 +1,4 @@
-import { findSection, sectionNames, type IniDocument, type IniEntry, type IniSection } from './ini.js';
+import { findSection, sections, type IniDocument, type IniEntry, type IniSection } from './ini.js';
 import { delimiterIndex, pythonStrip } from './ini-syntax.js';
 
 /**
@@ -102,8 +102,8 @@ function keyStyle(doc: IniDocument, section: IniSection | undefined): string {
 
 function lastEntry(doc: IniDocument): IniEntry | undefined {
   let last: IniEntry | undefined;
-  for (const name of sectionNames(doc)) {
-    for (const entry of findSection(doc, name)!.entries.values()) if (!last || entry.line > last.line) last = entry;
+  for (const section of sections(doc)) {
+    for (const entry of section.entries.values()) if (!last || entry.line > last.line) last = entry;
   }
   return last;
 }

@@ -235,7 +235,7 @@ export function findSection(doc: IniDocument, name: string): IniSection | undefi
   return name === DEFAULT_SECTION ? doc.defaults : doc.sections.get(name);
 }
 
-/** The section names in file order, `DEFAULT` (when present) first. */
-export function sectionNames(doc: IniDocument): string[] {
-  return [...(doc.defaults ? [DEFAULT_SECTION] : []), ...doc.sections.keys()];
+/** The sections in file order, `DEFAULT` (when present) first. */
+export function sections(doc: IniDocument): IniSection[] {
+  return [...(doc.defaults ? [doc.defaults] : []), ...doc.sections.values()];
 }

@@ -1,30 +1,25 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+// Bundled by the build (its licence ships beside it in dist/): finding and loading the package
+// from node_modules cost each create ~9 ms (docs/decisions.md).
+import ejs from 'ejs';
 import { ConfigError } from './errors.js';
 import { printable } from './names.js';
 import type { RenderContext } from './render-context.js';
 import type { TemplateFile } from './templates.js';
 
-/**
- * EJS is bundled by the build (its licence ships beside it in dist/): finding and loading the
- * package from node_modules cost each create ~9 ms (docs/decisions.md). Imported on the first
- * render, so it is a file of its own that `list` and `--version` never read.
- */
-let ejsModule: typeof import('ejs') | undefined;
-const loadEjs = async () => (ejsModule ??= (await import('ejs')).default);
 
 /**
  * Renders one EJS text (next steps, files) with the same options as the tree. Includes are
  * root-relative (`include('/_common/partials/config.ini.ejs')`) and none may leave the root.
  * `onInclude` hears of each file included, before it runs (the render worker reports it).
  */
-export async function renderEjs(
+export function renderEjs(
   text: string,
   context: RenderContext,
   file: TemplateFile,
   onInclude?: (path: string) => void,
-): Promise<string> {
-  const ejs = await loadEjs();
+): string {
   const filename = file.path;
   // EJS gives no resolved path for a relative include it did not find: resolve it the same way.
   const includer = (original: string, found: string | undefined) => {

@@ -12,7 +12,7 @@ const task = workerData as WorkerTask;
 const post = (message: WorkerMessage) => parentPort!.postMessage(message);
 const context = withHelpers(task.data, task.log);
 try {
-  const rendering = await renderHere(task.template, context, task.job, {
+  const rendering = renderHere(task.template, context, task.job, {
     onFile: (path) => post({ kind: 'file', path }),
     onInclude: (path) => post({ kind: 'include', path }),
   });

@@ -25,6 +25,12 @@ export interface RenderOptions {
   timeLimit?: number;
 }
 
+/** For the commands that render (create, update, config check), beside their TemplateLookup. */
+export interface RenderLimit {
+  /** How long a user template may take to render, in milliseconds (see render-thread.ts). */
+  renderTimeLimit?: number;
+}
+
 /** Where the next steps are read: the plugin at `dir` (relative to the user), this tool run as `cli` there. */
 export interface NextStepsPlace {
   dir: string;
@@ -109,22 +115,22 @@ function runsCode(template: Template, context: RenderContext, job: RenderJob): b
 }
 
 /** Renders in this thread (the render worker calls it too, with `progress`). */
-export async function renderHere(
+export function renderHere(
   template: Template,
   context: RenderContext,
   job: RenderJob,
   progress: RenderProgress = {},
-): Promise<Rendering> {
-  const files = job.tree ? await renderTree(template, context, progress) : [];
+): Rendering {
+  const files = job.tree ? renderTree(template, context, progress) : [];
   const steps = template.nextSteps;
   if (!job.nextSteps || !steps) return { files, nextSteps: '' };
   const text = decodeUtf8(readRegularFile(steps.path, 'make it readable'), steps.path);
   progress.onFile?.(steps.path);
   const place = { dir: job.nextSteps.dir || '.', cli: job.nextSteps.cli ?? 'bootstrap-plugin' };
-  return { files, nextSteps: (await renderEjs(text, { ...context, ...place }, steps, progress.onInclude)).trim() };
+  return { files, nextSteps: renderEjs(text, { ...context, ...place }, steps, progress.onInclude).trim() };
 }
 
-async function renderTree(template: Template, context: RenderContext, progress: RenderProgress) {
+function renderTree(template: Template, context: RenderContext, progress: RenderProgress): RenderedFile[] {
   // A later layer's file replaces an earlier one's of the same name, which is then not rendered.
   const sources = new Map<string, { source: SourceFile; root: string }>();
   for (const layer of template.layers) {
@@ -141,7 +147,7 @@ async function renderTree(template: Template, context: RenderContext, progress: 
     if (source.relative.endsWith(EJS_SUFFIX)) {
       progress.onFile?.(source.absolute);
       const file: TemplateFile = { path: source.absolute, root };
-      content = Buffer.from(tidy(await renderEjs(raw.toString('utf8'), context, file, progress.onInclude), path));
+      content = Buffer.from(tidy(renderEjs(raw.toString('utf8'), context, file, progress.onInclude), path));
     }
     files.push({ path, content, mode: source.mode });
   }

@@ -51,8 +51,6 @@ export interface TemplateLookup {
    * are the same for both.
    */
   generation?: MetworkGeneration;
-  /** How long a user template may take to render, in milliseconds (see render-thread.ts). */
-  renderTimeLimit?: number;
 }
 
 export interface TemplateList {

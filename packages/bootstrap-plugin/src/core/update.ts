@@ -10,11 +10,11 @@ import { FORMAT_VERSION_FILE, METWORK2_REFERENCE_VERSION } from './metwork.js';
 import { validatePluginName } from './names.js';
 import { pluginRootOf, readPluginName, readState, stateFile, STATE_FILE } from './plugin.js';
 import { baseFile, readBase, recordSecrets, RECORD_FILES, type PluginBase } from './record.js';
-import { renderContext, renderTemplate, type RenderedFile, type RenderOptions } from './render.js';
+import { renderContext, renderTemplate, type RenderedFile, type RenderLimit, type RenderOptions } from './render.js';
 import { findTemplate, trustedStateTemplate, type Template, type TemplateLookup } from './templates.js';
 import { planFiles, type FilePlan, type FileUpdate } from './update-plan.js';
 
-export interface UpdateOptions extends TemplateLookup, Pick<AnswerSources, 'set' | 'ask'> {
+export interface UpdateOptions extends TemplateLookup, RenderLimit, Pick<AnswerSources, 'set' | 'ask'> {
   /** The plugin directory. */
   dir: string;
   cwd: string;
