@@ -48,6 +48,32 @@ describe('env in module mode (an ini file)', () => {
     );
   });
 
+  it.each([
+    {
+      case: 'past sections that export nothing',
+      ini: '[e]\n_h = 2\n[a]\nb_x = 1\n[_p]\nk = 1\n[f]\n[a_b]\nx = 2\n',
+      error: 'c.ini:9: [a_b] x gives the variable MFSERV_A_B_X, as [a] b_x at c.ini:4 does',
+    },
+    {
+      case: 'a [DEFAULT] key against itself, read in two sections',
+      ini: '[DEFAULT]\nx = 1\n[a-b]\ny = 2\n[a_b]\nz = 3\n',
+      error: 'c.ini:2: [a_b] x gives the variable MFSERV_A_B_X, as [a-b] x at c.ini:2 does',
+    },
+    {
+      case: 'a variant no configuration here chooses',
+      ini: '[s]\nport[prod] = 1\n[s_]\n[S]\nport = 2\n',
+      error: 'c.ini:5: [S] port gives the variable MFSERV_S_PORT, as [s] port at c.ini:2 does',
+    },
+    {
+      case: 'a variant of another key',
+      ini: '[s]\nx-y[dev] = 1\nx_y = 2\n',
+      error: 'c.ini:3: [s] x_y gives the variable MFSERV_S_X_Y, as [s] x-y at c.ini:2 does',
+    },
+  ])('names the earlier key of a collision: $case', async ({ ini, error }) => {
+    write('c.ini', ini);
+    await expect(variables(['c.ini'])).rejects.toThrow(error);
+  });
+
   it('skips private sections and keys (starting with "_")', async () => {
     write('c.ini', '[_private]\nsecret = 1\n[s]\n_hidden = 2\nshown = 3\n');
     expect((await variables(['c.ini'])).values).toEqual({ MFSERV_S_SHOWN: '3' });

@@ -5,16 +5,7 @@ import { CONFIG_FILE, LABEL_FILE, readPluginLabel, toSource, type Source } from 
 import { format2Environment, isFormat2Plugin } from './format2-env.js';
 import { readIniFile, sectionItems, type IniDocument, type IniEntry } from './ini.js';
 import { metworkLookup } from './metwork-defaults.js';
-import {
-  describeProblem,
-  isPrivate,
-  isVariant,
-  namingProblems,
-  realKey,
-  sectionPrefix,
-  splitVariant,
-  variableName,
-} from './naming.js';
+import { describeProblem, isVariant, nameKeys, realKey, splitVariant } from './naming.js';
 
 /**
  * `bootstrap-plugin env`: config.ini → environment variables, with MetWork's naming
@@ -86,15 +77,14 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
   }
   const warnings: string[] = [];
   const notes: string[] = [];
-  const variables = new Map<string, Variable>();
   const module = options.module.toUpperCase();
   let prefix = module;
   let files = sources.map((s) => s.shown);
+  let identity: Variable[] = [];
   if (first.isDirectory) {
     prefix = `${module}_${CURRENT_PLUGIN}`;
     files = [join(first.shown, CONFIG_FILE), ...rest.map((s) => s.shown)];
-    for (const variable of await pluginIdentity(first, options.module, module, warnings))
-      variables.set(variable.name, variable);
+    identity = await pluginIdentity(first, options.module, module, warnings);
   }
   const seen = new Map<string, string | undefined>();
   const fromEnvironment = metworkLookup(options.environment, options.module, notes);
@@ -103,14 +93,26 @@ export async function collectVariables(options: EnvOptions): Promise<EnvResult> 
     return seen.get(name);
   };
   const context = { prefix, configName: options.configName.toLowerCase(), lookup, warnings };
-  // In the order given, a file named again included: the last one to set a variable wins.
-  let layered = variables;
-  for (const file of files) {
-    const own = fileVariables(await readIniFile(resolve(options.cwd, file), file), context);
-    if (layered.size === 0) layered = own;
-    else for (const variable of own.values()) layered.set(variable.name, variable);
+  const read = (file: string) => readIniFile(resolve(options.cwd, file), file);
+  const scope = first.isDirectory ? `${prefix}_` : undefined;
+  if (files.length === 1) {
+    // One file overrides nothing: its names are unique (nameKeys), and the plugin's NAME, DIR
+    // and LABEL never meet a key's `_SECTION_KEY`; so no map, which 100k keys would feel.
+    return { variables: fileVariables(await read(files[0]), context, identity), warnings, notes, scope };
   }
-  return { variables: [...layered.values()], warnings, notes, scope: first.isDirectory ? `${prefix}_` : undefined };
+  const layers = [identity];
+  for (const file of files) layers.push(fileVariables(await read(file), context));
+  return { variables: overlay(layers), warnings, notes, scope };
+}
+
+/**
+ * Layers in the order given, a file named again included: the last one to set a variable wins,
+ * in the place where it was first set.
+ */
+function overlay(layers: Variable[][]): Variable[] {
+  const byName = new Map<string, Variable>();
+  for (const layer of layers) for (const variable of layer) byName.set(variable.name, variable);
+  return [...byName.values()];
 }
 
 /** A value as `run` reads it: its variant chosen, `{{VAR}}` replaced, and the line it came from. */
@@ -141,8 +143,19 @@ export async function readSettings(options: {
   const sections = new Map<string, Map<string, Setting>>();
   for (const section of doc.sections.values()) {
     const settings = new Map<string, Setting>();
-    for (const entry of chooseVariants(sectionItems(doc, section), doc.file, context.configName)) {
-      settings.set(realKey(entry), { value: expand(entry, doc.file, context), line: entry.line });
+    const entries = [...sectionItems(doc, section).values()];
+    const malformed = entries.find((entry) => isVariant(entry) && !splitVariant(entry.name));
+    if (malformed) {
+      throw new ConfigError(
+        doc.file,
+        malformed.line,
+        describeProblem({ entry: malformed, section: section.name }, () => ''),
+      );
+    }
+    const keys = entries.map(realKey);
+    for (const index of chooseVariants(entries, keys, context.configName)) {
+      const entry = entries[index];
+      settings.set(keys[index], { value: expand(entry, doc.file, context), line: entry.line });
     }
     sections.set(section.name, settings);
   }
@@ -183,61 +196,48 @@ interface Context {
 }
 
 /**
- * One file's variables by name; a key that breaks the naming rule (naming.ts) is an error
- * naming both places. Written for 100k-key files: two map operations and two objects per key.
+ * One file's variables, each name once, added to `variables`; a key that breaks the naming rule
+ * (naming.ts) is an error naming both places. Written for 100k-key files: each name is computed once, and a key
+ * costs one map operation (nameKeys's) and one object, its variable.
  */
-function fileVariables(doc: IniDocument, context: Context): Map<string, Variable> {
-  const [problem] = namingProblems(doc, context.prefix);
+function fileVariables(doc: IniDocument, context: Context, variables: Variable[] = []): Variable[] {
+  const { sections, problems } = nameKeys(doc, context.prefix);
+  const [problem] = problems;
   if (problem)
     throw new ConfigError(
       doc.file,
       problem.entry.line,
       describeProblem(problem, (entry) => `${doc.file}:${entry.line}`),
     );
-  const variables = new Map<string, Variable>();
-  for (const section of doc.sections.values()) {
-    if (isPrivate(section.name)) continue;
-    const namePrefix = sectionPrefix(context.prefix, section.name);
-    for (const entry of chooseVariants(sectionItems(doc, section), doc.file, context.configName, false)) {
-      if (isPrivate(entry.name)) continue;
-      const name = variableName(namePrefix, entry);
-      variables.set(name, { name, value: expand(entry, doc.file, context), file: doc.file, line: entry.line });
-    }
+  const { file } = doc;
+  for (const { entries, names, hasVariants } of sections) {
+    const add = (index: number) => {
+      const entry = entries[index];
+      variables.push({ name: names[index], value: expand(entry, file, context), file, line: entry.line });
+    };
+    if (hasVariants) chooseVariants(entries, names, context.configName).forEach(add);
+    else for (let index = 0; index < entries.length; index++) add(index);
   }
   return variables;
 }
 
 /**
- * Each key's entry for the configuration name: its best variant, else the plain key. A malformed
- * variant is an error; env leaves private keys out (they escape its rule), `run` reads them.
+ * The positions of the entries chosen for the configuration name, one per key (`keys[i]`: the
+ * key of `entries[i]`, or its variable name), in the order keys first appear: each key's best
+ * variant, else the plain key. The entries are well-formed (see readSettings, nameKeys).
  */
-function chooseVariants(
-  items: Map<string, IniEntry>,
-  file: string,
-  configName: string,
-  withPrivate = true,
-): Iterable<IniEntry> {
-  let plain = true;
-  for (const entry of items.values()) if (isVariant(entry)) plain = false;
-  if (plain) return items.values();
-  const chosen = new Map<string, { entry: IniEntry; score: number }>();
-  for (const entry of items.values()) {
-    if (!withPrivate && isPrivate(entry.name)) continue;
-    const split = isVariant(entry) ? splitVariant(entry.name) : undefined;
-    if (isVariant(entry) && !split) {
-      throw new ConfigError(
-        file,
-        entry.line,
-        describeProblem({ entry, section: entry.section }, () => ''),
-      );
-    }
+function chooseVariants(entries: IniEntry[], keys: string[], configName: string): number[] {
+  const chosen = new Map<string, number>();
+  const scores: number[] = [];
+  for (let index = 0; index < entries.length; index++) {
+    const split = isVariant(entries[index]) ? splitVariant(entries[index].name) : undefined;
     const score = split === undefined ? 0 : variantScore(split.variant, configName);
-    const key = realKey(entry);
+    scores.push(score);
     if (score < 0) continue;
-    const previous = chosen.get(key);
-    if (!previous || score > previous.score) chosen.set(key, { entry, score });
+    const previous = chosen.get(keys[index]);
+    if (previous === undefined || score > scores[previous]) chosen.set(keys[index], index);
   }
-  return [...chosen.values()].map((c) => c.entry);
+  return [...chosen.values()];
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { IniDocument, IniEntry } from './ini.js';
+import type { IniDocument, IniEntry, IniSection } from './ini.js';
 import { sectionItems } from './ini.js';
 
 /**
@@ -63,35 +63,78 @@ export interface NamingProblem {
   otherSection?: string;
 }
 
+/** A section's exported keys (private and malformed ones left out) and, index for index, their names. */
+export interface NamedSection {
+  section: IniSection;
+  entries: IniEntry[];
+  /** The variable name of each entry: a key's variants share it. */
+  names: string[];
+  /** Whether an entry is a `KEY[VARIANT]`: only then is there a variant to choose. */
+  hasVariants: boolean;
+}
+
+export interface Naming {
+  /** The sections `env` exports, in file order. */
+  sections: NamedSection[];
+  /** Every key that breaks the rule, in file order. */
+  problems: NamingProblem[];
+}
+
 /**
- * Every key of `doc` that breaks the rule, in file order; `prefix` starts the names
- * (`MFSERV_CURRENT_PLUGIN`). One map operation per key: 100k-key files stay cheap.
+ * Names every exported key of `doc` once, for `env` to use and `config check`/`config set` to
+ * judge; `prefix` starts the names (`MFSERV_CURRENT_PLUGIN`). Built for 100k-key files: one map
+ * operation and no object per key (a name's first key is kept as its position, not a record).
  */
-export function namingProblems(doc: IniDocument, prefix: string): NamingProblem[] {
+export function nameKeys(doc: IniDocument, prefix: string): Naming {
   const problems: NamingProblem[] = [];
-  const owners = new Map<string, { entry: IniEntry; section: string; key: string }>();
+  const sections: NamedSection[] = [];
+  /** Where each section's entries start in the numbering shared by all sections. */
+  const starts: number[] = [];
+  const firstKeyOf = new Map<string, number>();
   const malformed = new Set<IniEntry>();
+  let start = 0;
   for (const section of doc.sections.values()) {
     if (isPrivate(section.name)) continue;
     const namePrefix = sectionPrefix(prefix, section.name);
-    for (const entry of sectionItems(doc, section).values()) {
-      if (isPrivate(entry.name)) continue;
-      if (isVariant(entry) && !splitVariant(entry.name)) {
+    const named: NamedSection = { section, entries: [], names: [], hasVariants: false };
+    sections.push(named);
+    starts.push(start);
+    // forEach, not for…of: a function run once per file iterates before V8 optimises it, and
+    // an iterator then allocates a result object per key.
+    sectionItems(doc, section).forEach((entry) => {
+      if (isPrivate(entry.name)) return;
+      const variant = isVariant(entry);
+      if (variant && !VARIANT_KEY.test(entry.name)) {
         if (!malformed.has(entry)) problems.push({ entry, section: section.name });
         malformed.add(entry);
-        continue;
+        return;
       }
       const name = variableName(namePrefix, entry);
-      const key = realKey(entry);
-      const owner = owners.get(name);
-      if (!owner) owners.set(name, { entry, section: section.name, key });
-      else if (owner.key !== key || owner.section !== section.name) {
-        problems.push({ entry, section: section.name, name, other: owner.entry, otherSection: owner.section });
+      const first = firstKeyOf.get(name);
+      // A name met again: a variant of the same key in the same section, else a collision.
+      if (first === undefined) firstKeyOf.set(name, start + named.entries.length);
+      else if (first < start || realKey(named.entries[first - start]) !== realKey(entry)) {
+        const other = keyAt(sections, starts, first);
+        problems.push({ entry, section: section.name, name, other: other.entry, otherSection: other.section });
       }
-    }
+      named.entries.push(entry);
+      named.names.push(name);
+      if (variant) named.hasVariants = true;
+    });
+    start += named.entries.length;
   }
-  return problems.sort((a, b) => a.entry.line - b.entry.line);
+  return { sections, problems: problems.sort((a, b) => a.entry.line - b.entry.line) };
 }
+
+/** The key numbered `index` and the section it is read in (on the error path only). */
+function keyAt(sections: NamedSection[], starts: number[], index: number): { entry: IniEntry; section: string } {
+  let at = sections.length - 1;
+  while (starts[at] > index) at--;
+  return { entry: sections[at].entries[index - starts[at]], section: sections[at].section.name };
+}
+
+/** Every key of `doc` that breaks the rule, in file order (see nameKeys). */
+export const namingProblems = (doc: IniDocument, prefix: string): NamingProblem[] => nameKeys(doc, prefix).problems;
 
 /** The message for a problem; `where(entry)` places the other key (`config.ini:12`). */
 export function describeProblem(problem: NamingProblem, where: (entry: IniEntry) => string): string {

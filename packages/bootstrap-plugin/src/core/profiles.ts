@@ -20,6 +20,8 @@ const MAX_VARIABLE_BYTES = 128 * 1024;
 const MAX_ENVIRONMENT_BYTES = 1024 * 1024;
 /** Each variable also costs the program a pointer. */
 const POINTER_BYTES = 8;
+/** See renderProfile: about a thousand lines. */
+const PIECES_PER_JOIN = 5000;
 /** How many over-long variables a warning names. */
 const NAMED_AT_MOST = 3;
 
@@ -41,13 +43,19 @@ export function renderProfile(variables: Variable[], format: ProfileFormat, scop
       warnings,
     };
   }
-  // Pieces joined once: no intermediate string per line (a profile can have 100k lines).
-  const pieces = [PROFILE_HEADER, '\n'];
+  // No string per line (a profile can have 100k lines): pieces, joined a chunk of lines at a
+  // time, as V8 joins one array of 500k pieces about three times slower than 100 of 5k.
+  const chunks: string[] = [];
+  let pieces = [PROFILE_HEADER, '\n'];
   if (scope !== undefined && format !== 'dotenv') pieces.push(format === 'sh' ? unsetSh(scope) : unsetFish(scope));
-  for (const variable of variables) {
+  // Indexed loops here and in sizeWarnings: before V8 optimises a loop run once, for…of
+  // allocates an iterator result per variable.
+  for (let index = 0; index < variables.length; index++) {
+    const variable = variables[index];
     const { name, value } = variable;
-    if (format === 'sh') pieces.push('export ', name, '=', quoteSh(value), '\n');
-    else if (format === 'fish') pieces.push('set -gx ', name, ' ', quoteFish(value), '\n');
+    // The quotes go in the pieces around the value: no quoted copy of each value to allocate.
+    if (format === 'sh') pieces.push('export ', name, "='", inShQuotes(value), "'\n");
+    else if (format === 'fish') pieces.push('set -gx ', name, " '", inFishQuotes(value), "'\n");
     else {
       const quoted = quoteDotenv(value);
       if ('refused' in quoted) {
@@ -65,8 +73,13 @@ export function renderProfile(variables: Variable[], format: ProfileFormat, scop
       }
       pieces.push(name, '=', quoted.text, '\n');
     }
+    if (pieces.length >= PIECES_PER_JOIN) {
+      chunks.push(pieces.join(''));
+      pieces = [];
+    }
   }
-  return { text: pieces.join(''), warnings };
+  chunks.push(pieces.join(''));
+  return { text: chunks.join(''), warnings };
 }
 
 /** Names are `[A-Z0-9_]`, so `env | sed` cannot be fooled into unsetting anything outside the scope. */
@@ -91,7 +104,8 @@ function unsetFish(scope: string): string {
 function sizeWarnings(variables: Variable[]): string[] {
   let total = 0;
   const tooLong: string[] = [];
-  for (const { name, value } of variables) {
+  for (let index = 0; index < variables.length; index++) {
+    const { name, value } = variables[index];
     const bytes = name.length + Buffer.byteLength(value) + 2;
     // One variable too long is its own warning; the total is about the many.
     if (bytes > MAX_VARIABLE_BYTES) tooLong.push(name);
@@ -117,14 +131,19 @@ function sizeWarnings(variables: Variable[]): string[] {
   return warnings;
 }
 
-/** POSIX single quotes hold every byte but NUL literally; a quote is closed, escaped, reopened. */
-function quoteSh(value: string): string {
-  return `'${value.replaceAll("'", "'\\''")}'`;
+/**
+ * A value inside POSIX single quotes, which hold every byte but NUL literally: a quote is closed,
+ * escaped, reopened. Most values hold none, and are returned as they are.
+ */
+function inShQuotes(value: string): string {
+  return value.includes("'") ? value.replaceAll("'", "'\\''") : value;
 }
 
 /** In fish's single quotes only `\\` and `\'` are escapes. */
-function quoteFish(value: string): string {
-  return `'${value.replace(/[\\']/g, '\\$&')}'`;
+const FISH_ESCAPES = /[\\']/g;
+
+function inFishQuotes(value: string): string {
+  return value.includes("'") || value.includes('\\') ? value.replace(FISH_ESCAPES, '\\$&') : value;
 }
 
 /** python-dotenv's `${NAME}` / `${NAME:-default}` expansion, which it applies whatever the quotes. */
