@@ -8,7 +8,6 @@ import { printable } from './names.js';
 import type { RenderContext } from './render-context.js';
 import type { TemplateFile } from './templates.js';
 
-
 /**
  * Renders one EJS text (next steps, files) with the same options as the tree. Includes are
  * root-relative (`include('/_common/partials/config.ini.ejs')`) and none may leave the root.
