@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, cleanEnv, makeTempDir, runCli } from './helpers/cli.js';
+import { cleanEnv, makeTempDir, runCli } from './helpers/cli.js';
+import { startCli, tempsUnder, waitForTemp } from './helpers/temps.js';
 import { writeTemplate } from './helpers/template-fixture.js';
 import { COMMON_FIELDS } from './helpers/fields.js';
 
@@ -318,33 +318,13 @@ describe('create, interrupted', () => {
     return writeTemplate(root, 'big', { fields: [] }, files);
   };
 
-  const interruptMidWrite = async (cwd: string, extraArgs: string[], signal: NodeJS.Signals) => {
-    const template = bigTemplate(freshDir());
-    const child = spawn(process.execPath, [CLI, 'create', `--template=${template}`, 'foo', '--yes', ...extraArgs], {
-      cwd,
-      env: cleanEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
-    const deadline = Date.now() + 20_000;
-    let sawTemp = false;
-    while (Date.now() < deadline && child.exitCode === null) {
-      if (readdirSync(cwd).some((entry) => entry.startsWith('.foo.bootstrap-plugin-'))) {
-        sawTemp = true;
-        child.kill(signal);
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 2));
-    }
-    return { code: await exited, stderr, sawTemp };
-  };
-
   it('leaves nothing behind when interrupted (SIGINT) while writing', async () => {
     const cwd = freshDir();
-    const { code, stderr, sawTemp } = await interruptMidWrite(cwd, [], 'SIGINT');
-    expect(sawTemp).toBe(true);
+    const { child, exited } = startCli(cwd, ['create', `--template=${bigTemplate(freshDir())}`, 'foo', '--yes']);
+    expect(await waitForTemp(child, cwd)).toBe(true);
+    expect(tempsUnder(cwd)[0]).toMatch(/^\.foo\.bootstrap-plugin-/);
+    child.kill('SIGINT');
+    const { code, stderr } = await exited;
     expect(code).toBe(130);
     expect(stderr).toBe('bootstrap-plugin: error: interrupted, nothing was written\n');
     expect(readdirSync(cwd)).toEqual([]);

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, cleanEnv, makeTempDir, runCli } from './helpers/cli.js';
 import { writeTemplate } from './helpers/template-fixture.js';
+import { fileStamps } from './helpers/expected-tree.js';
 
 /**
  * Issue 12 point 10: a user template's EJS that never ends (`<% while (true) {} %>`) used to hold
@@ -137,7 +138,7 @@ describe('a user template that never ends stops at the time limit, naming its fi
     const run = await runTimed(['update', 'foo', '--template=./template', '--yes'], cwd, { env: LIMIT_ENV });
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 2, stderr: timedOut('files/a.txt.ejs', template) });
     expect(run.seconds).toBeLessThan(LIMIT_SECONDS + SLACK_SECONDS);
-    expect(snapshot(join(cwd, 'foo'))).toEqual(before);
+    expect(fileStamps(join(cwd, 'foo'))).toEqual(before);
   });
 
   it('config check --template PATH', async () => {
@@ -236,7 +237,7 @@ describe('a signal ends a run stuck in a user template at once, leaving nothing'
       stderr: 'bootstrap-plugin: error: interrupted, nothing was written\n',
     });
     expect(run.seconds).toBeLessThan(PROMPT_SECONDS);
-    expect(snapshot(join(cwd, 'foo'))).toEqual(before);
+    expect(fileStamps(join(cwd, 'foo'))).toEqual(before);
   });
 
   it('config check --template PATH, SIGTERM after 1 s in the loop', async () => {
@@ -259,19 +260,7 @@ async function pluginOfLoopingTemplate(
 ): Promise<{ cwd: string; template: string; before: Record<string, string> }> {
   const { cwd, template } = templateDir({ 'config.ini.ejs': '[custom]\n', 'a.txt.ejs': 'one\n' });
   expect((await runCli(['create', '--template=./template', 'foo', '--yes'], { cwd })).code).toBe(0);
-  const before = snapshot(join(cwd, 'foo'));
+  const before = fileStamps(join(cwd, 'foo'));
   writeFileSync(join(template, 'files', 'a.txt.ejs'), `two\n${loop}\n`);
   return { cwd, template, before };
-}
-
-/** Every file of a plugin with its bytes: what "stays as it was" compares. */
-function snapshot(dir: string): Record<string, string> {
-  return Object.fromEntries(
-    readdirSync(dir, { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => {
-        const path = join(entry.parentPath, entry.name);
-        return [path.slice(dir.length + 1), readFileSync(path, 'base64')];
-      }),
-  );
 }

@@ -41,6 +41,9 @@ async function runOk(command: string, args: string[], env?: NodeJS.ProcessEnv): 
   return result.stdout;
 }
 
+/** What every created plugin holds for a later `update`: its answers and template, and the base to merge against. */
+const UPDATE_RECORDS = ['.bootstrap-plugin.base.gz', '.bootstrap-plugin.json'];
+
 /** Every file under `dir`, relative and sorted, without the build leftovers pip writes in place. */
 function listTree(dir: string): string[] {
   const walk = (at: string): string[] =>
@@ -158,8 +161,7 @@ describe('tutor pack', () => {
   it('generates a package with pyproject.toml, plugin.py, an example patch and template, README and LICENSE', () => {
     const generated = listTree(plugin).filter((path) => !path.startsWith('build/') && !path.includes('.egg-info/'));
     expect(generated).toEqual([
-      '.bootstrap-plugin.base.gz',
-      '.bootstrap-plugin.json',
+      ...UPDATE_RECORDS,
       '.gitignore',
       'LICENSE',
       'README.md',
@@ -278,8 +280,7 @@ describe('tracim pack', () => {
       await create(dir, 'tracim', name, ['version=2.0.0']);
       const plugin = join(dir, name);
       expect(listTree(plugin)).toEqual([
-        '.bootstrap-plugin.base.gz',
-        '.bootstrap-plugin.json',
+        ...UPDATE_RECORDS,
         '.gitignore',
         'README.md',
         `tracim_backend_${name}/__about__.py`,

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { makeTempDir } from './helpers/cli.js';
 import { create, djangoPostinstall, npmInstall } from './helpers/run-plugin.js';
 import {
@@ -27,6 +27,8 @@ afterAll(temp.cleanup);
 
 const START_TIMEOUT_MS = 20_000;
 const SETUP_TIMEOUT_MS = 120_000;
+// Every test here creates a plugin and starts its processes, some after npm install or a postinstall.
+vi.setConfig({ testTimeout: SETUP_TIMEOUT_MS });
 const REQUEST_TIMEOUT_SECONDS = '60';
 const DAEMON_INTERVAL_SECONDS = '0.2';
 
@@ -188,52 +190,44 @@ const WEB_CASES: WebCase[] = [
 
 describe.concurrent('generated web applications answer HTTP requests', () => {
   WEB_CASES.forEach((c, index) => {
-    it(
-      c.title,
-      async () => {
-        const name = `run_${c.template}_${index}`;
-        const dir = await create(temp.dir, c.template, name, c.sets);
-        await c.setup?.(dir);
-        const { arg, address } = await listenOn(c.transport, dir);
-        const paths = [
-          ...(c.prefixed ? ['/', `/${name}/`] : ['/']),
-          ...(c.extraPaths ?? []).map((p) => p.replaceAll('NAME', name)),
-        ];
-        const pages = await serve(dir, c.command(name, arg, c.transport), address, paths);
-        for (const page of pages) {
-          expect(page.status).toBe(200);
-          expect(page.body).toContain(`Hello from the ${name} plugin!`);
-        }
-      },
-      SETUP_TIMEOUT_MS,
-    );
+    it(c.title, async () => {
+      const name = `run_${c.template}_${index}`;
+      const dir = await create(temp.dir, c.template, name, c.sets);
+      await c.setup?.(dir);
+      const { arg, address } = await listenOn(c.transport, dir);
+      const paths = [
+        ...(c.prefixed ? ['/', `/${name}/`] : ['/']),
+        ...(c.extraPaths ?? []).map((p) => p.replaceAll('NAME', name)),
+      ];
+      const pages = await serve(dir, c.command(name, arg, c.transport), address, paths);
+      for (const page of pages) {
+        expect(page.status).toBe(200);
+        expect(page.body).toContain(`Hello from the ${name} plugin!`);
+      }
+    });
   });
 });
 
 describe.concurrent('the django project postinstall creates', () => {
-  it(
-    'uses the secret key generated at create time and takes DEBUG from the plugin debug settings',
-    async () => {
-      const name = 'run_django_settings';
-      const dir = await create(temp.dir, 'django', name);
-      await djangoPostinstall(dir);
-      const keyInScript = /SECRET_KEY = "([^"]+)"/.exec(readFileSync(join(dir, 'postinstall'), 'utf8'))?.[1];
-      expect(keyInScript).toHaveLength(50);
-      const settings = async (env: Record<string, string>) => {
-        const code = `import json, ${name}.settings as s; print(json.dumps([s.SECRET_KEY, s.DEBUG, s.ALLOWED_HOSTS]))`;
-        const { stdout } = await run(PYTHON, ['-c', code], {
-          cwd: dir,
-          env: { ...PYTHON_PATH_ENV, ...env },
-          timeout: 20_000,
-        });
-        return JSON.parse(stdout) as [string, boolean, string[]];
-      };
-      expect(await settings({})).toEqual([keyInScript, false, ['localhost', '127.0.0.1', '[::1]']]);
-      expect((await settings({ [`MFSERV_CURRENT_PLUGIN_APP_${name.toUpperCase()}_DEBUG`]: '1' }))[1]).toBe(true);
-      expect((await settings({ MFSERV_CURRENT_PLUGIN_DEBUG: '1' }))[1]).toBe(true);
-    },
-    SETUP_TIMEOUT_MS,
-  );
+  it('uses the secret key generated at create time and takes DEBUG from the plugin debug settings', async () => {
+    const name = 'run_django_settings';
+    const dir = await create(temp.dir, 'django', name);
+    await djangoPostinstall(dir);
+    const keyInScript = /SECRET_KEY = "([^"]+)"/.exec(readFileSync(join(dir, 'postinstall'), 'utf8'))?.[1];
+    expect(keyInScript).toHaveLength(50);
+    const settings = async (env: Record<string, string>) => {
+      const code = `import json, ${name}.settings as s; print(json.dumps([s.SECRET_KEY, s.DEBUG, s.ALLOWED_HOSTS]))`;
+      const { stdout } = await run(PYTHON, ['-c', code], {
+        cwd: dir,
+        env: { ...PYTHON_PATH_ENV, ...env },
+        timeout: 20_000,
+      });
+      return JSON.parse(stdout) as [string, boolean, string[]];
+    };
+    expect(await settings({})).toEqual([keyInScript, false, ['localhost', '127.0.0.1', '[::1]']]);
+    expect((await settings({ [`MFSERV_CURRENT_PLUGIN_APP_${name.toUpperCase()}_DEBUG`]: '1' }))[1]).toBe(true);
+    expect((await settings({ MFSERV_CURRENT_PLUGIN_DEBUG: '1' }))[1]).toBe(true);
+  });
 });
 
 interface DaemonCase {
@@ -271,26 +265,22 @@ describe.concurrent('the empty template example daemon', () => {
 });
 
 describe.concurrent('the flask application, as the original template', () => {
-  it(
-    'greets /NAME/<name> from its Jinja2 page (escaped) and answers unknown paths with its 404 page',
-    async () => {
-      const name = 'run_flask_pages';
-      const dir = await create(temp.dir, 'flask', name);
-      const { arg, address } = await listenOn('tcp', dir);
-      const running = start(PYTHON, ['main/wsgi.py', arg, REQUEST_TIMEOUT_SECONDS], { cwd: dir, env: PYTHON_PATH_ENV });
-      try {
-        const greeting = await waitForPage(running, address, `/${name}/Ann%3Cb%3E`, START_TIMEOUT_MS);
-        expect(greeting.status).toBe(200);
-        expect(greeting.body).toContain('Hello Ann&lt;b&gt;!');
-        const missing = await waitForPage(running, address, '/no/such/page', START_TIMEOUT_MS);
-        expect(missing.status).toBe(404);
-        expect(missing.body).toContain(`The ${name} plugin has no page at this address.`);
-      } finally {
-        await stop(running);
-      }
-    },
-    SETUP_TIMEOUT_MS,
-  );
+  it('greets /NAME/<name> from its Jinja2 page (escaped) and answers unknown paths with its 404 page', async () => {
+    const name = 'run_flask_pages';
+    const dir = await create(temp.dir, 'flask', name);
+    const { arg, address } = await listenOn('tcp', dir);
+    const running = start(PYTHON, ['main/wsgi.py', arg, REQUEST_TIMEOUT_SECONDS], { cwd: dir, env: PYTHON_PATH_ENV });
+    try {
+      const greeting = await waitForPage(running, address, `/${name}/Ann%3Cb%3E`, START_TIMEOUT_MS);
+      expect(greeting.status).toBe(200);
+      expect(greeting.body).toContain('Hello Ann&lt;b&gt;!');
+      const missing = await waitForPage(running, address, '/no/such/page', START_TIMEOUT_MS);
+      expect(missing.status).toBe(404);
+      expect(missing.body).toContain(`The ${name} plugin has no page at this address.`);
+    } finally {
+      await stop(running);
+    }
+  });
 });
 
 // Issue 12, point 17: run by hand without arguments, an entry point said IndexError. Now it prints
@@ -334,47 +324,39 @@ function assertPortFree(port: number): Promise<void> {
 
 describe.sequential('Python entry points run without arguments', () => {
   NO_ARGUMENT_CASES.forEach((c, index) => {
-    it(
-      `${c.title}: prints its usage, then serves on 127.0.0.1:${DEFAULT_PORT} with a 60 s timeout`,
-      async () => {
-        const name = `run_noargs_${index}`;
-        const dir = await create(temp.dir, c.template, name, c.sets);
-        await assertPortFree(DEFAULT_PORT);
-        const running = start(PYTHON, [c.script], { cwd: dir, env: PYTHON_PATH_ENV });
-        try {
-          const page = await waitForPage(running, { port: DEFAULT_PORT }, `/${name}/`, START_TIMEOUT_MS);
-          expect(page.status).toBe(200);
-          expect(page.body).toContain(`Hello from the ${name} plugin!`);
-          expect(running.output()).toContain(
-            `usage: python3 ${c.script} [HOST:PORT|SOCKET_PATH [TIMEOUT_SECONDS]]  (default: 127.0.0.1:8080 60)`,
-          );
-          expect(running.output()).not.toContain('Traceback');
-        } finally {
-          await stop(running);
-        }
-      },
-      SETUP_TIMEOUT_MS,
-    );
-
-    it(
-      `${c.title} --help prints the usage and exits 0; a timeout that is not a number exits 2 with it`,
-      async () => {
-        const dir = await create(temp.dir, c.template, `run_usage_${index}`, c.sets);
-        const help = await run(PYTHON, [c.script, '--help'], { cwd: dir, env: PYTHON_PATH_ENV, timeout: 20_000 });
-        expect(help.stdout).toMatch(/^usage: python3 /);
-        const bad = await run(PYTHON, [c.script, '127.0.0.1:1', 'soon'], {
-          cwd: dir,
-          env: PYTHON_PATH_ENV,
-          timeout: 20_000,
-        }).then(
-          () => ({ code: 0, stderr: '' }),
-          (error: { code: number; stderr: string }) => error,
+    it(`${c.title}: prints its usage, then serves on 127.0.0.1:${DEFAULT_PORT} with a 60 s timeout`, async () => {
+      const name = `run_noargs_${index}`;
+      const dir = await create(temp.dir, c.template, name, c.sets);
+      await assertPortFree(DEFAULT_PORT);
+      const running = start(PYTHON, [c.script], { cwd: dir, env: PYTHON_PATH_ENV });
+      try {
+        const page = await waitForPage(running, { port: DEFAULT_PORT }, `/${name}/`, START_TIMEOUT_MS);
+        expect(page.status).toBe(200);
+        expect(page.body).toContain(`Hello from the ${name} plugin!`);
+        expect(running.output()).toContain(
+          `usage: python3 ${c.script} [HOST:PORT|SOCKET_PATH [TIMEOUT_SECONDS]]  (default: 127.0.0.1:8080 60)`,
         );
-        expect(bad.code).toBe(2);
-        expect(bad.stderr).toMatch(/^usage: python3 /);
-        expect(bad.stderr).not.toContain('Traceback');
-      },
-      SETUP_TIMEOUT_MS,
-    );
+        expect(running.output()).not.toContain('Traceback');
+      } finally {
+        await stop(running);
+      }
+    });
+
+    it(`${c.title} --help prints the usage and exits 0; a timeout that is not a number exits 2 with it`, async () => {
+      const dir = await create(temp.dir, c.template, `run_usage_${index}`, c.sets);
+      const help = await run(PYTHON, [c.script, '--help'], { cwd: dir, env: PYTHON_PATH_ENV, timeout: 20_000 });
+      expect(help.stdout).toMatch(/^usage: python3 /);
+      const bad = await run(PYTHON, [c.script, '127.0.0.1:1', 'soon'], {
+        cwd: dir,
+        env: PYTHON_PATH_ENV,
+        timeout: 20_000,
+      }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/^usage: python3 /);
+      expect(bad.stderr).not.toContain('Traceback');
+    });
   });
 });

@@ -27,56 +27,90 @@ let values: string[];
 /** Quotes, expansions and the escape: what a shell reads its own way in any text. */
 const SHELL_QUOTING = ["'", '"', '$', '$(', ')', '`', '\\'];
 
-/** Shell-active text, quotes, escapes, control characters, unicode; everything but NUL. */
-function valueArbitrary(markerPath: string): fc.Arbitrary<string> {
-  const specials = fc.constantFrom(
-    ...SHELL_QUOTING,
-    '\\\\',
-    "\\'",
-    '\\n',
-    '\n',
-    '\n\n',
-    '\t',
-    '\r',
-    '\r\n',
-    ' ',
-    '!',
-    '#',
-    '*',
-    '?',
-    '~',
-    '{',
-    '}',
-    '[',
-    ']',
-    ';',
-    '&',
-    '|',
-    '<',
-    '>',
-    '%',
-    '=',
-    'é',
-    '😀',
-    '\u2028',
-    '\u0001',
-    '\u001b',
-    '\u007f',
-    '${HOME}',
-    '$HOME',
-    `$(touch ${markerPath})`,
-    `\`touch ${markerPath}\``,
-    `'; touch ${markerPath}; '`,
-    `"; touch ${markerPath}; "`,
-    `(touch ${markerPath})`,
-  );
+/** Commands hidden in text: a shell that ran one would create the file at `markerPath`. */
+const touchAttempts = (markerPath: string) => [
+  `$(touch ${markerPath})`,
+  `\`touch ${markerPath}\``,
+  `'; touch ${markerPath}; '`,
+  `';touch ${markerPath};'`,
+  `"; touch ${markerPath}; "`,
+  `(touch ${markerPath})`,
+];
+
+/** Besides SHELL_QUOTING, in values: escapes, line ends, shell operators, control characters, unicode. */
+const VALUE_SPECIALS = [
+  '\\\\',
+  "\\'",
+  '\\n',
+  '\n',
+  '\n\n',
+  '\t',
+  '\r',
+  '\r\n',
+  ' ',
+  '!',
+  '#',
+  '*',
+  '?',
+  '~',
+  '{',
+  '}',
+  '[',
+  ']',
+  ';',
+  '&',
+  '|',
+  '<',
+  '>',
+  '%',
+  '=',
+  'é',
+  '😀',
+  '\u2028',
+  '\u0001',
+  '\u001b',
+  '\u007f',
+  '${HOME}',
+  '$HOME',
+];
+
+/** Besides SHELL_QUOTING, in section and key names. */
+const NAME_SPECIALS = [
+  ' ',
+  '-',
+  '.',
+  '=',
+  ':',
+  '[',
+  ']',
+  '{{',
+  '}}',
+  '#',
+  ';',
+  '&',
+  '|',
+  '*',
+  'é',
+  '😀',
+  '\t',
+  '\u0001',
+  '${IFS}',
+];
+
+/**
+ * Text joined from SHELL_QUOTING, `specials`, commands that would touch `markerPath`, plain
+ * characters and short random runs (none holding `refused` or a lone surrogate).
+ */
+function hostileText(markerPath: string, specials: string[], refused: RegExp, size: fc.ArrayConstraints) {
+  const special = fc.constantFrom(...SHELL_QUOTING, ...specials, ...touchAttempts(markerPath));
   const anyText = fc
     .string({ unit: 'binary', maxLength: 3 })
-    .filter((s) => !s.includes('\0') && !LONE_SURROGATE.test(s));
-  return fc
-    .array(fc.oneof(specials, anyText, fc.constantFrom('a', 'B', '0', '_')), { maxLength: 12 })
-    .map((parts) => parts.join(''));
+    .filter((s) => !refused.test(s) && !LONE_SURROGATE.test(s));
+  return fc.array(fc.oneof(special, anyText, fc.constantFrom('a', 'B', '0', '_')), size).map((parts) => parts.join(''));
 }
+
+/** Shell-active text, quotes, escapes, control characters, unicode; everything but NUL. */
+const valueArbitrary = (markerPath: string) => hostileText(markerPath, VALUE_SPECIALS, /\0/, { maxLength: 12 });
 
 const variables = (): Variable[] => values.map((value, index) => ({ name: `${PREFIX}${index}`, value, file: 'test' }));
 
@@ -244,39 +278,8 @@ describe('the json profile', () => {
 describe('section and key names', () => {
   const FUZZ_MODULE = 'bpfuzz';
   /** Section and key names as hostile as the values: they become part of variable names. */
-  function nameArbitrary(markerPath: string): fc.Arbitrary<string> {
-    const specials = fc.constantFrom(
-      ...SHELL_QUOTING,
-      ' ',
-      '-',
-      '.',
-      '=',
-      ':',
-      '[',
-      ']',
-      '{{',
-      '}}',
-      '#',
-      ';',
-      '&',
-      '|',
-      '*',
-      'é',
-      '😀',
-      '\t',
-      '\u0001',
-      '${IFS}',
-      `$(touch ${markerPath})`,
-      `\`touch ${markerPath}\``,
-      `';touch ${markerPath};'`,
-    );
-    const anyText = fc
-      .string({ unit: 'binary', maxLength: 3 })
-      .filter((s) => !/[\0\r\n]/.test(s) && !LONE_SURROGATE.test(s));
-    return fc
-      .array(fc.oneof(specials, anyText, fc.constantFrom('a', 'B', '0', '_')), { minLength: 1, maxLength: 8 })
-      .map((parts) => parts.join(''));
-  }
+  const nameArbitrary = (markerPath: string) =>
+    hostileText(markerPath, NAME_SPECIALS, /[\0\r\n]/, { minLength: 1, maxLength: 8 });
 
   // Ten thousand small files: in memory where the system offers it, or the disk's latency dominates.
   const filesDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'bp-names-'));

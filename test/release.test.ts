@@ -1,9 +1,10 @@
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, cleanEnv, makeTempDir, runCli } from './helpers/cli.js';
+import { cleanEnv, makeTempDir, runCli } from './helpers/cli.js';
+import { startCli, tempsUnder, waitForTemp } from './helpers/temps.js';
 import { mfplugin, PEERS } from './helpers/original.js';
 
 // `release` against MetWork's own plugin builder and reader (mfplugin, ../shared/peers/metwork2):
@@ -185,20 +186,14 @@ describe('release leaves nothing half-written', () => {
     // 2 GiB of (sparse) zeros: seconds of gzip, time enough to be interrupted mid-way.
     execFileSync('truncate', ['-s', '2G', join(cwd, 'site', 'big.bin')]);
     const out = join(cwd, 'out');
-    const child = spawn(process.execPath, [CLI, 'release', 'site', '--output-dir', out], {
-      cwd,
-      env: env(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
-    const deadline = Date.now() + 30_000;
-    while (!(existsSync(out) && readdirSync(out).length > 0) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
-    expect(readdirSync(out)[0]).toMatch(/^\.site-0\.0\.1-1\.metwork\.mfserv\.plugin\.bootstrap-plugin-/);
+    const { child, exited } = startCli(cwd, ['release', 'site', '--output-dir', out], env());
+    expect(await waitForTemp(child, cwd)).toBe(true);
+    expect(tempsUnder(cwd)).toEqual([
+      expect.stringMatching(/^out\/\.site-0\.0\.1-1\.metwork\.mfserv\.plugin\.bootstrap-plugin-/),
+    ]);
     child.kill('SIGTERM');
-    expect(await exited).toBe(130);
+    const { code, stderr } = await exited;
+    expect(code).toBe(130);
     expect(stderr).toBe('bootstrap-plugin: error: interrupted, no archive was written\n');
     expect(readdirSync(out)).toEqual([]);
   }, 60_000);

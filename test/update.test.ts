@@ -13,7 +13,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, CLI_PACKAGE, makeTempDir, ROOT, runCli, type CliRun } from './helpers/cli.js';
@@ -22,6 +22,7 @@ import { writeTemplate } from './helpers/template-fixture.js';
 import { mfplugin } from './helpers/metwork2-peers.js';
 import { inTerminal } from './helpers/terminal.js';
 import { startCli, tempsUnder, waitForTemp } from './helpers/temps.js';
+import { fileStamps } from './helpers/expected-tree.js';
 
 /**
  * Issue 17, points 6-7: `update` merges three ways against the base `create` recorded, for a
@@ -30,20 +31,6 @@ import { startCli, tempsUnder, waitForTemp } from './helpers/temps.js';
 
 const temp = makeTempDir('bp-update-');
 afterAll(() => temp.cleanup());
-
-/** Every file under `dir` (directories walked, links shown as links) with its bytes and mode. */
-function snapshot(dir: string): Record<string, string> {
-  const walk = (at: string): Array<[string, string]> =>
-    readdirSync(at, { withFileTypes: true }).flatMap((entry): Array<[string, string]> => {
-      const path = join(at, entry.name);
-      const stats = lstatSync(path);
-      if (entry.isDirectory()) return walk(path);
-      const mode = (stats.mode & 0o777).toString(8);
-      const body = stats.isSymbolicLink() ? 'link' : readFileSync(path).toString('base64');
-      return [[relative(dir, path), `${mode}:${stats.mtimeMs}:${body}`]];
-    });
-  return Object.fromEntries(walk(dir).sort());
-}
 
 const read = (path: string) => readFileSync(path, 'utf8');
 const chunkOf = (fill: string) => fill.repeat(16 * 1024);
@@ -95,10 +82,10 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
       'logo.bin',
       'old.txt',
     ]);
-    const before = snapshot(plugin);
+    const before = fileStamps(plugin);
     const run = await cli(['update', 'demo'], cwd);
     expect(run).toMatchObject({ code: 0, stderr: '', stdout: 'Plugin demo is up to date with template mine\n' });
-    expect(snapshot(plugin)).toEqual(before);
+    expect(fileStamps(plugin)).toEqual(before);
   });
 
   it('v2: a dry run prints the plan and writes nothing', async () => {
@@ -121,7 +108,7 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
     );
     rmSync(join(templateRoot, 'mine', 'files', 'old.txt'));
     rmSync(join(templateRoot, 'mine', 'files', 'legacy.txt'));
-    const before = snapshot(plugin);
+    const before = fileStamps(plugin);
     const run = await cli(['update', 'demo', '--dry-run', '--yes'], cwd);
     expect(run.stdout).toBe(
       [
@@ -137,11 +124,11 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
       ].join('\n'),
     );
     expect(run.code).toBe(0);
-    expect(snapshot(plugin)).toEqual(before);
+    expect(fileStamps(plugin)).toEqual(before);
   });
 
   it("v2: merges cleanly, keeps the user's edits and files, asks only the new field", async () => {
-    const notes = snapshot(plugin)['notes.txt'];
+    const notes = fileStamps(plugin)['notes.txt'];
     const run = await cli(['update', 'demo', '--set', 'color=blue'], cwd);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -159,7 +146,7 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
     expect(read(join(plugin, 'color.txt'))).toBe('blue\n');
     expect(read(join(plugin, 'legacy.txt'))).toBe('mine now\n');
     expect(existsSync(join(plugin, 'old.txt'))).toBe(false);
-    expect(snapshot(plugin)['notes.txt']).toBe(notes);
+    expect(fileStamps(plugin)['notes.txt']).toBe(notes);
     const state = JSON.parse(read(join(plugin, '.bootstrap-plugin.json')));
     expect(state.answers).toEqual({ greeting: 'hello', color: 'blue' });
     expect(tempsUnder(plugin)).toEqual([]);
@@ -180,14 +167,14 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
         'logo.bin': Buffer.from([0, 7, 7, 7]),
       },
     );
-    const before = snapshot(plugin);
+    const before = fileStamps(plugin);
     const dry = await cli(['update', 'demo', '--dry-run'], cwd);
     expect(dry.code).toBe(1);
     expect(dry.stderr).toBe(
       'bootstrap-plugin: error: would leave conflicts in 2 files: app.conf, logo.bin (resolve the <<<<<<< ' +
         'blocks and *.bootstrap-plugin-new files by hand)\n',
     );
-    expect(snapshot(plugin)).toEqual(before);
+    expect(fileStamps(plugin)).toEqual(before);
 
     const run = await cli(['update', 'demo'], cwd);
     expect(run.code).toBe(1);
@@ -225,7 +212,7 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
   });
 
   it('refuses to merge again over unresolved markers; once resolved, the next update has nothing to do', async () => {
-    const before = snapshot(plugin);
+    const before = fileStamps(plugin);
     const refused = await cli(['update', 'demo'], cwd);
     expect(refused.stderr).toBe(
       `bootstrap-plugin: error: ${join('demo', 'app.conf')} still holds the conflict markers of the last ` +
@@ -233,7 +220,7 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
         `remove the markers)\n`,
     );
     expect(refused.code).toBe(2);
-    expect(snapshot(plugin)).toEqual(before);
+    expect(fileStamps(plugin)).toEqual(before);
     writeFileSync(
       join(plugin, 'app.conf'),
       read(join(plugin, 'app.conf')).replace(/<<<<<<< yours\n.*\n=======\n(.*\n)>>>>>>> template mine\n/, '$1'),
@@ -290,10 +277,10 @@ describe('a built-in template after the tool itself is upgraded', () => {
   it('leaves a django plugin alone when nothing changed: its secret key is replayed, not drawn again', async () => {
     const cwd = temp.fresh();
     expect((await cli(['create', '--template=django', 'site', '--yes'], cwd)).code).toBe(0);
-    const before = snapshot(join(cwd, 'site'));
+    const before = fileStamps(join(cwd, 'site'));
     const run = await cli(['update', 'site'], cwd);
     expect(run).toMatchObject({ code: 0, stdout: 'Plugin site is up to date with template django\n' });
-    expect(snapshot(join(cwd, 'site'))).toEqual(before);
+    expect(fileStamps(join(cwd, 'site'))).toEqual(before);
   });
 });
 
@@ -349,12 +336,12 @@ describe('a MetWork 2 plugin', () => {
       ).code,
     ).toBe(0);
     expect(read(join(cwd, 'm2', '.plugin_format_version'))).toBe('2.4.0\n');
-    const before = snapshot(join(cwd, 'm2'));
+    const before = fileStamps(join(cwd, 'm2'));
     for (const env of [cleanEnv(), cleanEnv({ MFMODULE_VERSION: '2.5.1' })]) {
       const run = await cli(['update', 'm2'], cwd, env);
       expect(run).toMatchObject({ code: 0, stdout: 'Plugin m2 is up to date with template python3_flask\n' });
     }
-    expect(snapshot(join(cwd, 'm2'))).toEqual(before);
+    expect(fileStamps(join(cwd, 'm2'))).toEqual(before);
   });
 
   it("keeps its base out of the .plugin archive MetWork's own mfplugin builds, by .releaseignore", async () => {
@@ -446,13 +433,13 @@ describe('what update never does', () => {
       expect((await cli(['create', '--template', template, 'p', '--yes', '--dir', disk], cwd)).code).toBe(0);
       writeFileSync(join(template, 'files', 'a.txt'), 'a, changed\n');
       writeFileSync(join(template, 'files', 'big.bin'), Buffer.alloc(400 * 1024, 1));
-      const before = snapshot(join(disk, 'p'));
+      const before = fileStamps(join(disk, 'p'));
       const run = await cli(['update', join(disk, 'p')], cwd);
       expect(run.stderr).toMatch(
         /^bootstrap-plugin: error: cannot update .*: the disk is full; the plugin was left as it was\n$/,
       );
       expect(run.code).toBe(1);
-      expect(snapshot(join(disk, 'p'))).toEqual(before);
+      expect(fileStamps(join(disk, 'p'))).toEqual(before);
     } finally {
       spawnSync('umount', [disk]);
     }
@@ -471,14 +458,14 @@ describe('what update never does', () => {
 
   it('leaves the plugin as it was when SIGTERM arrives while the update is written (exit 130)', async () => {
     const { cwd, plugin, args } = await bigUpdate();
-    const before = snapshot(plugin);
+    const before = fileStamps(plugin);
     const { child, exited } = startCli(cwd, args);
     expect(await waitForTemp(child, plugin)).toBe(true);
     child.kill('SIGTERM');
     const { code, stderr } = await exited;
     expect(code).toBe(130);
     expect(stderr).toBe('bootstrap-plugin: error: interrupted, the plugin was left as it was\n');
-    expect(snapshot(plugin)).toEqual(before);
+    expect(fileStamps(plugin)).toEqual(before);
   });
 
   it('after a SIGKILL mid-update, every file is whole; the next update removes and names the leftovers', async () => {

@@ -1,5 +1,5 @@
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { formatValue, type Answers } from '../../packages/bootstrap-plugin/src/core/fields.js';
 import { makeTempDir, runCli } from './cli.js';
@@ -24,6 +24,23 @@ export function readTree(dir: string, relative = ''): Tree {
     }
   }
   return tree;
+}
+
+/**
+ * Every file under `dir` (directories walked, links shown as links) with its mode, modification
+ * time and bytes: equal stamps before and after a run mean it wrote nothing there.
+ */
+export function fileStamps(dir: string): Record<string, string> {
+  const walk = (at: string): Array<[string, string]> =>
+    readdirSync(at, { withFileTypes: true }).flatMap((entry): Array<[string, string]> => {
+      const path = join(at, entry.name);
+      const stats = lstatSync(path);
+      if (entry.isDirectory()) return walk(path);
+      const mode = (stats.mode & 0o777).toString(8);
+      const body = stats.isSymbolicLink() ? 'link' : readFileSync(path).toString('base64');
+      return [[relative(dir, path), `${mode}:${stats.mtimeMs}:${body}`]];
+    });
+  return Object.fromEntries(walk(dir).sort());
 }
 
 /**

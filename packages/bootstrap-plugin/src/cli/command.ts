@@ -5,8 +5,8 @@ import { didYouMean } from '../core/suggest.js';
 /** The command's name, as the user types it. */
 export const PROGRAM = 'bootstrap-plugin';
 
-/** What shell completion offers for a value (see completion.ts). */
-export type Completes = 'templates' | 'fields' | 'files' | 'dirs';
+/** What shell completion offers for a value; any other value completes as a file name (see completion.ts). */
+export type Completes = 'templates' | 'fields';
 
 export interface OptionSpec {
   type: 'boolean' | 'string';

@@ -5,9 +5,9 @@ import { renderTimeLimitOf } from '../core/render-thread.js';
 import type { RenderLimit } from '../core/render.js';
 import type { TemplateLookup } from '../core/templates.js';
 import { BUILTIN_TEMPLATES } from '../paths.js';
-import type { OptionSpec } from './command.js';
+import type { OptionSpec, PositionalSpec } from './command.js';
 
-/** Options several commands take, with the environment variables that stand in for them. */
+/** Options and arguments several commands take, with the environment variables that stand in for them. */
 
 const TEMPLATES_ENV = 'BOOTSTRAP_PLUGIN_TEMPLATES';
 
@@ -15,7 +15,6 @@ export const TEMPLATES_DIR_OPTION = {
   type: 'string',
   multiple: true,
   value: 'DIR',
-  completes: 'dirs',
   summary: `extra template directory (also $${TEMPLATES_ENV}, ":"-separated)`,
 } as const satisfies OptionSpec;
 
@@ -29,6 +28,13 @@ export const METWORK_OPTION = {
 
 /** The template options of list, create, update and config check: `--templates-dir` and `--metwork`. */
 export const TEMPLATE_OPTIONS = { 'templates-dir': TEMPLATES_DIR_OPTION, metwork: METWORK_OPTION } as const;
+
+/** The plugin directory run, update and release work on: the current one by default. */
+export const PLUGIN_DIR_ARG = {
+  name: 'dir',
+  default: '.',
+  summary: 'plugin directory',
+} as const satisfies PositionalSpec;
 
 export const MODULE_OPTION = {
   type: 'string',

@@ -5,7 +5,7 @@ import { defineCommand } from '../cli/command.js';
 import { abortOnSignals, noteRemoved, out } from '../cli/io.js';
 import { RECORDED_OPTIONS, recordedTemplate, TEMPLATE_OPTIONS } from '../cli/options.js';
 
-const PATH = { name: 'path', required: true, completes: 'files', summary: 'plugin directory or ini file' } as const;
+const PATH = { name: 'path', required: true, summary: 'plugin directory or ini file' } as const;
 
 function printSet(result: SetResult): void {
   noteRemoved(result.removed);

@@ -56,10 +56,9 @@ export const create = defineCommand({
     answers: {
       type: 'string',
       value: 'FILE',
-      completes: 'files',
       summary: 'answers file: JSON object of field: value, or .ini/.cfg with an [answers] section',
     },
-    dir: { type: 'string', default: '.', value: 'DIR', completes: 'dirs', summary: 'parent directory of the plugin' },
+    dir: { type: 'string', default: '.', value: 'DIR', summary: 'parent directory of the plugin' },
     module: MODULE_OPTION,
     force: { type: 'boolean', summary: 'write over an existing plugin: replace only the files the template produces' },
     'dry-run': { type: 'boolean', summary: 'print the files that would be written; write nothing' },

@@ -1,17 +1,13 @@
 import { defineCommand } from '../cli/command.js';
 import { abortOnSignals, out, warn } from '../cli/io.js';
+import { PLUGIN_DIR_ARG } from '../cli/options.js';
 
 export const release = defineCommand({
   name: 'release',
   summary: "build the plugin's NAME-VERSION-RELEASE.metwork.MODULE.plugin archive, as MetWork's plugin builder does",
-  args: [{ name: 'dir', default: '.', completes: 'dirs', summary: 'plugin directory' }],
+  args: [PLUGIN_DIR_ARG],
   options: {
-    'output-dir': {
-      type: 'string',
-      value: 'D',
-      completes: 'dirs',
-      summary: 'where the archive goes (default: the plugin directory)',
-    },
+    'output-dir': { type: 'string', value: 'D', summary: 'where the archive goes (default: the plugin directory)' },
   },
   async run({ options, args }) {
     const { buildRelease } = await import('../core/release.js');

@@ -4,7 +4,7 @@ import type { RunEvent } from '../core/run/run.js';
 import { RUNTIME_BIN } from '../paths.js';
 import { defineCommand } from '../cli/command.js';
 import { abortOnSignals, out, warn } from '../cli/io.js';
-import { CONFIG_NAME_OPTION, configNameOf, MODULE_OPTION, moduleOf } from '../cli/options.js';
+import { CONFIG_NAME_OPTION, configNameOf, MODULE_OPTION, moduleOf, PLUGIN_DIR_ARG } from '../cli/options.js';
 
 const MAX_PORT = 65535;
 
@@ -42,7 +42,7 @@ function printRunEvent(event: RunEvent): void {
 export const run = defineCommand({
   name: 'run',
   summary: 'run a plugin as MFSERV would: its apps behind a local proxy, its daemons, restarts on change',
-  args: [{ name: 'dir', default: '.', completes: 'dirs', summary: 'plugin directory' }],
+  args: [PLUGIN_DIR_ARG],
   options: {
     port: {
       type: 'string',

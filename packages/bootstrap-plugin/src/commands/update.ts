@@ -2,7 +2,14 @@ import { EXIT } from '../core/errors.js';
 import type { UpdateResult } from '../core/update.js';
 import { defineCommand } from '../cli/command.js';
 import { abortOnSignals, fieldAnswering, noteRemoved, out, toolVersion, warn } from '../cli/io.js';
-import { ANSWER_OPTIONS, JSON_OPTION, RECORDED_OPTIONS, recordedTemplate, TEMPLATE_OPTIONS } from '../cli/options.js';
+import {
+  ANSWER_OPTIONS,
+  JSON_OPTION,
+  PLUGIN_DIR_ARG,
+  RECORDED_OPTIONS,
+  recordedTemplate,
+  TEMPLATE_OPTIONS,
+} from '../cli/options.js';
 
 function printUpdated(result: UpdateResult, actions: readonly string[]): void {
   noteRemoved(result.leftovers, result.dryRun);
@@ -32,7 +39,7 @@ function printUpdated(result: UpdateResult, actions: readonly string[]): void {
 export const update = defineCommand({
   name: 'update',
   summary: 'bring a plugin to the current version of its template, merging three ways with your changes',
-  args: [{ name: 'dir', default: '.', completes: 'dirs', summary: 'plugin directory' }],
+  args: [PLUGIN_DIR_ARG],
   options: {
     ...RECORDED_OPTIONS,
     ...ANSWER_OPTIONS,
