@@ -196,9 +196,9 @@ interface Context {
 }
 
 /**
- * One file's variables, each name once, added to `variables`; a key that breaks the naming rule
- * (naming.ts) is an error naming both places. Written for 100k-key files: each name is computed once, and a key
- * costs one map operation (nameKeys's) and one object, its variable.
+ * One file's variables, each name once, added to `variables`; a key that breaks the naming
+ * rule (naming.ts) is an error naming both places. Written for 100k-key files: each name is
+ * computed once, and a key costs one map operation (nameKeys's) and one object, its variable.
  */
 function fileVariables(doc: IniDocument, context: Context, variables: Variable[] = []): Variable[] {
   const { sections, problems } = nameKeys(doc, context.prefix);

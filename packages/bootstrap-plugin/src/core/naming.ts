@@ -48,9 +48,13 @@ export function toVariableName(text: string): string {
 /** The start of every name of a section's keys: `MFSERV_APP_MAIN_`. */
 export const sectionPrefix = (prefix: string, section: string): string => toVariableName(`${prefix}_${section}_`);
 
+/**
+ * `namePrefix` (a sectionPrefix, upper-case already) and the key's name. Only the key is
+ * upper-cased: upper-casing the joined name would first copy it whole (100k keys, 100k copies).
+ */
 export function variableName(namePrefix: string, entry: IniEntry): string {
   const key = realKey(entry);
-  return NAME_CHARACTERS.test(key) ? (namePrefix + key).toUpperCase() : namePrefix + toVariableName(key);
+  return namePrefix + (NAME_CHARACTERS.test(key) ? key.toUpperCase() : toVariableName(key));
 }
 
 /** A key that breaks the rule, and the earlier key it collides with (none for a malformed variant). */
