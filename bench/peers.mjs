@@ -9,7 +9,6 @@ import {
   rmSync,
   statSync,
   symlinkSync,
-  unlinkSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -48,7 +47,7 @@ function originalRoot(peersDir, notes, cleanups) {
   cpSync(join(peersDir, 'run-original.sh'), join(copy, 'run-original.sh'));
   const links = flattenedLinks(join(copy, 'metwork'));
   for (const { path, target } of links) {
-    unlinkSync(path);
+    rmSync(path);
     symlinkSync(target, path);
   }
   notes.push(
