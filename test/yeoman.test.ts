@@ -439,11 +439,14 @@ process.on('exit', () => appendFileSync(process.env.BP_MODULE_LOG, loaded()));`;
     expect(fromPackage(modules, /\/packages\/bootstrap-plugin\/dist\/cli\.cjs$/).length).toBeGreaterThan(0);
   };
 
-  it('list loads no Yeoman, mem-fs, inquirer or EJS module', async () => {
+  it('list loads no Yeoman, mem-fs, inquirer or EJS, and two files of the CLI (see scripts/build.mjs)', async () => {
     const modules = await loaded(['list']);
     sawTheCli(modules);
     expect(fromPackage(modules, YEOMAN)).toEqual([]);
     expect(fromPackage(modules, DEPENDENCY)).toEqual([]);
+    const ours = fromPackage(modules, /\/packages\/bootstrap-plugin\/dist\/[\w-]+\.cjs$/);
+    expect(ours).toHaveLength(2);
+    expect(ours.filter((file) => readFileSync(file, 'utf8').includes('Embedded JavaScript'))).toEqual([]);
   });
 
   it('create --yes renders with the EJS bundled in dist/ (its file is loaded), no Yeoman or inquirer', async () => {

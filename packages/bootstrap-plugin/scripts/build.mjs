@@ -60,8 +60,8 @@ function requireChunks(code) {
  * The CLI in a few files: V8 compiles every byte of a file Node loads, and each file costs a
  * lookup and a read, so start-up wants what a command runs, in as few files as possible. Every
  * `import()` in src/ starts a file: cli.cjs (parser, command table, help) and a chunk with what
- * it shares with the others (list's and create's core, EJS) are read by every command;
- * src/cli/deferred.ts, the core of the other commands, when one of them runs.
+ * it shares with the others (list's core) are read by every command; create's core (with
+ * EJS), on create; src/cli/deferred.ts, the core of the other commands, when one of them runs.
  * esbuild splits only ES modules, and Node 20 starts an ES module slower than a CommonJS file,
  * so the files are built as ES modules, then each is rewritten as CommonJS (imports become
  * require calls, exports getters).

@@ -1,4 +1,4 @@
-import { createPlugin, type CreateOptions, type CreateResult } from '../core/create.js';
+import type { CreateOptions, CreateResult } from '../core/create.js';
 import type { MakeResult } from '../core/make.js';
 import { defineCommand } from '../cli/command.js';
 import { abortOnSignals, fieldAnswering, invokedAs, noteRemoved, out, toolVersion } from '../cli/io.js';
@@ -98,6 +98,7 @@ export const create = defineCommand({
       signal,
     };
     const made = maker ? await maker.makePlugin({ ...createOptions, ...make, environment: process.env }) : undefined;
+    const { createPlugin } = await import('../core/create.js');
     const result = made?.created ?? (await createPlugin(createOptions));
     if (options.json)
       out(JSON.stringify(made ? { ...result, archive: made.archive, deleted: made.deleted } : result, null, 2));
