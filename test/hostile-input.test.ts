@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import * as crypto from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, posix, resolve } from 'node:path';
@@ -250,13 +249,7 @@ describe('--dir and what is already there', () => {
   describe('a symbolic link planted at the temporary name', () => {
     const PLANTED = `${process.pid}-deadbeef`;
     /** Makes the "random" temporary names predictable, so a link can be planted at them first. */
-    const predictableTempNames = () => {
-      const real = process.getBuiltinModule.bind(process);
-      vi.spyOn(process, 'getBuiltinModule').mockImplementation(((id: string) =>
-        id === 'node:crypto'
-          ? { ...crypto, randomBytes: () => Buffer.from('deadbeef', 'hex') }
-          : real(id)) as typeof process.getBuiltinModule);
-    };
+    const predictableTempNames = () => vi.spyOn(Math, 'random').mockReturnValue(0xdeadbeef / 2 ** 32);
     afterEach(() => vi.restoreAllMocks());
     const files: RenderedFile[] = [{ path: 'a.txt', content: Buffer.from('new'), mode: 0o644 }];
 
