@@ -103,7 +103,7 @@ describe('create --force writes only the files the template produces', () => {
       new RegExp(
         String.raw`^Plugin foo successfully created on directory .*\nReplaced 19 existing files:\n` +
           String.raw` {2}\.autorestart_excludes\n {2}\.autorestart_includes\n` +
-          String.raw` {2}\.bootstrap-plugin\.base\.gz\n {2}\.bootstrap-plugin\.json\n`,
+          String.raw` {2}\.bootstrap-plugin\.base\.json\n {2}\.bootstrap-plugin\.json\n`,
       ),
     );
     expect(produced).toContain('main/wsgi.py');

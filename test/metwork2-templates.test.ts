@@ -20,7 +20,7 @@ afterAll(() => {
 
 const STATE_FILE = '.bootstrap-plugin.json';
 /** What update merges against, recorded beside the state file. */
-const BASE_FILE = '.bootstrap-plugin.base.gz';
+const BASE_FILE = '.bootstrap-plugin.base.json';
 
 /** Every file under dir, relative and sorted. */
 function files(dir: string, base = dir): string[] {

@@ -42,7 +42,7 @@ async function runOk(command: string, args: string[], env?: NodeJS.ProcessEnv): 
 }
 
 /** What every created plugin holds for a later `update`: its answers and template, and the base to merge against. */
-const UPDATE_RECORDS = ['.bootstrap-plugin.base.gz', '.bootstrap-plugin.json'];
+const UPDATE_RECORDS = ['.bootstrap-plugin.base.json', '.bootstrap-plugin.json'];
 
 /** Every file under `dir`, relative and sorted, without the build leftovers pip writes in place. */
 function listTree(dir: string): string[] {

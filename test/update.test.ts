@@ -14,7 +14,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, CLI_PACKAGE, makeTempDir, ROOT, runCli, type CliRun } from './helpers/cli.js';
 import { PYTHON, start, stop, waitForPage, freePort } from './helpers/server-process.js';
@@ -74,7 +74,7 @@ describe('a user template from v1 to v2 to v3, edited on both sides', () => {
       'logo.bin': Buffer.from([0, 1, 2, 3, 255]),
     });
     expect((await cli(['create', '--template', join(templateRoot, 'mine'), 'demo', '--yes'], cwd)).code).toBe(0);
-    const base = JSON.parse(gunzipSync(readFileSync(join(plugin, '.bootstrap-plugin.base.gz'))).toString('utf8'));
+    const base = JSON.parse(readFileSync(join(plugin, '.bootstrap-plugin.base.json'), 'utf8'));
     expect(base.files.map((f: { path: string }) => f.path)).toEqual([
       'README.md',
       'app.conf',
@@ -347,7 +347,7 @@ describe('a MetWork 2 plugin', () => {
   it("keeps its base out of the .plugin archive MetWork's own mfplugin builds, by .releaseignore", async () => {
     const cwd = temp.fresh();
     expect((await cli(['create', '--metwork', '2', '--template', 'python3_flask', 'm2', '--yes'], cwd)).code).toBe(0);
-    expect(existsSync(join(cwd, 'm2', '.bootstrap-plugin.base.gz'))).toBe(true);
+    expect(existsSync(join(cwd, 'm2', '.bootstrap-plugin.base.json'))).toBe(true);
     mkdirSync(join(cwd, 'out'));
     const built = await mfplugin(['build', join(cwd, 'm2'), join(cwd, 'out')]);
     expect(built.code).toBe(0);
@@ -395,14 +395,30 @@ describe('what update never does', () => {
     expect(read(join(plugin, 'sub', 'gone.txt.bootstrap-plugin-new'))).toBe('v2\n');
   });
 
+  it("merges against an earlier version's gzip'd base, then replaces it with the plain one", async () => {
+    const { cwd, plugin, template } = await created({ 'conf.txt': 'one\ntwo\nthree\nfour\n' });
+    const base = join(plugin, '.bootstrap-plugin.base.json');
+    const recorded = readFileSync(base);
+    writeFileSync(join(plugin, '.bootstrap-plugin.base.gz'), gzipSync(recorded));
+    rmSync(base);
+    writeFileSync(join(plugin, 'conf.txt'), 'one (mine)\ntwo\nthree\nfour\n');
+    writeFileSync(join(template, 'files', 'conf.txt'), 'one\ntwo\nthree\nfour (v2)\n');
+    const run = await cli(['update', 'p'], cwd);
+    expect(run.code).toBe(0);
+    expect(read(join(plugin, 'conf.txt'))).toBe('one (mine)\ntwo\nthree\nfour (v2)\n');
+    expect(existsSync(join(plugin, '.bootstrap-plugin.base.gz'))).toBe(false);
+    const text = 'one\ntwo\nthree\nfour (v2)\n';
+    expect(JSON.parse(read(base)).files).toEqual([{ path: 'conf.txt', mode: 0o644, text }]);
+  });
+
   it('refuses a base record naming a path outside the plugin, removing nothing', async () => {
     const { cwd, plugin } = await created({ 'a.txt': 'a\n' });
     writeFileSync(join(cwd, 'victim.txt'), 'a\n');
     const hostile = { format: 1, secrets: [], files: [{ path: '../victim.txt', mode: 0o644, text: 'a\n' }] };
-    writeFileSync(join(plugin, '.bootstrap-plugin.base.gz'), gzipSync(JSON.stringify(hostile)));
+    writeFileSync(join(plugin, '.bootstrap-plugin.base.json'), JSON.stringify(hostile));
     const run = await cli(['update', 'p'], cwd);
     expect(run.stderr).toBe(
-      `bootstrap-plugin: error: ${join('p', '.bootstrap-plugin.base.gz')}: damaged: "../victim.txt" is not a ` +
+      `bootstrap-plugin: error: ${join('p', '.bootstrap-plugin.base.json')}: damaged: "../victim.txt" is not a ` +
         `path inside the plugin (restore it from version control)\n`,
     );
     expect(run.code).toBe(2);
@@ -411,12 +427,12 @@ describe('what update never does', () => {
 
   it('says what is missing when the plugin has no base record', async () => {
     const { cwd, plugin } = await created({ 'a.txt': 'a\n' });
-    rmSync(join(plugin, '.bootstrap-plugin.base.gz'));
+    rmSync(join(plugin, '.bootstrap-plugin.base.json'));
     const run = await cli(['update', 'p'], cwd);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
       new RegExp(
-        String.raw`^bootstrap-plugin: error: p/\.bootstrap-plugin\.base\.gz is missing: ` +
+        String.raw`^bootstrap-plugin: error: p/\.bootstrap-plugin\.base\.json is missing: ` +
           String.raw`it holds what the plugin was generated from.*\n$`,
       ),
     );

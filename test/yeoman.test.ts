@@ -110,7 +110,7 @@ function comparable(tree: Tree): Tree {
   );
 }
 
-const BASE_FILE = '.bootstrap-plugin.base.gz';
+const BASE_FILE = '.bootstrap-plugin.base.json';
 
 /** The CLI's trees, made side by side up front: spawning is the slow part of this file. */
 const expectedTrees = new Map<string, Tree>();

@@ -1,6 +1,5 @@
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { formatValue, type Answers } from '../../packages/bootstrap-plugin/src/core/fields.js';
 import { makeTempDir, runCli } from './cli.js';
 
@@ -18,8 +17,7 @@ export function readTree(dir: string, relative = ''): Tree {
     if (entry.isDirectory()) Object.assign(tree, readTree(dir, path));
     else {
       const absolute = join(dir, path);
-      // Compressed files (the plugin's base record) are compared by what they hold.
-      const bytes = path.endsWith('.gz') ? gunzipSync(readFileSync(absolute)) : readFileSync(absolute);
+      const bytes = readFileSync(absolute);
       tree[path] = { mode: (lstatSync(absolute).mode & 0o777).toString(8), content: bytes.toString('utf8') };
     }
   }

@@ -4,7 +4,7 @@
  */
 export { resolveAnswers, type Ask } from './core/answers.js';
 export { stateFile } from './core/plugin.js';
-export { BASE_FILE, baseFile, recordSecrets } from './core/record.js';
+export { BASE_FILE, baseFile, LEGACY_BASE_FILE, recordSecrets } from './core/record.js';
 export { mergeTemplate, type Merge } from './core/update.js';
 export { checkAnswer, type Answers, type Field, type FieldValue } from './core/fields.js';
 export { METWORK_GENERATIONS, resolveMetwork, type MetworkGeneration } from './core/metwork.js';

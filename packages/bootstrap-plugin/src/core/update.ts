@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { recordedAnswer, resolveAnswers, type AnswerSources } from './answers.js';
@@ -9,7 +9,7 @@ import { applyChanges, type ApplyResult, type Change } from './fs-changes.js';
 import { FORMAT_VERSION_FILE, METWORK2_REFERENCE_VERSION } from './metwork.js';
 import { validatePluginName } from './names.js';
 import { pluginRootOf, readPluginName, readState, stateFile, STATE_FILE } from './plugin.js';
-import { baseFile, readBase, recordSecrets, RECORD_FILES, type PluginBase } from './record.js';
+import { baseFile, LEGACY_BASE_FILE, readBase, recordSecrets, RECORD_FILES, type PluginBase } from './record.js';
 import { renderContext, renderTemplate, type RenderedFile, type RenderLimit, type RenderOptions } from './render.js';
 import { findTemplate, trustedStateTemplate, type Template, type TemplateLookup } from './templates.js';
 import { planFiles, type FilePlan, type FileUpdate } from './update-plan.js';
@@ -193,15 +193,19 @@ function assertPluginDir(target: string, shown: string): void {
     throw new UsageError(`no plugin directory at ${shown} (give the directory created by bootstrap-plugin create)`);
 }
 
-/** The record files whose bytes change: an update that changes nothing writes nothing. */
+/**
+ * The record files whose bytes change (an update that changes nothing writes nothing), and the
+ * gzip'd base of an earlier version, which the new base replaces.
+ */
 function changedRecord(target: string, record: RenderedFile[]): Change[] {
-  return record.filter((file) => {
+  const changed: Change[] = record.filter((file) => {
     try {
       return !readFileSync(join(target, file.path)).equals(file.content);
     } catch {
       return true;
     }
   });
+  return existsSync(join(target, LEGACY_BASE_FILE)) ? [...changed, { path: LEGACY_BASE_FILE }] : changed;
 }
 
 /** Runs a read of the plugin, turning an I/O failure (a file it may not read) into one line. */

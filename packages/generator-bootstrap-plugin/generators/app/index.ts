@@ -16,6 +16,7 @@ import {
   resolveModule,
   BASE_FILE,
   baseFile,
+  LEGACY_BASE_FILE,
   mergeTemplate,
   recordSecrets,
   stateFile,
@@ -145,7 +146,8 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
   async writing(): Promise<void> {
     const template = this.template!;
     this.destinationRoot(this.target);
-    if (existsSync(this.destinationPath(BASE_FILE))) await this.#writeMerged(template);
+    const recorded = [BASE_FILE, LEGACY_BASE_FILE].some((file) => existsSync(this.destinationPath(file)));
+    if (recorded) await this.#writeMerged(template);
     else await this.#writeRendered(template);
     this.config.set({
       name: this.pluginName,
@@ -190,6 +192,8 @@ export default class BootstrapPluginGenerator extends Generator<StoredConfig, Op
       else this.fs.delete(this.destinationPath(change.path));
     }
     for (const file of merge.record) this.#writeFile(file.path, file.content, file.mode);
+    // An earlier version's gzip'd base, replaced by the record just written.
+    if (existsSync(this.destinationPath(LEGACY_BASE_FILE))) this.fs.delete(this.destinationPath(LEGACY_BASE_FILE));
     this.conflicts = merge.files.filter((f) => f.action === 'conflicted').map((f) => `${f.path}: ${f.reason}`);
   }
 
