@@ -5,10 +5,12 @@ import {
   readdirSync,
   readFileSync,
   realpathSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import helpers, { type RunContextSettings } from 'yeoman-test';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type BootstrapPluginGenerator from '../packages/generator-bootstrap-plugin/generators/app/index.js';
@@ -325,6 +327,20 @@ describe('yo bootstrap-plugin keeps its answers for the next run, the Yeoman way
       const rerun = await runIn(dir, { force: true, args: [NAME] });
       expect(readFileSync(config, 'utf8')).toBe(edited);
       expect(rerun.askedQuestions.filter((q) => q.name === 'action')).toEqual([]);
+    }));
+
+  it("re-runs over an earlier version's gzip'd base as over the plain one, and replaces it", () =>
+    withPlugin(async (dir) => {
+      const plugin = join(dir, NAME);
+      const config = join(plugin, 'config.ini');
+      writeFileSync(config, `${readFileSync(config, 'utf8')}# my own setting\n`);
+      const edited = readFileSync(config, 'utf8');
+      writeFileSync(join(plugin, '.bootstrap-plugin.base.gz'), gzipSync(readFileSync(join(plugin, BASE_FILE))));
+      rmSync(join(plugin, BASE_FILE));
+      await runIn(dir, { force: true, args: [NAME] });
+      expect(readFileSync(config, 'utf8')).toBe(edited);
+      expect(existsSync(join(plugin, BASE_FILE))).toBe(true);
+      expect(existsSync(join(plugin, '.bootstrap-plugin.base.gz'))).toBe(false);
     }));
 
   it('merges a re-run three ways, as update does: Yeoman asks before writing, --force writes it', async () => {
