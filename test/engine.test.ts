@@ -258,6 +258,13 @@ describe('rendering', () => {
     );
   });
 
+  it('names the file, not the line, of an error in a built-in template (rendered without line numbers)', async () => {
+    const dir = writeTemplate(freshDir(), 't', { fields: [] }, { 'x.txt.ejs': 'ok\n<%- nosuchvariable %>\n' });
+    await expect(renderTemplate(loadTemplate(dir, 'builtin'), renderContext('demo', 'mfserv', {}))).rejects.toThrow(
+      /x\.txt\.ejs: template error: nosuchvariable is not defined$/,
+    );
+  });
+
   it("renders only the extending template's file where it replaces its base's", async () => {
     const user = freshDir();
     // The base's file would fail to render: replaced, it is never run.

@@ -4,7 +4,7 @@ import { ConfigError, ioReason } from './errors.js';
 import { matchesWhen, type Answers } from './fields.js';
 import { decodeUtf8, readRegularFile } from './fs.js';
 import { contextData, secretLogOf, type RenderContext } from './render-context.js';
-import { renderEjs } from './render-ejs.js';
+import { renderEjs, type EjsOptions } from './render-ejs.js';
 import { renderInWorker } from './render-thread.js';
 import type { Template, TemplateFile } from './templates.js';
 
@@ -127,7 +127,7 @@ export function renderHere(
   const text = decodeUtf8(readRegularFile(steps.path, 'make it readable'), steps.path);
   progress.onFile?.(steps.path);
   const place = { dir: job.nextSteps.dir || '.', cli: job.nextSteps.cli ?? 'bootstrap-plugin' };
-  return { files, nextSteps: renderEjs(text, { ...context, ...place }, steps, progress.onInclude).trim() };
+  return { files, nextSteps: renderEjs(text, { ...context, ...place }, steps, ejsOptions(template, progress)).trim() };
 }
 
 function renderTree(template: Template, context: RenderContext, progress: RenderProgress): RenderedFile[] {
@@ -147,12 +147,18 @@ function renderTree(template: Template, context: RenderContext, progress: Render
     if (source.relative.endsWith(EJS_SUFFIX)) {
       progress.onFile?.(source.absolute);
       const file: TemplateFile = { path: source.absolute, root };
-      content = Buffer.from(tidy(renderEjs(raw.toString('utf8'), context, file, progress.onInclude), path));
+      content = Buffer.from(tidy(renderEjs(raw.toString('utf8'), context, file, ejsOptions(template, progress)), path));
     }
     files.push({ path, content, mode: source.mode });
   }
   return files.sort((a, b) => compareText(a.path, b.path));
 }
+
+/** Line numbers in errors for user templates; the built-ins and packs are ours, and tested. */
+const ejsOptions = (template: Template, progress: RenderProgress): EjsOptions => ({
+  onInclude: progress.onInclude,
+  lineNumbers: template.source === 'user',
+});
 
 interface SourceFile {
   relative: string;
