@@ -454,22 +454,22 @@ process.on('exit', () => appendFileSync(process.env.BP_MODULE_LOG, loaded()));`;
     expect(fromPackage(modules, /\/bin\/bootstrap-plugin\.cjs$/).length).toBeGreaterThan(0);
     expect(fromPackage(modules, /\/packages\/bootstrap-plugin\/dist\/cli\.cjs$/).length).toBeGreaterThan(0);
   };
+  const cliFiles = (modules: string[]) => fromPackage(modules, /\/packages\/bootstrap-plugin\/dist\/[\w-]+\.cjs$/);
+  const holdsEjs = (file: string) => readFileSync(file, 'utf8').includes('Embedded JavaScript');
 
   it('list loads no Yeoman, mem-fs, inquirer or EJS, and two files of the CLI (see scripts/build.mjs)', async () => {
     const modules = await loaded(['list']);
     sawTheCli(modules);
     expect(fromPackage(modules, YEOMAN)).toEqual([]);
     expect(fromPackage(modules, DEPENDENCY)).toEqual([]);
-    const ours = fromPackage(modules, /\/packages\/bootstrap-plugin\/dist\/[\w-]+\.cjs$/);
-    expect(ours).toHaveLength(2);
-    expect(ours.filter((file) => readFileSync(file, 'utf8').includes('Embedded JavaScript'))).toEqual([]);
+    expect(cliFiles(modules)).toHaveLength(2);
+    expect(cliFiles(modules).filter(holdsEjs)).toEqual([]);
   });
 
   it('create --yes renders with the EJS bundled in dist/ (its file is loaded), no Yeoman or inquirer', async () => {
     const modules = await loaded(['create', NAME, '--template', 'flask', '--yes']);
     sawTheCli(modules);
-    const ours = fromPackage(modules, /\/packages\/bootstrap-plugin\/dist\/[\w-]+\.cjs$/);
-    expect(ours.filter((file) => readFileSync(file, 'utf8').includes('Embedded JavaScript'))).toHaveLength(1);
+    expect(cliFiles(modules).filter(holdsEjs)).toHaveLength(1);
     expect(fromPackage(modules, YEOMAN)).toEqual([]);
     expect(fromPackage(modules, DEPENDENCY)).toEqual([]);
   });
@@ -479,7 +479,7 @@ process.on('exit', () => appendFileSync(process.env.BP_MODULE_LOG, loaded()));`;
     const code = readdirSync(dist).filter((file) => /\.c?js$/.test(file));
     expect(code).toContain('cli.cjs');
     for (const file of code) expect(readFileSync(join(dist, file), 'utf8')).not.toMatch(/yeoman|mem-fs|@inquirer/);
-    const withEjs = code.filter((file) => readFileSync(join(dist, file), 'utf8').includes('Embedded JavaScript'));
+    const withEjs = code.filter((file) => holdsEjs(join(dist, file)));
     expect(withEjs.sort()).toEqual(['api.js', expect.stringMatching(/^chunk-\w+\.cjs$/), 'render-worker.js']);
     expect(readFileSync(join(dist, 'ejs.LICENSE'), 'utf8')).toContain('Apache License');
   });
