@@ -39,13 +39,12 @@ const EJS_DIR = createRequire(import.meta.url)
   .find((dir) => existsSync(join(dir, 'package.json')));
 const EJS_LICENCE = { from: join(EJS_DIR, 'LICENSE'), to: join(DIST, 'ejs.LICENSE') };
 /**
- * The modules find their neighbours through `import.meta.url` (paths.ts: the package root;
- * render-thread.ts: render-worker.js), which CommonJS lacks: each file of the CLI gets the URL
- * its `.js` twin would have, so both resolve in dist/ as they do from the ES modules.
+ * The modules find their neighbours from their own directory (paths.ts: the package root;
+ * render-thread.ts: render-worker.js), `import.meta.dirname` in an ES module, `__dirname` in
+ * CommonJS: no URL on the start-up path (Node's first file URL costs ~1 ms).
  */
 const CJS_IMPORT_META = {
-  define: { 'import.meta.url': 'importMetaUrl' },
-  banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename.replace(/\\.cjs$/, '.js')).href;" },
+  define: { 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' },
 };
 
 /**

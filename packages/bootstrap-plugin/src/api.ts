@@ -10,7 +10,7 @@ export { checkAnswer, type Answers, type Field, type FieldValue } from './core/f
 export { METWORK_GENERATIONS, resolveMetwork, type MetworkGeneration } from './core/metwork.js';
 export { DEFAULT_MODULE, resolveModule, validatePluginName } from './core/names.js';
 export { renderContext, renderNextSteps, renderTemplate } from './core/render.js';
-export { renderTimeLimitOf } from './core/render-thread.js';
+export { renderTimeLimitOf } from './core/render-limit.js';
 export { findTemplate, listTemplates, type Template, type TemplateLookup } from './core/templates.js';
 export { BUILTIN_TEMPLATES } from './paths.js';
 export { toQuestion } from './prompt.js';

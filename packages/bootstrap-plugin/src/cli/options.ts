@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { DEFAULT_CONFIG_NAME, METWORK_GENERATIONS, resolveMetwork, type MetworkSelection } from '../core/metwork.js';
 import { resolveModule } from '../core/names.js';
-import { renderTimeLimitOf } from '../core/render-thread.js';
+import { renderTimeLimitOf } from '../core/render-limit.js';
 import type { RenderLimit } from '../core/render.js';
 import type { TemplateLookup } from '../core/templates.js';
 import { BUILTIN_TEMPLATES } from '../paths.js';

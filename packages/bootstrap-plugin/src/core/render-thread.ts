@@ -1,5 +1,6 @@
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { BootstrapError, ConfigError, EXIT, InterruptedError, UsageError, WorkError } from './errors.js';
+import { DEFAULT_RENDER_TIME_LIMIT_MS, RENDER_TIMEOUT_ENV } from './render-limit.js';
 import type { RenderContext, SecretLog } from './render-context.js';
 import type { Rendering, RenderJob, RenderOptions } from './render.js';
 import type { Template } from './templates.js';
@@ -9,11 +10,6 @@ import type { Template } from './templates.js';
  * the main thread, where no signal handler can run, until SIGKILL. Here the main thread stays
  * free to end the worker when the time limit passes or a signal aborts the run.
  */
-
-/** The environment variable the command line reads the time limit from, in seconds. */
-export const RENDER_TIMEOUT_ENV = 'BOOTSTRAP_PLUGIN_RENDER_TIMEOUT';
-/** Generous for any real template (they render in milliseconds), short enough to be noticed. */
-export const DEFAULT_RENDER_TIME_LIMIT_MS = 10_000;
 
 /** What the worker is given: all data, since functions cannot cross (the helpers are rebuilt there). */
 export interface WorkerTask {
@@ -40,21 +36,9 @@ export interface PostedError {
   line?: number;
 }
 
-/** Beside this module with its own extension: dist/render-worker.js bundled, src/core/render-worker.ts in tests. */
-const WORKER_SCRIPT = new URL(
-  `./render-worker${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`,
-  import.meta.url,
-);
-
-/** `BOOTSTRAP_PLUGIN_RENDER_TIMEOUT` (seconds) as milliseconds; undefined when unset. */
-export function renderTimeLimitOf(environment: Record<string, string | undefined>): number | undefined {
-  const value = environment[RENDER_TIMEOUT_ENV];
-  if (value === undefined || value === '') return undefined;
-  const seconds = /^\d+(\.\d+)?$/.test(value) ? Number(value) : 0;
-  if (!(seconds > 0))
-    throw new UsageError(`${RENDER_TIMEOUT_ENV}="${value}": expected a number of seconds greater than 0, such as 30`);
-  return seconds * 1000;
-}
+/** Beside this module: dist/render-worker.js bundled (an ES module), src/core/render-worker.ts in tests. */
+const workerScript = () =>
+  join(import.meta.dirname, `render-worker${import.meta.filename.endsWith('.ts') ? '.ts' : '.js'}`);
 
 /** Renders `task` in a worker; rejects at the time limit (naming the file that was rendering) or on abort. */
 export function renderInWorker(
@@ -68,7 +52,7 @@ export function renderInWorker(
   let includes: string[] = [];
   // Loaded here, not at start-up: only a user template needs a worker.
   const { Worker } = process.getBuiltinModule('node:worker_threads');
-  const worker = new Worker(WORKER_SCRIPT, { workerData: task });
+  const worker = new Worker(workerScript(), { workerData: task });
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (outcome: Error | { rendering: Rendering; secrets: string[] }) => {
