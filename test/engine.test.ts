@@ -10,6 +10,8 @@ import {
   secret,
   type RenderedFile,
 } from '../packages/bootstrap-plugin/src/core/render.js';
+import { findFieldProblems } from '../packages/bootstrap-plugin/src/core/fields.js';
+import { METWORK_GENERATIONS } from '../packages/bootstrap-plugin/src/core/metwork.js';
 import { findTemplate, listTemplates, loadTemplate } from '../packages/bootstrap-plugin/src/core/templates.js';
 import { CLI_PACKAGE, makeTempDir } from './helpers/cli.js';
 import { writeTemplate } from './helpers/template-fixture.js';
@@ -32,6 +34,16 @@ const errorOf = (fn: () => unknown) => {
 };
 
 describe('template catalogue', () => {
+  it("every shipped template's fields pass the check a user template's get at each load", () => {
+    // The package's own templates are not re-checked each time they are listed or used (start-up
+    // time): this test is their check, for both MetWork generations and the packs.
+    for (const generation of METWORK_GENERATIONS) {
+      const { templates } = listTemplates({ ...lookup(), generation });
+      expect(templates.length).toBeGreaterThan(6);
+      for (const template of templates) expect(findFieldProblems(template.fields), template.dir).toEqual([]);
+    }
+  });
+
   it('lists the six MFSERV templates first, in MFSERV order, then user templates', () => {
     const user = freshDir();
     writeTemplate(user, 'mine', { fields: [] }, {});

@@ -66,13 +66,12 @@ interface Catalog {
 
 /** Every available template: built-ins in catalogue order, then packs, then user templates. */
 export function listTemplates(lookup: TemplateLookup): TemplateList {
-  const catalog = readCatalog(lookup.builtinDir);
-  const builtins = builtinCatalog(lookup);
+  const shipped = shippedCatalog(lookup);
   // The MFSERV templates extend one base: read and check it once, not once per template.
   const bases = new Map<string, Template>();
   const templates = [
-    ...builtins.names.map((name) => loadTemplate(join(builtins.dir, name), 'builtin', lookup.builtinDir, [], bases)),
-    ...catalog.packs.map((name) => loadTemplate(join(lookup.builtinDir, name), 'pack', lookup.builtinDir, [], bases)),
+    ...shipped.builtin.map((name) => loadTemplate(join(shipped.dir, name), 'builtin', lookup.builtinDir, [], bases)),
+    ...shipped.packs.map((name) => loadTemplate(join(lookup.builtinDir, name), 'pack', lookup.builtinDir, [], bases)),
   ];
   const warnings: string[] = [];
   for (const dir of lookup.userDirs) {
@@ -98,30 +97,34 @@ export function findTemplate(nameOrPath: string, lookup: TemplateLookup, cwd: st
     }
     return loadTemplate(dir, 'user');
   }
-  const catalog = readCatalog(lookup.builtinDir);
-  const builtins = builtinCatalog(lookup);
-  if (builtins.names.includes(nameOrPath))
-    return loadTemplate(join(builtins.dir, nameOrPath), 'builtin', lookup.builtinDir);
-  if (catalog.packs.includes(nameOrPath))
+  const shipped = shippedCatalog(lookup);
+  if (shipped.builtin.includes(nameOrPath))
+    return loadTemplate(join(shipped.dir, nameOrPath), 'builtin', lookup.builtinDir);
+  if (shipped.packs.includes(nameOrPath))
     return loadTemplate(join(lookup.builtinDir, nameOrPath), 'pack', lookup.builtinDir);
   const userDirs = lookup.userDirs.flatMap(userTemplateDirs);
   const match = userDirs.find((dir) => basename(dir) === nameOrPath);
   if (match) return loadTemplate(match, 'user');
   const other: MetworkGeneration = lookup.generation === '2' ? '0.9' : '2';
-  if (builtinCatalog({ ...lookup, generation: other }).names.includes(nameOrPath)) {
+  if (shippedCatalog({ ...lookup, generation: other }).builtin.includes(nameOrPath)) {
     throw new UsageError(
       `template "${nameOrPath}" is one of MetWork ${other}'s: add --metwork ${other} (see: bootstrap-plugin ` +
         `list --metwork ${other})`,
     );
   }
-  const known = [...builtins.names, ...catalog.packs, ...userDirs.map((dir) => basename(dir))];
+  const known = [...shipped.builtin, ...shipped.packs, ...userDirs.map((dir) => basename(dir))];
   throw new UsageError(`unknown template "${nameOrPath}"${didYouMean(nameOrPath, known)} (see: bootstrap-plugin list)`);
 }
 
-/** The built-in MFSERV templates of the chosen MetWork generation: their directory and names, in catalogue order. */
-function builtinCatalog(lookup: TemplateLookup): { dir: string; names: string[] } {
-  const dir = lookup.generation === '2' ? join(lookup.builtinDir, METWORK2_TEMPLATES_DIR) : lookup.builtinDir;
-  return { dir, names: readCatalog(dir).builtin };
+/**
+ * The shipped templates, in catalogue order: the built-in MFSERV templates of the chosen MetWork
+ * generation (`builtin`, in `dir`) and the packs (in `builtinDir`, whichever the generation).
+ */
+function shippedCatalog(lookup: TemplateLookup): Catalog & { dir: string } {
+  const main = readCatalog(lookup.builtinDir);
+  if (lookup.generation !== '2') return { ...main, dir: lookup.builtinDir };
+  const dir = join(lookup.builtinDir, METWORK2_TEMPLATES_DIR);
+  return { builtin: readCatalog(dir).builtin, packs: main.packs, dir };
 }
 
 const isTemplatePath = (nameOrPath: string) => nameOrPath.includes('/') || nameOrPath.startsWith('.');
@@ -192,7 +195,8 @@ export function loadTemplate(
       : loadBase(dir, manifest.extends, { source, root }, [...chain, dir], file, bases);
   const ownFields = manifest.fields ?? [];
   const fields = [...(base?.fields ?? []).filter((f) => !ownFields.some((own) => own.name === f.name)), ...ownFields];
-  const problems = findFieldProblems(fields);
+  // The package's own templates are checked by its tests (engine.test.ts), not at each start.
+  const problems = source === 'user' ? findFieldProblems(fields) : [];
   if (problems.length > 0) throw new ConfigError(file, undefined, problems[0]);
   const filesDir = join(dir, 'files');
   const nextSteps = join(dir, NEXT_STEPS);
