@@ -177,7 +177,7 @@ export function invokedAs(environment = process.env, program = process.argv[1]):
 function executable(path: string): string | undefined {
   try {
     accessSync(path, constants.X_OK);
-    return realpathSync(path);
+    return realpathSync.native(path);
   } catch {
     return undefined;
   }

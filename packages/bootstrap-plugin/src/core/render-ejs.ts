@@ -1,4 +1,4 @@
-import { existsSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 // Bundled by the build (its licence ships beside it in dist/): finding and loading the package
 // from node_modules cost each create ~9 ms (docs/decisions.md).
@@ -47,9 +47,17 @@ export interface EjsOptions {
 
 /** Whether `path`, symbolic links followed, is `root` or under it. */
 function isInside(root: string, path: string): boolean {
-  const real = (p: string) => (existsSync(p) ? realpathSync(p) : p);
-  const rel = relative(real(root), real(path));
+  const rel = relative(realPath(root), realPath(path));
   return rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+}
+
+/** The path with its symbolic links resolved (by the system, in one call), or as given when it cannot be. */
+function realPath(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return path;
+  }
 }
 
 /**

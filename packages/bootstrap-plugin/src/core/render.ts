@@ -1,5 +1,5 @@
 import { lstatSync, readdirSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { join } from 'node:path';
 import { ConfigError, ioReason } from './errors.js';
 import { matchesWhen, type Answers } from './fields.js';
 import { decodeUtf8, readRegularFile } from './fs.js';
@@ -238,7 +238,8 @@ function toTargetPath(relative: string, name: string, source: string): string {
       `renders to "${segments.join('/')}", which would leave the plugin directory`,
     );
   }
-  return posix.join(...segments);
+  // Each segment is a name (checked above): joined, they need no normalising.
+  return segments.join('/');
 }
 
 /**

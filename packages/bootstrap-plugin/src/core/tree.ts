@@ -81,7 +81,8 @@ async function writeNew(target: string, files: RenderedFile[], signal?: AbortSig
     mkdirSync(temp, { mode: 0o755 });
     staging.add(temp);
     for (const [index, file] of files.entries()) {
-      if (index % FILES_BETWEEN_SIGNAL_CHECKS === 0) await staging.yield();
+      // Signals are let in every so many files, and once more before the rename below.
+      if (index > 0 && index % FILES_BETWEEN_SIGNAL_CHECKS === 0) await staging.yield();
       const path = join(temp, file.path);
       mkdirSync(dirname(path), { recursive: true });
       writeNewFile(path, file.content, file.mode);
