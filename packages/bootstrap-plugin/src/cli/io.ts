@@ -85,8 +85,18 @@ const isTerminal = (fd: Output) => mayBeTerminal(fd) && Boolean(streamOf(fd).isT
  * known service, FORCE_COLOR), not stdout, which may be piped while stderr is a terminal.
  */
 export function paint(fd: Output, style: Parameters<typeof styleText>[0], text: string): string {
-  const wanted = !process.env.NO_COLOR && isTerminal(fd) && streamOf(fd).hasColors();
-  return wanted ? styleText(style, text, { validateStream: false }) : text;
+  return coloured(fd) ? styleText(style, text, { validateStream: false }) : text;
+}
+
+/** Decided once per output: `list` paints a name a line, and each decision asks the system (fstat). */
+const colouredOutputs = new Map<Output, boolean>();
+function coloured(fd: Output): boolean {
+  let wanted = colouredOutputs.get(fd);
+  if (wanted === undefined) {
+    wanted = !process.env.NO_COLOR && isTerminal(fd) && streamOf(fd).hasColors();
+    colouredOutputs.set(fd, wanted);
+  }
+  return wanted;
 }
 
 const LABEL_STYLES = { error: 'red', warning: 'yellow', note: 'cyan' } as const;
