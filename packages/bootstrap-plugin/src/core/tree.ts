@@ -80,11 +80,15 @@ async function writeNew(target: string, files: RenderedFile[], signal?: AbortSig
     const temp = tempSibling(target);
     mkdirSync(temp, { mode: 0o755 });
     staging.add(temp);
+    const madeDirs = new Set([temp]);
     for (const [index, file] of files.entries()) {
       // Signals are let in every so many files, and once more before the rename below.
       if (index > 0 && index % FILES_BETWEEN_SIGNAL_CHECKS === 0) await staging.yield();
       const path = join(temp, file.path);
-      mkdirSync(dirname(path), { recursive: true });
+      if (!madeDirs.has(dirname(path))) {
+        mkdirSync(dirname(path), { recursive: true });
+        madeDirs.add(dirname(path));
+      }
       writeNewFile(path, file.content, file.mode);
     }
     await staging.yield();
