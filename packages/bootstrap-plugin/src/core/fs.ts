@@ -66,6 +66,16 @@ function kindName(stats: Stats): string {
   return 'a device';
 }
 
+/**
+ * The text of a template's manifest or next steps. A template shipped in this package is as
+ * trusted as the code beside it (same directory, same owner, its tree pinned by the tests): it
+ * is read in one call, as Node reads that code (readRegularFile's checks cost each start ~1 ms).
+ * A user's template is read by readRegularFile, and must be UTF-8.
+ */
+export function readTemplateText(path: string, shipped: boolean, fix: string): string {
+  return shipped ? readFileSync(path, 'utf8') : decodeUtf8(readRegularFile(path, fix), path);
+}
+
 export function decodeUtf8(bytes: Buffer, file: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);

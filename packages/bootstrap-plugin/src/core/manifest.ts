@@ -1,6 +1,6 @@
 import { ConfigError } from './errors.js';
 import { findPatternProblem, type Field, type When } from './fields.js';
-import { decodeUtf8, readRegularFile } from './fs.js';
+import { readTemplateText } from './fs.js';
 import { isPlainObject, parseJson } from './jsonfile.js';
 import type { NameRules } from './names.js';
 import { didYouMean } from './suggest.js';
@@ -17,9 +17,8 @@ export interface Manifest {
 
 const MANIFEST_KEYS = ['name', 'description', 'extends', 'fields', 'nameRules', 'conditions'];
 
-export function readManifest(file: string, dirName: string): Manifest {
-  const bytes = readRegularFile(file, 'a template needs a readable template.json file');
-  const data = parseJson(file, decodeUtf8(bytes, file));
+export function readManifest(file: string, dirName: string, shipped: boolean): Manifest {
+  const data = parseJson(file, readTemplateText(file, shipped, 'a template needs a readable template.json file'));
   if (!isPlainObject(data)) throw new ConfigError(file, undefined, 'expected a JSON object');
   const unknown = Object.keys(data).find((key) => !MANIFEST_KEYS.includes(key));
   if (unknown) throw new ConfigError(file, undefined, `unknown key "${unknown}"${didYouMean(unknown, MANIFEST_KEYS)}`);

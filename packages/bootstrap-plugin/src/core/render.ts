@@ -2,7 +2,7 @@ import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, ioReason } from './errors.js';
 import { matchesWhen, type Answers } from './fields.js';
-import { decodeUtf8, readRegularFile } from './fs.js';
+import { readRegularFile, readTemplateText } from './fs.js';
 import { contextData, secretLogOf, type RenderContext } from './render-context.js';
 import { renderEjs, type EjsOptions } from './render-ejs.js';
 import { renderInWorker } from './render-thread.js';
@@ -124,7 +124,7 @@ export function renderHere(
   const files = job.tree ? renderTree(template, context, progress) : [];
   const steps = template.nextSteps;
   if (!job.nextSteps || !steps) return { files, nextSteps: '' };
-  const text = decodeUtf8(readRegularFile(steps.path, 'make it readable'), steps.path);
+  const text = readTemplateText(steps.path, template.source !== 'user', 'make it readable');
   progress.onFile?.(steps.path);
   const place = { dir: job.nextSteps.dir || '.', cli: job.nextSteps.cli ?? 'bootstrap-plugin' };
   return { files, nextSteps: renderEjs(text, { ...context, ...place }, steps, ejsOptions(template, progress)).trim() };

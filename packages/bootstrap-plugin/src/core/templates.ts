@@ -188,7 +188,7 @@ export function loadTemplate(
   const file = join(dir, MANIFEST);
   if (chain.includes(dir))
     throw new ConfigError(file, undefined, `"extends" makes a cycle: ${[...chain, dir].join(' -> ')}`);
-  const manifest = readManifest(file, basename(dir));
+  const manifest = readManifest(file, basename(dir), source !== 'user');
   const base =
     manifest.extends === undefined
       ? undefined
