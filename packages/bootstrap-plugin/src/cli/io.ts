@@ -3,6 +3,7 @@ import { delimiter, join } from 'node:path';
 import { styleText } from 'node:util';
 import type { Ask } from '../core/answers.js';
 import { EXIT, ioReason } from '../core/errors.js';
+import { inDir } from '../core/fs.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { createAsk, endHungUp } from '../prompt.js';
 import { PROGRAM } from './command.js';
@@ -179,7 +180,7 @@ export function invokedAs(environment = process.env, program = process.argv[1]):
   if (new RegExp(`^'?${PROGRAM}('|\\s|$)`).test(environment.npm_lifecycle_script ?? '')) return `npx ${PROGRAM}`;
   const self = executable(program);
   const dirs = (environment.PATH ?? '').split(delimiter).filter(Boolean);
-  if (self && dirs.some((dir) => executable(join(dir, PROGRAM)) === self)) return PROGRAM;
+  if (self && dirs.some((dir) => executable(inDir(dir, PROGRAM)) === self)) return PROGRAM;
   return self ? shellWord(program) : `node ${shellWord(program)}`;
 }
 

@@ -1,8 +1,7 @@
 import { lstatSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { ConfigError, ioReason } from './errors.js';
 import { matchesWhen, type Answers } from './fields.js';
-import { readRegularFile, readTemplateText } from './fs.js';
+import { inDir, readRegularFile, readTemplateText } from './fs.js';
 import { contextData, secretLogOf, type RenderContext } from './render-context.js';
 import { renderEjs, type EjsOptions } from './render-ejs.js';
 import { renderInWorker } from './render-thread.js';
@@ -136,7 +135,7 @@ function renderTree(template: Template, context: RenderContext, progress: Render
   for (const layer of template.layers) {
     for (const source of listFiles(layer.path)) {
       if (!isWanted(source.relative, template, context)) continue;
-      const path = toTargetPath(source.relative, context.name, join(layer.path, source.relative));
+      const path = toTargetPath(source.relative, context.name, source.absolute);
       sources.set(path, { source, root: layer.root });
     }
   }
@@ -168,11 +167,11 @@ interface SourceFile {
 
 /** The files of a template layer, sorted; synchronous: small local reads cost less than their promises. */
 function listFiles(root: string, relative = ''): SourceFile[] {
-  const dir = join(root, relative);
+  const dir = relative === '' ? root : inDir(root, relative);
   const names = readDirectory(dir).sort(compareText);
   return names.flatMap((name): SourceFile[] => {
     const rel = relative === '' ? name : `${relative}/${name}`;
-    const absolute = join(root, rel);
+    const absolute = inDir(root, rel);
     const stats = lstatSync(absolute);
     if (stats.isSymbolicLink()) {
       throw new ConfigError(absolute, undefined, 'templates cannot hold symbolic links (copy the file instead)');

@@ -1,7 +1,8 @@
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, UsageError } from './errors.js';
 import { findFieldProblems, type Field, type When } from './fields.js';
+import { inDir } from './fs.js';
 import { isPlainObject, parseJson } from './jsonfile.js';
 import { readManifest } from './manifest.js';
 import { printable, type NameRules } from './names.js';
@@ -70,8 +71,8 @@ export function listTemplates(lookup: TemplateLookup): TemplateList {
   // The MFSERV templates extend one base: read and check it once, not once per template.
   const bases = new Map<string, Template>();
   const templates = [
-    ...shipped.builtin.map((name) => loadTemplate(join(shipped.dir, name), 'builtin', lookup.builtinDir, [], bases)),
-    ...shipped.packs.map((name) => loadTemplate(join(lookup.builtinDir, name), 'pack', lookup.builtinDir, [], bases)),
+    ...shipped.builtin.map((name) => loadTemplate(inDir(shipped.dir, name), 'builtin', lookup.builtinDir, [], bases)),
+    ...shipped.packs.map((name) => loadTemplate(inDir(lookup.builtinDir, name), 'pack', lookup.builtinDir, [], bases)),
   ];
   const warnings: string[] = [];
   for (const dir of lookup.userDirs) {
@@ -99,9 +100,9 @@ export function findTemplate(nameOrPath: string, lookup: TemplateLookup, cwd: st
   }
   const shipped = shippedCatalog(lookup);
   if (shipped.builtin.includes(nameOrPath))
-    return loadTemplate(join(shipped.dir, nameOrPath), 'builtin', lookup.builtinDir);
+    return loadTemplate(inDir(shipped.dir, nameOrPath), 'builtin', lookup.builtinDir);
   if (shipped.packs.includes(nameOrPath))
-    return loadTemplate(join(lookup.builtinDir, nameOrPath), 'pack', lookup.builtinDir);
+    return loadTemplate(inDir(lookup.builtinDir, nameOrPath), 'pack', lookup.builtinDir);
   const userDirs = lookup.userDirs.flatMap(userTemplateDirs);
   const match = userDirs.find((dir) => basename(dir) === nameOrPath);
   if (match) return loadTemplate(match, 'user');
@@ -170,7 +171,7 @@ function userTemplateDirs(dir: string): string[] {
     .filter((entry) => !entry.startsWith('_') && !entry.startsWith('.'))
     .sort()
     .map((entry) => join(dir, entry))
-    .filter((path) => existsSync(join(path, MANIFEST)));
+    .filter((path) => existsSync(inDir(path, MANIFEST)));
 }
 
 /**
@@ -185,7 +186,7 @@ export function loadTemplate(
   chain: string[] = [],
   bases = new Map<string, Template>(),
 ): Template {
-  const file = join(dir, MANIFEST);
+  const file = inDir(dir, MANIFEST);
   if (chain.includes(dir))
     throw new ConfigError(file, undefined, `"extends" makes a cycle: ${[...chain, dir].join(' -> ')}`);
   const manifest = readManifest(file, basename(dir), source !== 'user');
@@ -198,8 +199,8 @@ export function loadTemplate(
   // The package's own templates are checked by its tests (engine.test.ts), not at each start.
   const problems = source === 'user' ? findFieldProblems(fields) : [];
   if (problems.length > 0) throw new ConfigError(file, undefined, problems[0]);
-  const filesDir = join(dir, 'files');
-  const nextSteps = join(dir, NEXT_STEPS);
+  const filesDir = inDir(dir, 'files');
+  const nextSteps = inDir(dir, NEXT_STEPS);
   const hasFiles = kindOf(filesDir, 'directory');
   const hasNextSteps = kindOf(nextSteps, 'file');
   return {
@@ -223,10 +224,10 @@ function loadBase(
   file: string,
   bases: Map<string, Template>,
 ): Template {
-  const baseDir = isAbsolute(name) ? name : resolve(dirname(dir), name);
+  const baseDir = resolve(dirname(dir), name);
   const loaded = bases.get(baseDir);
   if (loaded && loaded.source === source) return loaded;
-  if (!existsSync(join(baseDir, MANIFEST))) {
+  if (!existsSync(inDir(baseDir, MANIFEST))) {
     throw new ConfigError(file, undefined, `extends: no template at ${baseDir}`);
   }
   // A user base is a template of its own: its includes start from its own directory.

@@ -1,6 +1,7 @@
 import { lstatSync, mkdirSync, renameSync, rmSync, type Stats } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { BootstrapError, ioReason, UsageError, WorkError } from './errors.js';
+import { inDir } from './fs.js';
 import { applyChanges } from './fs-changes.js';
 import {
   FILES_BETWEEN_SIGNAL_CHECKS,
@@ -84,7 +85,7 @@ async function writeNew(target: string, files: RenderedFile[], signal?: AbortSig
     for (const [index, file] of files.entries()) {
       // Signals are let in every so many files, and once more before the rename below.
       if (index > 0 && index % FILES_BETWEEN_SIGNAL_CHECKS === 0) await staging.yield();
-      const path = join(temp, file.path);
+      const path = inDir(temp, file.path);
       if (!madeDirs.has(dirname(path))) {
         mkdirSync(dirname(path), { recursive: true });
         madeDirs.add(dirname(path));
