@@ -168,7 +168,10 @@ const body = rows(
 );
 const goals = targets();
 console.log(textTable(body));
-console.log(`\n${targetLines(goals).join('\n')}`);
+// A quick run proves that the bench runs; its few runs are too few for a ratio to judge a target.
+const caveat =
+  runs < FULL.runs ? [`${runs} runs each: too few to judge the targets (npm run bench runs ${FULL.runs})`] : [];
+console.log(`\n${[...caveat, ...targetLines(goals)].join('\n')}`);
 if (notes.length > 0) console.log(`\n${notes.join('\n')}`);
 if (writeReport) {
   writeFileSync(
