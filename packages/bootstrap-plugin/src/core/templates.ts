@@ -189,15 +189,17 @@ export function loadTemplate(
   const file = inDir(dir, MANIFEST);
   if (chain.includes(dir))
     throw new ConfigError(file, undefined, `"extends" makes a cycle: ${[...chain, dir].join(' -> ')}`);
-  const manifest = readManifest(file, basename(dir), source !== 'user');
+  // The package's own templates are trusted as its code is: their fields are checked by its tests
+  // (engine.test.ts), not at each start, and their manifests read in one call.
+  const shipped = source !== 'user';
+  const manifest = readManifest(file, basename(dir), shipped);
   const base =
     manifest.extends === undefined
       ? undefined
       : loadBase(dir, manifest.extends, { source, root }, [...chain, dir], file, bases);
   const ownFields = manifest.fields ?? [];
   const fields = [...(base?.fields ?? []).filter((f) => !ownFields.some((own) => own.name === f.name)), ...ownFields];
-  // The package's own templates are checked by its tests (engine.test.ts), not at each start.
-  const problems = source === 'user' ? findFieldProblems(fields) : [];
+  const problems = shipped ? [] : findFieldProblems(fields);
   if (problems.length > 0) throw new ConfigError(file, undefined, problems[0]);
   const filesDir = inDir(dir, 'files');
   const nextSteps = inDir(dir, NEXT_STEPS);

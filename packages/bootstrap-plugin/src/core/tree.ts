@@ -86,9 +86,10 @@ async function writeNew(target: string, files: RenderedFile[], signal?: AbortSig
       // Signals are let in every so many files, and once more before the rename below.
       if (index > 0 && index % FILES_BETWEEN_SIGNAL_CHECKS === 0) await staging.yield();
       const path = inDir(temp, file.path);
-      if (!madeDirs.has(dirname(path))) {
-        mkdirSync(dirname(path), { recursive: true });
-        madeDirs.add(dirname(path));
+      const dir = dirname(path);
+      if (!madeDirs.has(dir)) {
+        mkdirSync(dir, { recursive: true });
+        madeDirs.add(dir);
       }
       writeNewFile(path, file.content, file.mode);
     }
